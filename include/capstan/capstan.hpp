@@ -1,0 +1,9 @@
+// Everything a component author needs.
+#pragma once
+
+#include "capstan/component.hpp"
+#include "capstan/config.hpp"
+#include "capstan/connection.hpp"
+#include "capstan/loop.hpp"
+#include "capstan/server.hpp"
+#include "capstan/types.hpp"

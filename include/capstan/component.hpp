@@ -1,0 +1,45 @@
+// The component interface: the counterpart of Ratchet's MessageComponentInterface.
+//
+// The server creates one instance of a component per event loop (thread) through its
+// factory, so an instance only ever sees connections of its own loop and needs no locks.
+// Callbacks never run concurrently for one instance. A connection is never destroyed inside
+// its own callback: close() and terminate() take effect after the callback returns.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "capstan/connection.hpp"
+#include "capstan/loop.hpp"
+#include "capstan/types.hpp"
+
+namespace capstan {
+
+class Component {
+ public:
+  virtual ~Component() = default;
+
+  // The handshake completed; the connection may send.
+  virtual void on_open(Connection&) {}
+  // A complete, validated message (text is valid UTF-8).
+  virtual void on_message(Connection& connection, Message message) = 0;
+  // The connection ended. No sends are possible any more.
+  virtual void on_close(Connection&, CloseInfo) {}
+  // A fault closes the connection; on_close follows.
+  virtual void on_error(Connection&, const Error&) {}
+  // The server is stopping: connections are about to receive close 1001.
+  virtual void on_shutdown() {}
+  // Called once the instance is attached to its loop, before any connection: add timers here.
+  virtual void on_start() {}
+
+  // The loop this instance runs on; valid from on_start on.
+  Loop& loop() const noexcept { return *loop_; }
+
+ private:
+  friend class ComponentAttach;
+  Loop* loop_ = nullptr;
+};
+
+using ComponentFactory = std::function<std::unique_ptr<Component>()>;
+
+}  // namespace capstan

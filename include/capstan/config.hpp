@@ -1,0 +1,73 @@
+// The server's configuration: what the TOML file says, with every default filled in.
+//
+// The keys, their types, bounds and defaults are declared once, in the option table behind
+// load_config (src/config/options.cpp); `capstan check` and the docs read the same table.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "capstan/types.hpp"
+
+namespace capstan {
+
+struct ServerConfig {
+  std::string name = "capstan";
+  std::vector<std::string> listen = {"127.0.0.1:8080"};
+  unsigned threads = 0;  // 0: one event loop per core
+  std::string prefix;    // prepended to every route
+  std::string runtime_dir;
+  std::string static_dir;
+  std::vector<std::string> allowed_origins;  // empty: any origin
+  std::string log_format = "text";
+  Duration shutdown_timeout{std::chrono::seconds(10)};
+};
+
+struct Limits {
+  uint64_t max_message_size = 1 << 20;  // frame and reassembled message; then close 1009
+  size_t max_header_size = 16 * 1024;   // HTTP request head; then 431
+  Duration handshake_timeout{std::chrono::seconds(10)};
+  Duration idle_timeout{std::chrono::seconds(120)};
+  Duration ping_interval{std::chrono::seconds(30)};
+  Duration close_timeout{std::chrono::seconds(5)};  // wait for the peer's close frame
+  size_t send_buffer = 16 << 20;  // per connection; a slower reader is closed with 1008
+  uint32_t max_connections = 100000;
+};
+
+struct RouteConfig {
+  std::string path;       // before the server prefix; default "/" + component
+  std::string component;  // echo, or a component registered in C++
+  std::vector<std::string> protocols;  // subprotocols the route accepts
+};
+
+struct Config {
+  ServerConfig server;
+  Limits limits;
+  std::vector<RouteConfig> routes;
+};
+
+// A fault in a configuration file, pointing at the key.
+struct ConfigError {
+  std::string key;  // "limits.idle_timeout", "routes[1].component"
+  int line = 0;     // 1-based, 0 when unknown
+  std::string message;
+};
+
+struct LoadedConfig {
+  Config config;
+  std::vector<ConfigError> errors;
+  bool ok() const noexcept { return errors.empty(); }
+};
+
+LoadedConfig load_config_file(const std::string& path);
+LoadedConfig load_config_string(std::string_view toml, std::string_view source_name = "config");
+
+// "30s", "2m", "500ms", "1h" -> milliseconds; false when malformed.
+bool parse_duration(std::string_view text, Duration& out) noexcept;
+// "1MiB", "512KiB", "16MB", "4096" -> bytes; false when malformed.
+bool parse_size(std::string_view text, uint64_t& out) noexcept;
+
+}  // namespace capstan

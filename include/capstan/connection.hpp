@@ -1,0 +1,83 @@
+// A WebSocket connection as a component sees it.
+//
+// Handles are references owned by the server: valid from on_open until on_close returns,
+// used only on the connection's own loop thread. Sends are corked: everything sent during
+// one loop turn leaves in one write per connection at the end of the turn.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "capstan/loop.hpp"
+#include "capstan/types.hpp"
+
+namespace capstan {
+
+class Connection {
+ public:
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  SendStatus send(std::string_view data, Opcode opcode = Opcode::text);
+  SendStatus send_text(std::string_view text) { return send(text, Opcode::text); }
+  SendStatus send_binary(std::string_view data) { return send(data, Opcode::binary); }
+
+  // Starts the closing handshake; on_close follows once the peer answers or a timeout passes.
+  void close(uint16_t code = close_code::normal, std::string_view reason = {});
+  // Drops the TCP connection at once, without a close frame.
+  void terminate();
+  bool is_open() const noexcept;
+
+  // The upgrade request: path and query for the connection's whole life; headers during
+  // on_open only (copy what you need into user data), because keeping every request's
+  // headers would cost each idle connection hundreds of bytes.
+  std::string_view path() const noexcept;
+  std::string_view query() const noexcept;
+  std::string_view header(std::string_view name) const noexcept;
+  std::string_view subprotocol() const noexcept;
+  std::string remote_address() const;  // "127.0.0.1:53012", "[::1]:53012"
+
+  // Bytes queued but not yet accepted by the kernel.
+  size_t buffered_amount() const noexcept;
+  // Unique within the process.
+  uint64_t id() const noexcept;
+  Loop& loop() const noexcept;
+
+  // Per-connection user data, destroyed with the connection.
+  template <class T, class... Args>
+  T& emplace_data(Args&&... args) {
+    auto holder = std::make_unique<DataHolder<T>>(std::forward<Args>(args)...);
+    T& ref = holder->value;
+    set_data(std::move(holder));
+    return ref;
+  }
+  template <class T>
+  T* data() const noexcept {
+    auto* holder = dynamic_cast<DataHolder<T>*>(get_data());
+    return holder ? &holder->value : nullptr;
+  }
+
+ protected:
+  struct DataBase {
+    virtual ~DataBase() = default;
+  };
+  template <class T>
+  struct DataHolder final : DataBase {
+    template <class... Args>
+    explicit DataHolder(Args&&... args) : value(std::forward<Args>(args)...) {}
+    T value;
+  };
+
+  Connection() = default;
+  ~Connection() = default;
+
+ private:
+  void set_data(std::unique_ptr<DataBase> data);
+  DataBase* get_data() const noexcept;
+};
+
+}  // namespace capstan

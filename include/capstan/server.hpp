@@ -1,0 +1,48 @@
+// The server: listens, runs the event loops, routes upgrades to components.
+//
+//   capstan::Server server(config);
+//   server.route("/chat", [] { return std::make_unique<Chat>(); });
+//   return server.run();   // until SIGTERM / SIGINT or stop()
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "capstan/component.hpp"
+#include "capstan/config.hpp"
+
+namespace capstan {
+
+struct RouteOptions {
+  std::vector<std::string> protocols;  // subprotocols offered by clients that this route accepts
+};
+
+class Server {
+ public:
+  explicit Server(Config config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Serves `factory`'s component on `path` (the server prefix is prepended). Before run().
+  void route(std::string path, ComponentFactory factory, RouteOptions options = {});
+  // Makes a component available to `[[routes]] component = name` in the config. Before run().
+  void register_component(std::string name, ComponentFactory factory);
+
+  // Binds, starts the loops and blocks until stopped. Returns 0 after a clean stop,
+  // non-zero (with the reason in last_error()) when the server could not start.
+  int run();
+  // Orderly stop from any thread: stop accepting, close 1001 to every client, drain, return.
+  void stop();
+  // True once every loop listens (for tests and `start --daemon`).
+  bool running() const noexcept;
+  const std::string& last_error() const noexcept;
+  const Config& config() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace capstan

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what building, testing and benchmarking Capstan needs on Debian 12.
+# Idempotent: packages already present are skipped, so a second run costs one dpkg query.
+#   scripts/install-deps.sh          build + test dependencies
+#   scripts/install-deps.sh --bench  also the peers the benchmark compares against
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
+  libssl-dev zlib1g-dev libtomlplusplus-dev libcli11-dev libsimdjson-dev
+  libgtest-dev libgmock-dev
+  python3 python3-websockets
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(libboost1.81-dev libbenchmark-dev nodejs npm)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ "${1:-}" == "--bench" && ! -d bench/node/node_modules/ws ]]; then
+  (cd bench/node && npm ci --silent --no-audit --no-fund)
+fi
+echo "install-deps: ok"

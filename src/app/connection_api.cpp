@@ -1,0 +1,48 @@
+// The public Connection handle forwards to the connection it is.
+#include "app/connection_impl.hpp"
+#include "app/connection_parts.hpp"
+#include "app/loop_context.hpp"
+#include "http/request_parser.hpp"
+
+namespace capstan {
+
+namespace {
+app::ConnectionImpl& impl(Connection* c) { return *static_cast<app::ConnectionImpl*>(c); }
+const app::ConnectionImpl& impl(const Connection* c) { return *static_cast<const app::ConnectionImpl*>(c); }
+}  // namespace
+
+SendStatus Connection::send(std::string_view data, Opcode opcode) {
+  if (opcode != Opcode::text && opcode != Opcode::binary) return SendStatus::dropped;
+  return impl(this).send_message(data, opcode);
+}
+
+void Connection::close(uint16_t code, std::string_view reason) { impl(this).start_close(code, reason); }
+void Connection::terminate() { impl(this).close_now(); }
+bool Connection::is_open() const noexcept { return impl(this).state() == app::ConnectionImpl::State::open; }
+
+std::string_view Connection::path() const noexcept {
+  std::string_view t = impl(this).target_;
+  return t.substr(0, t.find('?'));
+}
+
+std::string_view Connection::query() const noexcept {
+  std::string_view t = impl(this).target_;
+  size_t q = t.find('?');
+  return q == std::string_view::npos ? std::string_view{} : t.substr(q + 1);
+}
+
+std::string_view Connection::header(std::string_view name) const noexcept {
+  const http::Request* r = impl(this).request_;
+  return r ? r->header(name) : std::string_view{};
+}
+
+std::string_view Connection::subprotocol() const noexcept { return impl(this).subprotocol_; }
+std::string Connection::remote_address() const { return impl(this).peer_.to_string(); }
+size_t Connection::buffered_amount() const noexcept { return impl(this).pending_output(); }
+uint64_t Connection::id() const noexcept { return impl(this).id_; }
+Loop& Connection::loop() const noexcept { return impl(this).ctx_.loop(); }
+
+void Connection::set_data(std::unique_ptr<DataBase> data) { impl(this).data_ = std::move(data); }
+Connection::DataBase* Connection::get_data() const noexcept { return impl(this).data_.get(); }
+
+}  // namespace capstan

@@ -1,0 +1,249 @@
+// Reading side of a connection: the HTTP phase, the upgrade, frames to component callbacks,
+// the close handshake, and the timeouts checked by the loop's coarse tick.
+#include "app/connection_impl.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "app/connection_parts.hpp"
+#include "app/loop_context.hpp"
+#include "app/route.hpp"
+#include "http/handshake.hpp"
+#include "http/request_parser.hpp"
+#include "http/response.hpp"
+
+namespace capstan::app {
+
+ConnectionImpl::ConnectionImpl(LoopContext& ctx, int fd, const sockaddr* peer, uint64_t id)
+    : ctx_(ctx), id_(id), peer_(net::CompactAddress::from(peer)), fd_(fd) {
+  last_read_ms_ = ctx.loop().now_ms();
+  deadline_ms_ = last_read_ms_ + static_cast<uint64_t>(ctx.limits().handshake_timeout.count());
+}
+
+ConnectionImpl::~ConnectionImpl() = default;
+
+void ConnectionImpl::on_event(uint32_t events) {
+  if (state_ == State::closed) return;
+  if (events & EPOLLOUT) on_writable();
+  if (state_ != State::closed && (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) on_readable();
+}
+
+void ConnectionImpl::on_readable() {
+  uint8_t* buf = ctx_.read_buffer();
+  // One read per readiness event: level-triggered epoll reports the socket again if more is
+  // waiting, so there is no extra read that only returns EAGAIN.
+  ssize_t n = ::recv(fd_, buf, ctx_.read_buffer_size(), 0);
+  if (n <= 0) {
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    close_now();  // EOF or reset: a clean close already happened, or it is 1006
+    return;
+  }
+  last_read_ms_ = ctx_.loop().now_ms();
+  switch (state_) {
+    case State::http: handle_http(reinterpret_cast<const char*>(buf), static_cast<size_t>(n)); break;
+    case State::open:
+    case State::closing: feed_frames(buf, static_cast<size_t>(n)); break;
+    case State::draining:
+    case State::closed: break;  // input after our last word is discarded
+  }
+}
+
+// ---- HTTP phase ------------------------------------------------------------------------------
+
+void ConnectionImpl::handle_http(const char* data, size_t size) {
+  if (!handshake_) handshake_ = std::make_unique<Handshake>(ctx_.limits().max_header_size);
+  Handshake& hs = *handshake_;
+  // Usually the whole request arrives in one read: parse it where it lies.
+  std::string_view input;
+  if (hs.buffer.empty()) {
+    input = std::string_view(data, size);
+  } else {
+    hs.buffer.append(data, size);
+    input = hs.buffer;
+  }
+  http::ParseResult r = hs.parser.parse(input, hs.request);
+  switch (r.status) {
+    case http::ParseResult::Status::incomplete:
+      if (hs.buffer.empty()) hs.buffer.assign(data, size);
+      return;
+    case http::ParseResult::Status::error:
+      respond_and_drain(r.http_status, r.reason);
+      return;
+    case http::ParseResult::Status::complete:
+      handle_request(hs.request, input.data() + r.head_size, input.size() - r.head_size);
+      return;
+  }
+}
+
+void ConnectionImpl::handle_request(const http::Request& req, const char* after_head, size_t after_size) {
+  const http::UpgradeCheck upgrade = http::check_upgrade(req);
+  const Route* route = ctx_.find_route(req.path);
+  if (upgrade.kind == http::UpgradeCheck::Kind::invalid) {
+    respond_and_drain(upgrade.http_status, upgrade.reason);
+    return;
+  }
+  if (upgrade.kind == http::UpgradeCheck::Kind::not_websocket) {
+    if (req.path == "/healthz" && (req.method == "GET" || req.method == "HEAD")) {
+      std::string response;
+      http::append_response(response, 200, "text/plain; charset=utf-8", "ok\n");
+      queue_raw(response.data(), response.size());
+      enter_draining();
+    } else if (route) {
+      respond_and_drain(426, "this path is a WebSocket endpoint");
+    } else {
+      respond_and_drain(404, "no route for this path");
+    }
+    return;
+  }
+  if (!route) {
+    respond_and_drain(404, "no route for this path");
+    return;
+  }
+  const auto& origins = ctx_.server_config().allowed_origins;
+  if (!origins.empty()) {
+    std::string_view origin = req.header("Origin");
+    if (std::find(origins.begin(), origins.end(), origin) == origins.end()) {
+      respond_and_drain(403, "origin not allowed");
+      return;
+    }
+  }
+
+  route_ = route;
+  subprotocol_ = http::select_subprotocol(req, route->protocols);
+  target_.assign(req.target);
+  std::string response;
+  http::append_switching_protocols(response, http::accept_key(upgrade.key), subprotocol_);
+  queue_raw(response.data(), response.size());
+  state_ = State::open;
+  opened_ = true;
+  last_ping_ms_ = ctx_.loop().now_ms();
+
+  request_ = &req;
+  route_->component->on_open(*this);
+  request_ = nullptr;
+
+  // Frames a client sent right behind its request (it may not wait for the 101).
+  if (after_size && (state_ == State::open || state_ == State::closing)) {
+    std::string rest(after_head, after_size);  // the views above die with the handshake
+    handshake_.reset();
+    feed_frames(reinterpret_cast<uint8_t*>(rest.data()), rest.size());
+  } else {
+    handshake_.reset();
+  }
+}
+
+void ConnectionImpl::respond_and_drain(int status, std::string_view reason) {
+  std::string response;
+  http::append_error(response, status, reason);
+  queue_raw(response.data(), response.size());
+  enter_draining();
+}
+
+// ---- WebSocket phase -------------------------------------------------------------------------
+
+// Adapts the decoder's events to the connection: component callbacks and protocol replies.
+struct DecoderEvents {
+  ConnectionImpl& c;
+
+  bool on_message(Opcode op, std::string_view payload, bool /*compressed*/) {
+    if (c.state_ != ConnectionImpl::State::open) return true;  // closing: data is discarded
+    c.route_->component->on_message(c, Message{payload, op == Opcode::binary});
+    return c.state_ == ConnectionImpl::State::open || c.state_ == ConnectionImpl::State::closing;
+  }
+  bool on_ping(std::string_view payload) {
+    if (c.state_ == ConnectionImpl::State::open) c.queue_frame(Opcode::pong, payload.data(), payload.size(), true);
+    return true;
+  }
+  bool on_pong(std::string_view) { return true; }
+  bool on_close(uint16_t code, std::string_view reason) {
+    c.close_received_ = true;
+    c.peer_close_code_ = code;
+    if (!reason.empty()) c.close_reason_ = std::make_unique<std::string>(reason);
+    // Echo the peer's code (RFC 6455 §5.5.1); a close without a code is answered without one.
+    if (!c.close_sent_) c.send_close_frame(code == close_code::no_status ? 0 : code, {});
+    c.enter_draining();
+    return false;
+  }
+};
+
+void ConnectionImpl::feed_frames(uint8_t* data, size_t size) {
+  ws::DecodeLimits limits{ctx_.limits().max_message_size, false};
+  DecoderEvents events{*this};
+  ws::DecodeResult r = decoder_.feed(data, size, limits, events);
+  if (r.status == ws::DecodeResult::Status::error) fail(r.close_code, r.reason);
+}
+
+void ConnectionImpl::fail(uint16_t code, std::string_view reason) {
+  if (opened_ && route_) route_->component->on_error(*this, Error{code, reason});
+  if (state_ == State::closed || state_ == State::draining) return;
+  if (!close_sent_) send_close_frame(code, reason);
+  enter_draining();
+}
+
+void ConnectionImpl::start_close(uint16_t code, std::string_view reason) {
+  if (state_ != State::open) return;
+  send_close_frame(code, reason);
+  state_ = State::closing;
+  deadline_ms_ = ctx_.loop().now_ms() + static_cast<uint64_t>(ctx_.limits().close_timeout.count());
+}
+
+void ConnectionImpl::enter_draining() {
+  if (state_ == State::closed || state_ == State::draining) return;
+  state_ = State::draining;
+  deadline_ms_ = ctx_.loop().now_ms() + static_cast<uint64_t>(ctx_.limits().close_timeout.count());
+  if (ctx_.is_corked(this)) ctx_.uncork();
+  finish_drain_if_flushed();
+}
+
+void ConnectionImpl::finish_drain_if_flushed() {
+  if (state_ != State::draining || write_shut_ || outbox_ || ctx_.is_corked(this)) return;
+  // Our last word is with the kernel: half-close and wait for the peer to hang up.
+  ::shutdown(fd_, SHUT_WR);
+  write_shut_ = true;
+}
+
+void ConnectionImpl::close_now() noexcept {
+  if (state_ == State::closed) return;
+  state_ = State::closed;
+  ctx_.loop().remove(fd_);
+  ::close(fd_);
+  handshake_.reset();
+  outbox_.reset();
+  ctx_.schedule_reap(this);
+}
+
+void ConnectionImpl::notify_closed() {
+  if (!opened_ || !route_) return;
+  opened_ = false;
+  CloseInfo info;
+  info.clean = close_received_;
+  info.code = close_received_ ? peer_close_code_ : close_code::abnormal;
+  if (close_reason_) info.reason = *close_reason_;
+  route_->component->on_close(*this, info);
+}
+
+void ConnectionImpl::sweep(uint64_t now) {
+  const Limits& l = ctx_.limits();
+  switch (state_) {
+    case State::http:
+    case State::closing:
+    case State::draining:
+      if (now >= deadline_ms_) close_now();
+      return;
+    case State::open:
+      if (now - last_read_ms_ >= static_cast<uint64_t>(l.idle_timeout.count())) {
+        fail(close_code::going_away, "idle timeout");
+      } else if (now - std::max(last_read_ms_, last_ping_ms_) >= static_cast<uint64_t>(l.ping_interval.count())) {
+        queue_frame(Opcode::ping, nullptr, 0, true);
+        last_ping_ms_ = now;
+      }
+      return;
+    case State::closed:
+      return;
+  }
+}
+
+}  // namespace capstan::app

@@ -1,0 +1,105 @@
+// The server side of one client connection, from accept to reap.
+//
+// Life of a connection (docs/design.md has the picture):
+//   http ──101──> open ──close()──> closing ──peer's close──> draining ──EOF/timeout──> closed
+//     │                 └──peer's close / protocol fault / send-buffer overflow──┘
+//     └──plain response or refusal──> draining
+// `draining` flushes what is queued, half-closes the socket and discards input until the peer
+// hangs up, so a final close frame or HTTP error is not lost to a TCP reset. `closed`
+// connections are reaped at the end of the loop turn, never inside their own callbacks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "capstan/connection.hpp"
+#include "net/event_loop.hpp"
+#include "net/socket_address.hpp"
+#include "ws/frame_decoder.hpp"
+
+namespace capstan::http {
+struct Request;
+}
+
+namespace capstan::app {
+
+class LoopContext;
+struct Route;
+struct Handshake;
+struct Outbox;
+
+class ConnectionImpl final : public capstan::Connection, public net::Pollable {
+ public:
+  enum class State : uint8_t { http, open, closing, draining, closed };
+
+  ConnectionImpl(LoopContext& ctx, int fd, const sockaddr* peer, uint64_t id);
+  ~ConnectionImpl();
+
+  void on_event(uint32_t events) override;
+
+  // Connection API, implemented in connection_api.cpp and connection_output.cpp.
+  SendStatus send_message(std::string_view data, Opcode opcode);
+  void start_close(uint16_t code, std::string_view reason);
+  void close_now() noexcept;  // drop the socket; the reap at the end of the turn follows
+
+  // Periodic housekeeping from the loop's coarse tick: timeouts and pings.
+  void sweep(uint64_t now_ms);
+  // Writes `size` bytes (corked data of this connection); queues what the kernel refuses.
+  void write_out(const char* data, size_t size);
+  // Called by the reaper: tells the component, if it saw this connection open.
+  void notify_closed();
+
+  State state() const noexcept { return state_; }
+  size_t pending_output() const noexcept;
+
+  // Intrusive list of the loop's connections, for the sweep and shutdown.
+  ConnectionImpl* prev = nullptr;
+  ConnectionImpl* next = nullptr;
+  ConnectionImpl* next_reaped = nullptr;
+
+ private:
+  friend class capstan::Connection;
+  friend struct DecoderEvents;
+
+  void on_readable();
+  void on_writable();
+  void handle_http(const char* data, size_t size);
+  void handle_request(const http::Request& request, const char* after_head, size_t after_size);
+  void respond_and_drain(int status, std::string_view reason);
+  void feed_frames(uint8_t* data, size_t size);
+  void fail(uint16_t code, std::string_view reason);
+  void enter_draining();
+  void finish_drain_if_flushed();
+  SendStatus queue_frame(Opcode opcode, const char* data, size_t size, bool exempt_from_cap);
+  void queue_raw(const char* data, size_t size);
+  void send_close_frame(uint16_t code, std::string_view reason);
+  void arm_writable(bool on) noexcept;
+
+  LoopContext& ctx_;
+  const Route* route_ = nullptr;
+  std::unique_ptr<Handshake> handshake_;  // only during the HTTP phase
+  std::unique_ptr<Outbox> outbox_;        // only while the kernel refuses output
+  std::unique_ptr<DataBase> data_;
+  std::unique_ptr<std::string> close_reason_;  // the peer's, kept for on_close
+  const http::Request* request_ = nullptr;     // during on_open only
+  std::string target_;                         // path?query of the upgrade request
+  std::string_view subprotocol_;               // points into the route's list
+  ws::FrameDecoder decoder_;
+  uint64_t id_;
+  uint64_t last_read_ms_ = 0;
+  uint64_t last_ping_ms_ = 0;
+  uint64_t deadline_ms_ = 0;  // handshake, closing and draining deadlines
+  net::CompactAddress peer_;
+  int fd_;
+  uint16_t peer_close_code_ = close_code::abnormal;
+  State state_ = State::http;
+  bool opened_ = false;          // on_open ran: on_close is owed
+  bool close_sent_ = false;
+  bool close_received_ = false;
+  bool writable_armed_ = false;
+  bool write_shut_ = false;
+};
+
+}  // namespace capstan::app

@@ -1,0 +1,109 @@
+// Writing side of a connection: corked frames, the outbox the kernel could not take yet,
+// EPOLLOUT only while that outbox exists, and the send-buffer cap for slow readers.
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+
+#include "app/connection_impl.hpp"
+#include "app/connection_parts.hpp"
+#include "app/loop_context.hpp"
+#include "ws/frame_encoder.hpp"
+
+namespace capstan::app {
+
+size_t ConnectionImpl::pending_output() const noexcept {
+  return (outbox_ ? outbox_->pending() : 0) + (ctx_.is_corked(this) ? ctx_.corked_size() : 0);
+}
+
+SendStatus ConnectionImpl::send_message(std::string_view data, Opcode opcode) {
+  if (state_ != State::open) return SendStatus::dropped;
+  return queue_frame(opcode, data.data(), data.size(), false);
+}
+
+SendStatus ConnectionImpl::queue_frame(Opcode opcode, const char* data, size_t size, bool exempt_from_cap) {
+  const size_t cap = ctx_.limits().send_buffer;
+  uint8_t header[ws::kMaxHeaderSize];
+  const size_t header_size = ws::encode_frame_header(header, opcode, size);
+  const size_t total = header_size + size;
+
+  if (!exempt_from_cap && pending_output() + total > cap) {
+    // A reader this slow would make us hold unbounded memory: drop it (RFC 6455 1008).
+    fail(close_code::policy_violation, "send buffer full");
+    return SendStatus::dropped;
+  }
+  if (outbox_) {
+    // The kernel refused earlier output: keep order by queueing behind it.
+    outbox_->data.append(reinterpret_cast<const char*>(header), header_size);
+    outbox_->data.append(data, size);
+  } else {
+    std::string& cork = ctx_.cork_for(this);
+    cork.append(reinterpret_cast<const char*>(header), header_size);
+    cork.append(data, size);
+  }
+  return pending_output() > cap / 2 ? SendStatus::backpressure : SendStatus::sent;
+}
+
+void ConnectionImpl::queue_raw(const char* data, size_t size) {
+  if (outbox_) outbox_->data.append(data, size);
+  else ctx_.cork_for(this).append(data, size);
+}
+
+void ConnectionImpl::send_close_frame(uint16_t code, std::string_view reason) {
+  uint8_t payload[125];
+  size_t size = code ? ws::encode_close_payload(payload, code, reason.data(), reason.size()) : 0;
+  close_sent_ = true;
+  queue_frame(Opcode::close, reinterpret_cast<const char*>(payload), size, true);
+}
+
+void ConnectionImpl::write_out(const char* data, size_t size) {
+  if (state_ == State::closed) return;
+  size_t written = 0;
+  if (!outbox_) {
+    ssize_t n = ::send(fd_, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EINTR) {
+        close_now();
+        return;
+      }
+      n = 0;
+    }
+    written = static_cast<size_t>(n);
+  }
+  if (written < size) {
+    if (!outbox_) outbox_ = std::make_unique<Outbox>();
+    outbox_->data.append(data + written, size - written);
+    arm_writable(true);
+  }
+  finish_drain_if_flushed();
+}
+
+void ConnectionImpl::on_writable() {
+  if (!outbox_) {
+    arm_writable(false);
+    return;
+  }
+  Outbox& box = *outbox_;
+  ssize_t n = ::send(fd_, box.data.data() + box.offset, box.pending(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EINTR) close_now();
+    return;
+  }
+  box.offset += static_cast<size_t>(n);
+  if (box.pending() == 0) {
+    outbox_.reset();
+    arm_writable(false);
+    finish_drain_if_flushed();
+  } else if (box.offset > box.data.size() / 2) {
+    box.data.erase(0, box.offset);  // keep the outbox from holding what was already sent
+    box.offset = 0;
+  }
+}
+
+void ConnectionImpl::arm_writable(bool on) noexcept {
+  if (writable_armed_ == on || state_ == State::closed) return;
+  writable_armed_ = on;
+  ctx_.loop().modify(fd_, this, EPOLLIN | EPOLLRDHUP | (on ? uint32_t{EPOLLOUT} : 0u));
+}
+
+}  // namespace capstan::app

@@ -1,0 +1,169 @@
+#include "app/loop_context.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "app/component_attach.hpp"
+#include "app/connection_impl.hpp"
+#include "http/response.hpp"
+
+namespace capstan::app {
+
+LoopContext::LoopContext(unsigned index, ServerShared& shared, const std::vector<RouteSpec>& routes)
+    : shared_(shared), loop_(index), read_buffer_(new uint8_t[kReadBufferSize]) {
+  cork_.reserve(kCorkCapacity);
+  for (const RouteSpec& spec : routes) {
+    Route r;
+    r.path = spec.path;
+    r.component = spec.factory();
+    r.protocols = spec.protocols;
+    ComponentAttach::attach(*r.component, loop_);
+    routes_.push_back(std::move(r));
+  }
+  loop_.set_end_of_turn([this] { end_of_turn(); });
+  start_sweep_timer();
+  for (Route& r : routes_) r.component->on_start();
+}
+
+LoopContext::~LoopContext() {
+  listeners_.clear();
+  while (connections_) {
+    ConnectionImpl* c = connections_;
+    unlink(c);
+    c->close_now();
+    delete c;
+  }
+}
+
+bool LoopContext::listen(const net::ListenAddress& address, std::string& error) {
+  auto l = std::make_unique<net::Listener>(loop_, [this](int fd, const sockaddr* peer) { on_accept(fd, peer); });
+  if (!l->open(address, error)) return false;
+  listeners_.push_back(std::move(l));
+  return true;
+}
+
+uint16_t LoopContext::first_port() const noexcept { return listeners_.empty() ? 0 : listeners_.front()->port(); }
+
+const Route* LoopContext::find_route(std::string_view path) const noexcept {
+  for (const Route& r : routes_)
+    if (r.path == path) return &r;
+  return nullptr;
+}
+
+void LoopContext::on_accept(int fd, const sockaddr* peer) {
+  if (shutting_down_) {
+    ::close(fd);
+    return;
+  }
+  if (shared_.connections.fetch_add(1, std::memory_order_relaxed) >= limits().max_connections) {
+    shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+    std::string response;
+    http::append_error(response, 503, "too many connections");
+    [[maybe_unused]] ssize_t n = ::send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::close(fd);
+    return;
+  }
+  uint64_t id = shared_.next_connection_id.fetch_add(1, std::memory_order_relaxed);
+  auto* c = new ConnectionImpl(*this, fd, peer, id);
+  if (!loop_.add(fd, c, EPOLLIN | EPOLLRDHUP)) {
+    c->close_now();
+    delete c;
+    connection_closed();
+    return;
+  }
+  c->next = connections_;
+  if (connections_) connections_->prev = c;
+  connections_ = c;
+  ++connection_count_;
+}
+
+std::string& LoopContext::cork_for(ConnectionImpl* c) {
+  if (corked_ != c) {
+    uncork();
+    corked_ = c;
+  }
+  return cork_;
+}
+
+void LoopContext::uncork() {
+  if (!corked_) return;
+  ConnectionImpl* c = corked_;
+  corked_ = nullptr;
+  if (!cork_.empty()) c->write_out(cork_.data(), cork_.size());
+  cork_.clear();
+  // A message bigger than the cork grew it; give that memory back.
+  if (cork_.capacity() > kCorkCapacity) {
+    cork_.shrink_to_fit();
+    cork_.reserve(kCorkCapacity);
+  }
+}
+
+void LoopContext::schedule_reap(ConnectionImpl* c) noexcept {
+  if (corked_ == c) {
+    corked_ = nullptr;
+    cork_.clear();
+  }
+  c->next_reaped = reap_list_;
+  reap_list_ = c;
+}
+
+void LoopContext::unlink(ConnectionImpl* c) noexcept {
+  if (c->prev) c->prev->next = c->next;
+  else connections_ = c->next;
+  if (c->next) c->next->prev = c->prev;
+  c->prev = c->next = nullptr;
+  --connection_count_;
+}
+
+void LoopContext::end_of_turn() {
+  uncork();
+  // Reaping may run on_close, which may send to other connections (corked again) or close
+  // them (reaped again): loop until nothing is left.
+  while (reap_list_) {
+    ConnectionImpl* list = reap_list_;
+    reap_list_ = nullptr;
+    while (list) {
+      ConnectionImpl* c = list;
+      list = c->next_reaped;
+      unlink(c);
+      c->notify_closed();
+      delete c;
+      connection_closed();
+    }
+    uncork();
+  }
+  if (shutting_down_ && connection_count_ == 0) loop_.stop();
+}
+
+void LoopContext::start_sweep_timer() {
+  // One coarse tick per loop checks every timeout; nothing is armed per message. The tick is
+  // a quarter of the shortest timeout, between 50 ms and 1 s.
+  const Limits& l = limits();
+  Duration shortest = std::min({l.handshake_timeout, l.idle_timeout, l.ping_interval, l.close_timeout});
+  Duration tick = std::clamp(shortest / 4, Duration(50), Duration(1000));
+  loop_.add_timer(tick, tick, [this] { sweep(); });
+}
+
+void LoopContext::sweep() {
+  const uint64_t now = loop_.now_ms();
+  for (ConnectionImpl* c = connections_; c; c = c->next) c->sweep(now);
+}
+
+void LoopContext::begin_shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  listeners_.clear();
+  for (Route& r : routes_) r.component->on_shutdown();
+  for (ConnectionImpl* c = connections_; c; c = c->next) {
+    if (c->state() == ConnectionImpl::State::open) c->start_close(close_code::going_away, "server shutting down");
+    else if (c->state() == ConnectionImpl::State::http) c->close_now();
+  }
+  loop_.add_timer(server_config().shutdown_timeout, Duration::zero(), [this] {
+    for (ConnectionImpl* c = connections_; c; c = c->next) c->close_now();
+  });
+  if (connection_count_ == 0) loop_.stop();
+}
+
+}  // namespace capstan::app

@@ -1,0 +1,82 @@
+// Everything one event loop's thread owns above the socket layer: its listeners, its
+// connections, its instances of the components, and the per-loop buffers that keep idle
+// connections small (one receive buffer, one cork buffer, shared by all connections).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "app/route.hpp"
+#include "capstan/config.hpp"
+#include "net/event_loop.hpp"
+#include "net/listener.hpp"
+
+namespace capstan::app {
+
+class ConnectionImpl;
+
+// State shared by all loops: read-only after start, except the atomics.
+struct ServerShared {
+  const Config* config = nullptr;
+  std::atomic<uint32_t> connections{0};
+  std::atomic<uint64_t> next_connection_id{1};
+};
+
+class LoopContext {
+ public:
+  LoopContext(unsigned index, ServerShared& shared, const std::vector<RouteSpec>& routes);
+  ~LoopContext();
+
+  net::EventLoop& loop() noexcept { return loop_; }
+  const Limits& limits() const noexcept { return shared_.config->limits; }
+  const ServerConfig& server_config() const noexcept { return shared_.config->server; }
+
+  bool listen(const net::ListenAddress& address, std::string& error);
+  uint16_t first_port() const noexcept;
+  // Loop thread: stop accepting, close every connection with 1001, stop the loop once all
+  // are gone or `server.shutdown_timeout` has passed.
+  void begin_shutdown();
+
+  const Route* find_route(std::string_view path) const noexcept;
+
+  // The receive buffer every connection of this loop reads into.
+  uint8_t* read_buffer() noexcept { return read_buffer_.get(); }
+  size_t read_buffer_size() const noexcept { return kReadBufferSize; }
+
+  // Corked output: frames of one connection collect here and leave in one write when the
+  // loop turn ends or another connection starts sending.
+  std::string& cork_for(ConnectionImpl* c);
+  bool is_corked(const ConnectionImpl* c) const noexcept { return corked_ == c; }
+  size_t corked_size() const noexcept { return cork_.size(); }
+  void uncork();
+
+  void schedule_reap(ConnectionImpl* c) noexcept;
+  void connection_closed() noexcept { shared_.connections.fetch_sub(1, std::memory_order_relaxed); }
+
+ private:
+  static constexpr size_t kReadBufferSize = 512 * 1024;
+  static constexpr size_t kCorkCapacity = 64 * 1024;
+
+  void on_accept(int fd, const sockaddr* peer);
+  void sweep();
+  void end_of_turn();
+  void unlink(ConnectionImpl* c) noexcept;
+  void start_sweep_timer();
+
+  ServerShared& shared_;
+  net::EventLoop loop_;
+  std::vector<std::unique_ptr<net::Listener>> listeners_;
+  std::vector<Route> routes_;
+  std::unique_ptr<uint8_t[]> read_buffer_;
+  std::string cork_;
+  ConnectionImpl* corked_ = nullptr;
+  ConnectionImpl* connections_ = nullptr;  // intrusive list head
+  size_t connection_count_ = 0;
+  ConnectionImpl* reap_list_ = nullptr;
+  bool shutting_down_ = false;
+};
+
+}  // namespace capstan::app

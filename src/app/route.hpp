@@ -1,0 +1,26 @@
+// A route of one loop: a path and the loop's own instance of the component serving it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "capstan/component.hpp"
+
+namespace capstan::app {
+
+struct Route {
+  std::string path;  // prefix applied
+  std::unique_ptr<Component> component;
+  std::vector<std::string> protocols;
+};
+
+// What the server knows of a route before loops exist: how to make each loop's instance.
+struct RouteSpec {
+  std::string path;  // prefix applied
+  std::string component_name;
+  ComponentFactory factory;
+  std::vector<std::string> protocols;
+};
+
+}  // namespace capstan::app

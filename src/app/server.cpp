@@ -1,0 +1,161 @@
+// Server: turns the configuration and the registered routes into running loops.
+//
+// Start order: resolve routes, block signals (so only signalfd sees them), build every loop,
+// bind loop 0's listeners (learning the real port when asked for 0), bind the other loops to
+// the same ports with SO_REUSEPORT, start threads 1..n-1, run loop 0 on the caller's thread.
+#include "capstan/server.hpp"
+
+#include <netinet/in.h>
+
+#include <csignal>
+#include <map>
+#include <thread>
+
+#include "app/echo.hpp"
+#include "app/loop_context.hpp"
+#include "net/signals.hpp"
+#include "util/log.hpp"
+
+namespace capstan {
+
+struct Server::Impl {
+  Config config;
+  std::map<std::string, ComponentFactory> registry;
+  std::vector<app::RouteSpec> code_routes;  // from route(), in order
+  app::ServerShared shared;
+  std::vector<std::unique_ptr<app::LoopContext>> loops;
+  std::atomic<bool> running{false};
+  std::atomic<bool> stop_requested{false};
+  std::string last_error;
+
+  bool resolve_routes(std::vector<app::RouteSpec>& out);
+  bool bind_all();
+};
+
+Server::Server(Config config) : impl_(std::make_unique<Impl>()) {
+  impl_->config = std::move(config);
+  impl_->shared.config = &impl_->config;
+  register_component("echo", [] { return std::make_unique<app::EchoComponent>(); });
+}
+
+Server::~Server() = default;
+
+void Server::route(std::string path, ComponentFactory factory, RouteOptions options) {
+  impl_->code_routes.push_back({std::move(path), "", std::move(factory), std::move(options.protocols)});
+}
+
+void Server::register_component(std::string name, ComponentFactory factory) {
+  impl_->registry[std::move(name)] = std::move(factory);
+}
+
+bool Server::Impl::resolve_routes(std::vector<app::RouteSpec>& out) {
+  const std::string& prefix = config.server.prefix;
+  auto add = [&](app::RouteSpec spec) {
+    std::string path = spec.path.empty() ? "/" + spec.component_name : spec.path;
+    // "/socket.io" + "/" is "/socket.io", not "/socket.io/".
+    spec.path = prefix.empty() ? path : (path == "/" ? prefix : prefix + path);
+    for (const auto& existing : out) {
+      if (existing.path == spec.path) {
+        last_error = "two routes on path " + spec.path;
+        return false;
+      }
+    }
+    out.push_back(std::move(spec));
+    return true;
+  };
+  for (const RouteConfig& rc : config.routes) {
+    auto it = registry.find(rc.component);
+    if (it == registry.end()) {
+      last_error = "unknown component '" + rc.component + "' on route " + rc.path;
+      return false;
+    }
+    if (!add({rc.path, rc.component, it->second, rc.protocols})) return false;
+  }
+  for (auto& spec : code_routes)
+    if (!add(spec)) return false;
+  if (out.empty()) {
+    last_error = "no routes configured";
+    return false;
+  }
+  return true;
+}
+
+bool Server::Impl::bind_all() {
+  for (const std::string& text : config.server.listen) {
+    std::string error;
+    auto address = net::parse_listen_address(text, &error);
+    if (!address) {
+      last_error = "server.listen: " + error;
+      return false;
+    }
+    for (size_t i = 0; i < loops.size(); ++i) {
+      if (!loops[i]->listen(*address, error)) {
+        last_error = error;
+        return false;
+      }
+      if (i == 0) {
+        // Port 0: every loop must share the port the kernel picked for the first.
+        uint16_t port = loops[0]->first_port();
+        auto* sa = reinterpret_cast<sockaddr*>(&address->storage);
+        if (sa->sa_family == AF_INET) reinterpret_cast<sockaddr_in*>(sa)->sin_port = htons(port);
+        else reinterpret_cast<sockaddr_in6*>(sa)->sin6_port = htons(port);
+        std::string shown = text.substr(0, text.rfind(':') + 1) + std::to_string(port);
+        log::info("listening", {{"address", shown}, {"loops", std::to_string(loops.size())}});
+      }
+    }
+  }
+  return true;
+}
+
+int Server::run() {
+  Impl& s = *impl_;
+  std::vector<app::RouteSpec> routes;
+  if (!s.resolve_routes(routes)) return 1;
+  net::block_signals({SIGINT, SIGTERM, SIGHUP});
+  std::signal(SIGPIPE, SIG_IGN);
+
+  unsigned threads = s.config.server.threads ? s.config.server.threads : std::thread::hardware_concurrency();
+  if (threads == 0) threads = 1;
+  try {
+    for (unsigned i = 0; i < threads; ++i) s.loops.push_back(std::make_unique<app::LoopContext>(i, s.shared, routes));
+  } catch (const std::exception& e) {
+    s.last_error = e.what();
+    s.loops.clear();
+    return 1;
+  }
+  if (!s.bind_all()) {
+    s.loops.clear();
+    return 1;
+  }
+  for (const auto& r : routes) log::info("route", {{"path", r.path}, {"component", r.component_name.empty() ? "c++" : r.component_name}});
+
+  net::SignalWatcher signals(s.loops[0]->loop(), {SIGINT, SIGTERM}, [this](int sig) {
+    log::info("stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+    stop();
+  });
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&s, i] { s.loops[i]->loop().run(); });
+  s.running = true;
+  if (s.stop_requested) stop();  // stop() raced with start-up
+  s.loops[0]->loop().run();
+  for (auto& t : workers) t.join();
+  s.running = false;
+  s.loops.clear();
+  log::info("stopped");
+  return 0;
+}
+
+void Server::stop() {
+  impl_->stop_requested = true;
+  if (!impl_->running) return;  // run() checks stop_requested once its loops exist
+  for (auto& ctx : impl_->loops) {
+    app::LoopContext* c = ctx.get();
+    c->loop().post_task([c] { c->begin_shutdown(); });
+  }
+}
+
+bool Server::running() const noexcept { return impl_->running; }
+const std::string& Server::last_error() const noexcept { return impl_->last_error; }
+const Config& Server::config() const noexcept { return impl_->config; }
+
+}  // namespace capstan

@@ -1,0 +1,71 @@
+// The `capstan` program: start a server from a TOML file, or check a file.
+// Later commands (stop, list, status, routes, keys, token) attach here as subcommands.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include "capstan/server.hpp"
+#include "util/log.hpp"
+
+namespace {
+
+// With no file, or a file without routes: the demo's echo route.
+void apply_defaults(capstan::Config& config) {
+  if (config.routes.empty()) config.routes.push_back({"/echo", "echo", {}});
+}
+
+bool load(const std::string& path, capstan::Config& config) {
+  if (path.empty()) return true;
+  capstan::LoadedConfig loaded = capstan::load_config_file(path);
+  for (const auto& e : loaded.errors) {
+    std::fprintf(stderr, "%s:%d: %s%s%s\n", path.c_str(), e.line, e.key.c_str(), e.key.empty() ? "" : ": ",
+                 e.message.c_str());
+  }
+  if (!loaded.ok()) return false;
+  config = std::move(loaded.config);
+  return true;
+}
+
+int start(const std::string& path, const std::string& listen, const std::string& name) {
+  capstan::Config config;
+  if (!load(path, config)) return 2;
+  if (!listen.empty()) config.server.listen = {listen};
+  if (!name.empty()) config.server.name = name;
+  apply_defaults(config);
+  capstan::log::set_format_json(config.server.log_format == "json");
+  capstan::Server server(std::move(config));
+  int rc = server.run();
+  if (rc != 0) capstan::log::error("cannot start", {{"reason", server.last_error()}});
+  return rc;
+}
+
+int check(const std::string& path) {
+  capstan::Config config;
+  if (!load(path, config)) return 2;
+  std::printf("%s: ok\n", path.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"capstan: WebSocket application server"};
+  app.set_version_flag("--version", "capstan 0.1.0");
+  app.require_subcommand(1);
+
+  std::string config_path, listen, name;
+  CLI::App* start_cmd = app.add_subcommand("start", "run a server in the foreground");
+  start_cmd->add_option("-c,--config", config_path, "configuration file (TOML)")->check(CLI::ExistingFile);
+  start_cmd->add_option("--listen", listen, "HOST:PORT, overrides server.listen");
+  start_cmd->add_option("--name", name, "instance name, overrides server.name");
+
+  std::string check_path;
+  CLI::App* check_cmd = app.add_subcommand("check", "validate a configuration file");
+  check_cmd->add_option("-c,--config", check_path, "configuration file (TOML)")->required()->check(CLI::ExistingFile);
+
+  CLI11_PARSE(app, argc, argv);
+  if (*start_cmd) return start(config_path, listen, name);
+  if (*check_cmd) return check(check_path);
+  return 1;
+}

@@ -1,0 +1,182 @@
+// Reads a TOML file into a Config through the option table. Every fault names its key and
+// line; unknown keys are faults, so a typo never silently falls back to a default.
+#include <toml++/toml.h>
+
+#include <optional>
+
+#include "capstan/config.hpp"
+#include "config/options.hpp"
+#include "net/socket_address.hpp"
+
+namespace capstan {
+
+namespace {
+
+using config::Type;
+using config::Value;
+
+int line_of(const toml::node& node) { return static_cast<int>(node.source().begin.line); }
+
+struct Loader {
+  LoadedConfig result;
+
+  void error(std::string key, int line, std::string message) {
+    result.errors.push_back({std::move(key), line, std::move(message)});
+  }
+
+  std::optional<Value> convert(const toml::node& node, Type type, int64_t min, int64_t max, const std::string& key) {
+    Value v;
+    auto bad_type = [&] {
+      error(key, line_of(node), "expected " + std::string(config::type_name(type)));
+      return std::nullopt;
+    };
+    auto out_of_range = [&](const std::string& shown) {
+      error(key, line_of(node), shown + " is out of range");
+      return std::nullopt;
+    };
+    switch (type) {
+      case Type::string:
+        if (!node.is_string()) return bad_type();
+        v.text = *node.value<std::string>();
+        return v;
+      case Type::string_or_list:
+        if (node.is_string()) {
+          v.list = {*node.value<std::string>()};
+          return v;
+        }
+        [[fallthrough]];
+      case Type::string_list: {
+        const toml::array* arr = node.as_array();
+        if (!arr) return bad_type();
+        for (const toml::node& item : *arr) {
+          if (!item.is_string()) return bad_type();
+          v.list.push_back(*item.value<std::string>());
+        }
+        return v;
+      }
+      case Type::integer:
+        if (!node.is_integer()) return bad_type();
+        v.integer = *node.value<int64_t>();
+        if (v.integer < min || v.integer > max) return out_of_range(std::to_string(v.integer));
+        return v;
+      case Type::boolean:
+        if (!node.is_boolean()) return bad_type();
+        v.boolean = *node.value<bool>();
+        return v;
+      case Type::duration: {
+        if (!node.is_string() || !parse_duration(*node.value<std::string>(), v.duration)) return bad_type();
+        if (v.duration.count() < min || v.duration.count() > max) return out_of_range(*node.value<std::string>());
+        return v;
+      }
+      case Type::size: {
+        if (node.is_integer() && *node.value<int64_t>() >= 0) v.size = static_cast<uint64_t>(*node.value<int64_t>());
+        else if (!node.is_string() || !parse_size(*node.value<std::string>(), v.size)) return bad_type();
+        if (v.size < static_cast<uint64_t>(min) || v.size > static_cast<uint64_t>(max))
+          return out_of_range(node.is_string() ? *node.value<std::string>() : std::to_string(v.size));
+        return v;
+      }
+    }
+    return std::nullopt;
+  }
+
+  void load_section(const std::string& section, const toml::table& table) {
+    for (const auto& [k, node] : table) {
+      const std::string key = section + "." + std::string(k.str());
+      const config::ServerOption* found = nullptr;
+      for (const auto& opt : config::server_options())
+        if (opt.section == section && opt.key == k.str()) found = &opt;
+      if (!found) {
+        error(key, static_cast<int>(k.source().begin.line), "unknown key");
+        continue;
+      }
+      if (auto v = convert(node, found->type, found->min, found->max, key)) found->apply(result.config, *v);
+    }
+  }
+
+  void load_routes(const toml::node& node) {
+    const toml::array* arr = node.as_array();
+    if (!arr || !arr->is_array_of_tables()) {
+      error("routes", line_of(node), "expected [[routes]] tables");
+      return;
+    }
+    size_t index = 0;
+    for (const toml::node& item : *arr) {
+      const std::string base = "routes[" + std::to_string(index++) + "]";
+      RouteConfig route;
+      for (const auto& [k, value] : *item.as_table()) {
+        const std::string key = base + "." + std::string(k.str());
+        const config::RouteOption* found = nullptr;
+        for (const auto& opt : config::route_options())
+          if (opt.key == k.str()) found = &opt;
+        if (!found) {
+          error(key, static_cast<int>(k.source().begin.line), "unknown key");
+          continue;
+        }
+        if (auto v = convert(value, found->type, 0, INT64_MAX, key)) found->apply(route, *v);
+      }
+      if (route.component.empty()) error(base + ".component", line_of(item), "missing: every route names its component");
+      if (!route.path.empty() && route.path.front() != '/') error(base + ".path", line_of(item), "must start with '/'");
+      result.config.routes.push_back(std::move(route));
+    }
+  }
+
+  void check_whole(const toml::table& root) {
+    Config& c = result.config;
+    auto line_at = [&](std::string_view section, std::string_view key) {
+      const toml::node* n = root.at_path(std::string(section) + "." + std::string(key)).node();
+      return n ? line_of(*n) : 0;
+    };
+    for (const std::string& address : c.server.listen) {
+      std::string why;
+      if (!net::parse_listen_address(address, &why)) error("server.listen", line_at("server", "listen"), why);
+    }
+    if (c.server.listen.empty()) error("server.listen", line_at("server", "listen"), "needs at least one address");
+    if (c.server.log_format != "text" && c.server.log_format != "json")
+      error("server.log_format", line_at("server", "log_format"), "must be \"text\" or \"json\"");
+    const std::string& prefix = c.server.prefix;
+    if (!prefix.empty() && (prefix.front() != '/' || prefix.back() == '/'))
+      error("server.prefix", line_at("server", "prefix"), "must start with '/' and not end with '/'");
+  }
+};
+
+LoadedConfig load(const toml::table& root) {
+  Loader loader;
+  for (const auto& [k, node] : root) {
+    const std::string name(k.str());
+    if ((name == "server" || name == "limits") && node.is_table()) {
+      loader.load_section(name, *node.as_table());
+    } else if (name == "routes") {
+      loader.load_routes(node);
+    } else {
+      loader.error(name, static_cast<int>(k.source().begin.line), "unknown key");
+    }
+  }
+  loader.check_whole(root);
+  return std::move(loader.result);
+}
+
+LoadedConfig parse_error(const toml::parse_error& e) {
+  LoadedConfig out;
+  out.errors.push_back({"", static_cast<int>(e.source().begin.line), std::string(e.description())});
+  return out;
+}
+
+}  // namespace
+
+LoadedConfig load_config_string(std::string_view text, std::string_view source_name) {
+  try {
+    return load(toml::parse(text, source_name));
+  } catch (const toml::parse_error& e) {
+    return parse_error(e);
+  }
+}
+
+LoadedConfig load_config_file(const std::string& path) {
+  try {
+    return load(toml::parse_file(path));
+  } catch (const toml::parse_error& e) {
+    return parse_error(e);
+  }
+}
+
+}  // namespace capstan

@@ -1,0 +1,63 @@
+// HTTP/1.1 request head parser (RFC 9112 §2–5), pure and resumable.
+//
+// The caller keeps the bytes received so far and calls `parse` again after every read with
+// the whole buffer; the parser remembers how far it has scanned, so input split at any byte
+// costs linear time. Garbage is refused as soon as it is seen (400), an oversized head as soon
+// as it passes the limit (431), without waiting for the end of the head.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace capstan::http {
+
+struct Header {
+  std::string_view name;
+  std::string_view value;
+};
+
+inline constexpr size_t kMaxHeaders = 64;
+
+// Views into the parsed buffer; valid while that buffer is.
+struct Request {
+  std::string_view method;
+  std::string_view target;  // path?query as sent
+  std::string_view path;
+  std::string_view query;   // without the '?'
+  uint8_t version_minor = 1;
+  Header headers[kMaxHeaders];
+  size_t header_count = 0;
+
+  // The first header of that name (case-insensitive), or empty.
+  std::string_view header(std::string_view name) const noexcept;
+  // True when a comma-separated header of that name lists `token` (case-insensitive).
+  bool header_has_token(std::string_view name, std::string_view token) const noexcept;
+};
+
+struct ParseResult {
+  enum class Status : uint8_t { incomplete, complete, error };
+  Status status = Status::incomplete;
+  uint16_t http_status = 0;  // on error: 400, 431 or 505
+  const char* reason = "";
+  size_t head_size = 0;      // on complete: bytes up to and including the blank line
+};
+
+class RequestParser {
+ public:
+  explicit RequestParser(size_t max_head_size = 16 * 1024) noexcept : max_head_size_(max_head_size) {}
+
+  // `buffered` must start with the bytes given to the previous calls.
+  ParseResult parse(std::string_view buffered, Request& out) noexcept;
+  void reset() noexcept { scanned_ = 0; }
+
+ private:
+  ParseResult parse_head(std::string_view head, Request& out) const noexcept;
+
+  size_t scanned_ = 0;
+  size_t max_head_size_;
+};
+
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
+}  // namespace capstan::http

@@ -1,0 +1,116 @@
+#include "net/event_loop.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <stdexcept>
+#include <system_error>
+
+namespace capstan::net {
+
+namespace {
+constexpr int kMaxEvents = 1024;
+}
+
+EventLoop::EventLoop(unsigned index) : index_(index) {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  wakeup_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epoll_fd_ < 0 || wakeup_fd_ < 0) throw std::system_error(errno, std::generic_category(), "event loop");
+  add(wakeup_fd_, &wakeup_, EPOLLIN);
+  start_ = now_ = Clock::now();
+}
+
+EventLoop::~EventLoop() {
+  if (wakeup_fd_ >= 0) ::close(wakeup_fd_);
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+}
+
+bool EventLoop::add(int fd, Pollable* p, uint32_t events) noexcept {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = p;
+  return epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+bool EventLoop::modify(int fd, Pollable* p, uint32_t events) noexcept {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = p;
+  return epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+}
+
+void EventLoop::remove(int fd) noexcept { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+
+void EventLoop::update_clock() noexcept {
+  now_ = Clock::now();
+  now_ms_ = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now_ - start_).count());
+}
+
+void EventLoop::run() {
+  epoll_event events[kMaxEvents];
+  while (!stopping_) {
+    int timeout = timers_.next_timeout_ms(now_);
+    int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
+    if (n < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "epoll_wait");
+    update_clock();
+    for (int i = 0; i < n; ++i) static_cast<Pollable*>(events[i].data.ptr)->on_event(events[i].events);
+    timers_.run_due(now_);
+    run_posted();
+    if (end_of_turn_) end_of_turn_();
+  }
+}
+
+TimerId EventLoop::add_timer(Duration delay, Duration interval, std::function<void()> fn) {
+  return timers_.add(Clock::now() + delay, interval, std::move(fn));
+}
+
+void EventLoop::post_task(std::function<void()> fn) {
+  {
+    std::lock_guard lock(posted_mutex_);
+    posted_.push_back(std::move(fn));
+  }
+  // One eventfd write wakes the loop for any number of posts until it drains them.
+  if (!wakeup_pending_.exchange(true, std::memory_order_acq_rel)) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t r = ::write(wakeup_fd_, &one, sizeof one);
+  }
+}
+
+void EventLoop::Wakeup::on_event(uint32_t) {
+  uint64_t count;
+  [[maybe_unused]] ssize_t r = ::read(loop_.wakeup_fd_, &count, sizeof count);
+}
+
+void EventLoop::run_posted() {
+  if (!wakeup_pending_.load(std::memory_order_acquire)) return;
+  {
+    std::lock_guard lock(posted_mutex_);
+    running_.swap(posted_);
+    wakeup_pending_.store(false, std::memory_order_release);
+  }
+  for (auto& fn : running_) fn();
+  running_.clear();
+}
+
+}  // namespace capstan::net
+
+// The public Loop handle forwards to the loop it is.
+namespace capstan {
+
+namespace {
+net::EventLoop& impl(Loop* l) { return *static_cast<net::EventLoop*>(l); }
+const net::EventLoop& impl(const Loop* l) { return *static_cast<const net::EventLoop*>(l); }
+}  // namespace
+
+TimerId Loop::after(Duration delay, std::function<void()> fn) { return impl(this).add_timer(delay, Duration::zero(), std::move(fn)); }
+TimerId Loop::every(Duration interval, std::function<void()> fn) {
+  if (interval.count() <= 0) interval = Duration(1);
+  return impl(this).add_timer(interval, interval, std::move(fn));
+}
+void Loop::cancel(TimerId id) { impl(this).cancel_timer(id); }
+void Loop::post(std::function<void()> fn) { impl(this).post_task(std::move(fn)); }
+std::chrono::steady_clock::time_point Loop::now() const noexcept { return impl(this).clock(); }
+unsigned Loop::index() const noexcept { return impl(this).loop_index(); }
+
+}  // namespace capstan

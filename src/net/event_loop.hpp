@@ -1,0 +1,93 @@
+// One epoll event loop per thread: readiness dispatch, timers, and work posted from other
+// threads. Everything above it (HTTP, WebSocket, components) runs inside its callbacks.
+//
+// A turn, top to bottom (see run()): wait for events or the next timer, read the clock once,
+// dispatch each ready descriptor, run due timers, run posted work, then the end-of-turn hook
+// (the application flushes corked output and reaps closed connections there, a fixed point
+// where no callback of theirs is on the stack).
+#pragma once
+
+#include <sys/epoll.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "capstan/loop.hpp"
+#include "net/timer_queue.hpp"
+
+namespace capstan::net {
+
+// Anything registered with the loop. epoll's data.ptr points at it, so dispatch needs no
+// lookup; the owner must deregister before destroying it, and destroy it only at the end of
+// a turn (events of the same turn may still name it).
+class Pollable {
+ public:
+  virtual void on_event(uint32_t events) = 0;
+
+ protected:
+  ~Pollable() = default;
+};
+
+class EventLoop final : public capstan::Loop {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit EventLoop(unsigned index);
+  ~EventLoop();
+
+  // False (with errno set) when the kernel refused a descriptor.
+  bool add(int fd, Pollable* p, uint32_t events) noexcept;
+  bool modify(int fd, Pollable* p, uint32_t events) noexcept;
+  void remove(int fd) noexcept;
+
+  // Runs turns until stop(); returns when the loop is stopped.
+  void run();
+  // Ends run() after the current turn. Loop thread only; other threads post() it.
+  void stop() noexcept { stopping_ = true; }
+
+  void set_end_of_turn(std::function<void()> hook) { end_of_turn_ = std::move(hook); }
+
+  Clock::time_point clock() const noexcept { return now_; }
+  // Milliseconds since the loop was created, from the per-turn clock: cheap to compare.
+  uint64_t now_ms() const noexcept { return now_ms_; }
+
+  // capstan::Loop
+  TimerId add_timer(Duration delay, Duration interval, std::function<void()> fn);
+  void cancel_timer(TimerId id) { timers_.cancel(id); }
+  void post_task(std::function<void()> fn);
+  unsigned loop_index() const noexcept { return index_; }
+
+ private:
+  class Wakeup final : public Pollable {
+   public:
+    explicit Wakeup(EventLoop& loop) : loop_(loop) {}
+    void on_event(uint32_t) override;
+   private:
+    EventLoop& loop_;
+  };
+
+  void update_clock() noexcept;
+  void run_posted();
+
+  unsigned index_;
+  int epoll_fd_ = -1;
+  int wakeup_fd_ = -1;
+  bool stopping_ = false;
+  Clock::time_point start_;
+  Clock::time_point now_;
+  uint64_t now_ms_ = 0;
+  TimerQueue timers_;
+  Wakeup wakeup_{*this};
+  std::function<void()> end_of_turn_;
+
+  std::mutex posted_mutex_;
+  std::vector<std::function<void()>> posted_;   // guarded by posted_mutex_
+  std::vector<std::function<void()>> running_;  // loop thread only
+  std::atomic<bool> wakeup_pending_{false};
+};
+
+}  // namespace capstan::net

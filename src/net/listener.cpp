@@ -1,0 +1,66 @@
+#include "net/listener.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace capstan::net {
+
+bool Listener::open(const ListenAddress& address, std::string& error) {
+  const auto* sa = reinterpret_cast<const sockaddr*>(&address.storage);
+  fd_ = ::socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) {
+    error = std::string("socket: ") + std::strerror(errno);
+    return false;
+  }
+  int one = 1;
+  setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (sa->sa_family == AF_INET6) setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (::bind(fd_, sa, address.length) != 0 || ::listen(fd_, SOMAXCONN) != 0) {
+    error = "cannot listen on " + address.text + ": " + std::strerror(errno);
+    close();
+    return false;
+  }
+  if (!loop_.add(fd_, this, EPOLLIN)) {
+    error = std::string("epoll: ") + std::strerror(errno);
+    close();
+    return false;
+  }
+  return true;
+}
+
+void Listener::close() noexcept {
+  if (fd_ < 0) return;
+  loop_.remove(fd_);
+  ::close(fd_);
+  fd_ = -1;
+}
+
+uint16_t Listener::port() const noexcept {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
+  return CompactAddress::from(reinterpret_cast<sockaddr*>(&ss)).port;
+}
+
+void Listener::on_event(uint32_t) {
+  // Accept a bounded batch per turn so a connection storm cannot starve established clients.
+  for (int i = 0; i < 128 && fd_ >= 0; ++i) {
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      // EMFILE/ENFILE: leave the connection queued; the next turn tries again.
+      return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    on_accept_(fd, reinterpret_cast<sockaddr*>(&peer));
+  }
+}
+
+}  // namespace capstan::net

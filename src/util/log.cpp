@@ -1,0 +1,88 @@
+#include "util/log.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <string>
+
+namespace capstan::log {
+
+namespace {
+
+std::atomic<bool> g_json{false};
+std::atomic<Level> g_level{Level::info};
+
+const char* level_name(Level l) {
+  switch (l) {
+    case Level::debug: return "debug";
+    case Level::info: return "info";
+    case Level::warn: return "warn";
+    case Level::error: return "error";
+  }
+  return "info";
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(ch);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out.append(buf);
+    } else {
+      out.push_back(ch);
+    }
+  }
+  out.push_back('"');
+}
+
+std::string timestamp() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+}  // namespace
+
+void set_format_json(bool json) noexcept { g_json = json; }
+void set_level(Level level) noexcept { g_level = level; }
+bool enabled(Level level) noexcept { return level >= g_level.load(std::memory_order_relaxed); }
+
+void write(Level level, std::string_view message,
+           std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
+  if (!enabled(level)) return;
+  std::string line;
+  if (g_json) {
+    line = "{\"time\":\"" + timestamp() + "\",\"level\":\"" + level_name(level) + "\",\"msg\":";
+    append_json_string(line, message);
+    for (auto& [k, v] : fields) {
+      line.push_back(',');
+      append_json_string(line, k);
+      line.push_back(':');
+      append_json_string(line, v);
+    }
+    line += "}\n";
+  } else {
+    line = timestamp() + " " + level_name(level) + " " + std::string(message);
+    for (auto& [k, v] : fields) {
+      line.append(" ").append(k).append("=").append(v);
+    }
+    line.push_back('\n');
+  }
+  [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
+}
+
+}  // namespace capstan::log
