@@ -9,7 +9,7 @@ packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
   libssl-dev zlib1g-dev libtomlplusplus-dev libcli11-dev libsimdjson-dev
   libgtest-dev libgmock-dev
-  python3 python3-websockets
+  python3 python3-websockets python3-pytest
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(libboost1.81-dev libbenchmark-dev nodejs npm)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test suite: unit tests and the
+# integration suite against the release build, both again under ASan+UBSan, the fuzzers
+# for a bounded time, and a build of an example against the installed package.
+# Usage: scripts/test.sh        (FUZZ_SECONDS=20 by default per target)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "dependencies"
+scripts/install-deps.sh
+
+status=0
+run() {  # run a suite, remember a failure, go on with the next suite
+  if ! "$@"; then status=1; echo "FAILED: $*"; fi
+}
+
+for preset in release asan; do
+  step "build ($preset)"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset"
+  step "unit tests ($preset)"
+  run ctest --preset "$preset" -j2
+  step "integration tests ($preset)"
+  run env CAPSTAN_BIN="$root/build/$preset/capstan" /usr/bin/python3 -m pytest tests/integration -q -p no:cacheprovider
+done
+
+step "fuzzers (${FUZZ_SECONDS}s each, ASan+UBSan)"
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz
+run tests/fuzz/run.sh "$FUZZ_SECONDS" build/fuzz
+
+step "install + find_package(capstan) + pkg-config"
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+cmake --install build/release --prefix "$prefix" >/dev/null
+run cmake -S examples/chat -B "$prefix/example-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+run cmake --build "$prefix/example-build"
+run env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --exists capstan
+
+if [[ $status -eq 0 ]]; then echo "ALL SUITES PASSED"; else echo "SOME SUITES FAILED"; fi
+exit $status
