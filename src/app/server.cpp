@@ -129,7 +129,7 @@ int Server::run() {
   }
   for (const auto& r : routes) log::info("route", {{"path", r.path}, {"component", r.component_name.empty() ? "c++" : r.component_name}});
 
-  net::SignalWatcher signals(s.loops[0]->loop(), {SIGINT, SIGTERM}, [this](int sig) {
+  auto signals = std::make_unique<net::SignalWatcher>(s.loops[0]->loop(), std::initializer_list<int>{SIGINT, SIGTERM}, [this](int sig) {
     log::info("stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
     stop();
   });
@@ -140,6 +140,7 @@ int Server::run() {
   s.loops[0]->loop().run();
   for (auto& t : workers) t.join();
   s.running = false;
+  signals.reset();  // it is registered with loop 0: gone before the loop is
   s.loops.clear();
   log::info("stopped");
   return 0;

@@ -22,7 +22,7 @@ size_t encode_close_payload(uint8_t* out, uint16_t code, const char* reason, siz
   }
   out[0] = static_cast<uint8_t>(code >> 8);
   out[1] = static_cast<uint8_t>(code);
-  std::memcpy(out + 2, reason, reason_size);
+  if (reason_size) std::memcpy(out + 2, reason, reason_size);
   return 2 + reason_size;
 }
 
