@@ -193,6 +193,7 @@ void ConnectionImpl::start_close(uint16_t code, std::string_view reason) {
 void ConnectionImpl::enter_draining() {
   if (state_ == State::closed || state_ == State::draining) return;
   state_ = State::draining;
+  handshake_.reset();  // a refused request's bytes are not needed for the last word
   deadline_ms_ = ctx_.loop().now_ms() + static_cast<uint64_t>(ctx_.limits().close_timeout.count());
   if (ctx_.is_corked(this)) ctx_.uncork();
   finish_drain_if_flushed();

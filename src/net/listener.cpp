@@ -34,6 +34,8 @@ bool Listener::open(const ListenAddress& address, std::string& error) {
 }
 
 void Listener::close() noexcept {
+  if (resume_timer_) loop_.cancel_timer(resume_timer_);
+  resume_timer_ = 0;
   if (fd_ < 0) return;
   loop_.remove(fd_);
   ::close(fd_);
@@ -47,6 +49,20 @@ uint16_t Listener::port() const noexcept {
   return CompactAddress::from(reinterpret_cast<sockaddr*>(&ss)).port;
 }
 
+void Listener::pause_accepting() {
+  // Out of descriptors: level-triggered epoll would report the pending connection on every
+  // turn and spin the loop. Stop listening for readiness and look again a little later; the
+  // connection waits in the kernel's queue meanwhile.
+  if (paused_) return;
+  paused_ = true;
+  loop_.modify(fd_, this, 0);
+  resume_timer_ = loop_.add_timer(Duration(100), Duration::zero(), [this] {
+    paused_ = false;
+    resume_timer_ = 0;
+    if (fd_ >= 0) loop_.modify(fd_, this, EPOLLIN);
+  });
+}
+
 void Listener::on_event(uint32_t) {
   // Accept a bounded batch per turn so a connection storm cannot starve established clients.
   for (int i = 0; i < 128 && fd_ >= 0; ++i) {
@@ -54,8 +70,8 @@ void Listener::on_event(uint32_t) {
     socklen_t len = sizeof peer;
     int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-      // EMFILE/ENFILE: leave the connection queued; the next turn tries again.
-      return;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) pause_accepting();
+      return;  // EAGAIN: the queue is empty
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

@@ -31,9 +31,13 @@ class Listener final : public Pollable {
   void on_event(uint32_t events) override;
 
  private:
+  void pause_accepting();
+
   EventLoop& loop_;
   AcceptFn on_accept_;
   int fd_ = -1;
+  bool paused_ = false;
+  TimerId resume_timer_ = 0;
 };
 
 }  // namespace capstan::net
