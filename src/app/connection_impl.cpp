@@ -89,6 +89,7 @@ void ConnectionImpl::handle_request(const http::Request& req, const char* after_
     if (req.path == "/healthz" && (req.method == "GET" || req.method == "HEAD")) {
       std::string response;
       http::append_response(response, 200, "text/plain; charset=utf-8", "ok\n");
+      if (req.method == "HEAD") response.resize(response.size() - 3);  // RFC 9110 §9.3.2: no content
       queue_raw(response.data(), response.size());
       enter_draining();
     } else if (route) {

@@ -88,6 +88,10 @@ bool Server::Impl::bind_all() {
       last_error = "server.listen: " + error;
       return false;
     }
+    if (net::address_in_use(*address)) {
+      last_error = "cannot listen on " + text + ": address already in use";
+      return false;
+    }
     for (size_t i = 0; i < loops.size(); ++i) {
       if (!loops[i]->listen(*address, error)) {
         last_error = error;

@@ -9,6 +9,20 @@
 
 namespace capstan::net {
 
+bool address_in_use(const ListenAddress& address) {
+  // SO_REUSEPORT would let a second server bind the same port and silently take half of its
+  // connections. A probe bind without the option fails if anyone listens there already.
+  const auto* sa = reinterpret_cast<const sockaddr*>(&address.storage);
+  int probe = ::socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (probe < 0) return false;
+  int one = 1;
+  setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (sa->sa_family == AF_INET6) setsockopt(probe, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  bool in_use = ::bind(probe, sa, address.length) != 0 && errno == EADDRINUSE;
+  ::close(probe);
+  return in_use;
+}
+
 bool Listener::open(const ListenAddress& address, std::string& error) {
   const auto* sa = reinterpret_cast<const sockaddr*>(&address.storage);
   fd_ = ::socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

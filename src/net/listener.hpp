@@ -13,6 +13,9 @@
 
 namespace capstan::net {
 
+// True when something already listens on `address` (checked before the first loop binds).
+bool address_in_use(const ListenAddress& address);
+
 class Listener final : public Pollable {
  public:
   // Called with each accepted, non-blocking socket; the callee owns the descriptor.
