@@ -95,6 +95,7 @@ struct Loader {
 
   void load_routes(const toml::node& node) {
     const toml::array* arr = node.as_array();
+    if (arr && arr->empty()) return;  // `routes = []`: routes come from C++ alone
     if (!arr || !arr->is_array_of_tables()) {
       error("routes", line_of(node), "expected [[routes]] tables");
       return;
@@ -115,7 +116,10 @@ struct Loader {
         if (auto v = convert(value, found->type, 0, INT64_MAX, key)) found->apply(route, *v);
       }
       if (route.component.empty()) error(base + ".component", line_of(item), "missing: every route names its component");
-      if (!route.path.empty() && route.path.front() != '/') error(base + ".path", line_of(item), "must start with '/'");
+      if (!route.path.empty() && route.path.front() != '/') {
+        const toml::node* path = item.as_table()->get("path");
+        error(base + ".path", line_of(*path), "must start with '/'");
+      }
       result.config.routes.push_back(std::move(route));
     }
   }

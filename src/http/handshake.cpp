@@ -31,6 +31,9 @@ UpgradeCheck check_upgrade(const Request& r) noexcept {
   } else if (r.version_minor < 1) {
     out.http_status = 400;
     out.reason = "WebSocket upgrade needs HTTP/1.1";
+  } else if (r.header("Host").empty()) {
+    out.http_status = 400;  // RFC 6455 §4.2.1 item 2, RFC 9112 §3.2
+    out.reason = "missing Host header";
   } else if (!r.header_has_token("Connection", "upgrade")) {
     out.http_status = 400;
     out.reason = "Connection header must contain Upgrade";

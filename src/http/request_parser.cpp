@@ -75,8 +75,8 @@ ParseResult RequestParser::parse(std::string_view buf, Request& out) noexcept {
   scanned_ = limit;
   // The method is the first thing sent: refuse a non-token there at once (TLS to a plain
   // port, random bytes) instead of waiting for a blank line that never comes.
-  for (size_t m = 0; m < scanned_ && buf[m] != ' '; ++m)
-    if (!is_tchar(static_cast<unsigned char>(buf[m]))) return error(400, "malformed request line");
+  for (; method_checked_ < scanned_ && buf[method_checked_] != ' '; ++method_checked_)
+    if (!is_tchar(static_cast<unsigned char>(buf[method_checked_]))) return error(400, "malformed request line");
   if (buf.size() >= max_head_size_) return error(431, "request head too large");
   return {};
 }

@@ -49,12 +49,13 @@ class RequestParser {
 
   // `buffered` must start with the bytes given to the previous calls.
   ParseResult parse(std::string_view buffered, Request& out) noexcept;
-  void reset() noexcept { scanned_ = 0; }
+  void reset() noexcept { scanned_ = 0; method_checked_ = 0; }
 
  private:
   ParseResult parse_head(std::string_view head, Request& out) const noexcept;
 
   size_t scanned_ = 0;
+  size_t method_checked_ = 0;  // bytes of the method already known to be token characters
   size_t max_head_size_;
 };
 

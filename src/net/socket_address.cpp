@@ -32,7 +32,9 @@ std::string CompactAddress::to_string() const {
   }
   if (family == AF_INET6) {
     inet_ntop(AF_INET6, bytes, buf, sizeof buf);
-    return "[" + std::string(buf) + "]:" + std::to_string(port);
+    std::string out;  // appended piecewise: GCC 12 warns falsely on "[" + std::string (PR 105329)
+    out.append("[").append(buf).append("]:").append(std::to_string(port));
+    return out;
   }
   return "unknown";
 }
@@ -55,6 +57,10 @@ std::optional<ListenAddress> parse_listen_address(std::string_view text, std::st
     }
     host = text.substr(0, colon);
     port_text = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      *error = "an IPv6 address needs brackets: [::1]:8080";
+      return std::nullopt;
+    }
   }
   unsigned port = 0;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);

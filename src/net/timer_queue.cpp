@@ -30,7 +30,10 @@ void TimerQueue::run_due(TimePoint now) {
     heap_.pop();
     auto it = timers_.find(e.id);
     if (it->second.interval.count() > 0) {
-      heap_.push({e.deadline + it->second.interval, e.id});
+      // After a stall, skip the missed ticks instead of firing them back to back.
+      TimePoint next = e.deadline + it->second.interval;
+      if (next <= now) next = now + it->second.interval;
+      heap_.push({next, e.id});
       // Copy: the callback may cancel itself, which erases the stored function.
       auto fn = it->second.fn;
       fn();

@@ -1,0 +1,376 @@
+// load_config_string: a full file, every kind of fault (with its key and line), and the option
+// table's default texts, which must load to exactly a default-constructed Config.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "capstan/config.hpp"
+#include "config/options.hpp"
+
+namespace capstan {
+
+// Found by GoogleTest through argument-dependent lookup, so it lives in the type's namespace.
+void PrintTo(const ConfigError& e, std::ostream* os) { *os << e.key << " (line " << e.line << "): " << e.message; }
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string describe(const LoadedConfig& c) {
+  std::string s;
+  for (const ConfigError& e : c.errors) s += "\n  " + testing::PrintToString(e);
+  return s;
+}
+
+Config load_ok(std::string_view toml) {
+  LoadedConfig c = load_config_string(toml);
+  EXPECT_TRUE(c.ok()) << "unexpected errors:" << describe(c) << "\nin:\n" << toml;
+  return c.config;
+}
+
+// Expects exactly one error, on `key`, at `line` (0: any line), whose message contains `words`.
+ConfigError expect_one_error(std::string_view toml, std::string_view key, int line = 0, std::string_view words = {}) {
+  LoadedConfig c = load_config_string(toml);
+  EXPECT_EQ(c.errors.size(), 1u) << describe(c) << "\nin:\n" << toml;
+  if (c.errors.empty()) return {};
+  const ConfigError& e = c.errors.front();
+  EXPECT_EQ(e.key, key) << toml;
+  if (line != 0) {
+    EXPECT_EQ(e.line, line) << toml;
+  }
+  EXPECT_NE(e.message.find(words), std::string::npos) << "message '" << e.message << "' lacks '" << words << "'";
+  return e;
+}
+
+void expect_configs_equal(const Config& a, const Config& b) {
+  EXPECT_EQ(a.server.name, b.server.name);
+  EXPECT_EQ(a.server.listen, b.server.listen);
+  EXPECT_EQ(a.server.threads, b.server.threads);
+  EXPECT_EQ(a.server.prefix, b.server.prefix);
+  EXPECT_EQ(a.server.runtime_dir, b.server.runtime_dir);
+  EXPECT_EQ(a.server.static_dir, b.server.static_dir);
+  EXPECT_EQ(a.server.allowed_origins, b.server.allowed_origins);
+  EXPECT_EQ(a.server.log_format, b.server.log_format);
+  EXPECT_EQ(a.server.shutdown_timeout, b.server.shutdown_timeout);
+  EXPECT_EQ(a.limits.max_message_size, b.limits.max_message_size);
+  EXPECT_EQ(a.limits.max_header_size, b.limits.max_header_size);
+  EXPECT_EQ(a.limits.handshake_timeout, b.limits.handshake_timeout);
+  EXPECT_EQ(a.limits.idle_timeout, b.limits.idle_timeout);
+  EXPECT_EQ(a.limits.ping_interval, b.limits.ping_interval);
+  EXPECT_EQ(a.limits.close_timeout, b.limits.close_timeout);
+  EXPECT_EQ(a.limits.send_buffer, b.limits.send_buffer);
+  EXPECT_EQ(a.limits.max_connections, b.limits.max_connections);
+  ASSERT_EQ(a.routes.size(), b.routes.size());
+  for (size_t i = 0; i < a.routes.size(); ++i) {
+    EXPECT_EQ(a.routes[i].path, b.routes[i].path);
+    EXPECT_EQ(a.routes[i].component, b.routes[i].component);
+    EXPECT_EQ(a.routes[i].protocols, b.routes[i].protocols);
+  }
+}
+
+// ---- The option table and the struct agree ---------------------------------------------------
+
+TEST(Config, EveryDefaultTextLoadsToTheStructDefault) {
+  std::string toml;
+  for (const config::ServerOption& opt : config::server_options())
+    toml += std::string(opt.section) + "." + std::string(opt.key) + " = " + std::string(opt.default_text) + "\n";
+  const Config loaded = load_ok(toml);
+  expect_configs_equal(loaded, Config{});
+}
+
+TEST(Config, EveryOptionIsApplied) {
+  // Guards the table the other way round: each option's apply writes its own field, so a file
+  // that sets every option to a non-default value differs from the default in every field.
+  const std::string toml = R"(
+[server]
+name = "other"
+listen = ["127.0.0.1:1", "[::1]:2"]
+threads = 3
+prefix = "/p"
+runtime_dir = "/run/x"
+static_dir = "/srv/www"
+allowed_origins = ["https://a.example"]
+log_format = "json"
+shutdown_timeout = "1s"
+[limits]
+max_message_size = "2MiB"
+max_header_size = "8KiB"
+handshake_timeout = "11s"
+idle_timeout = "121s"
+ping_interval = "31s"
+close_timeout = "6s"
+send_buffer = "32MiB"
+max_connections = 99
+)";
+  const Config c = load_ok(toml);
+  const Config d;
+  EXPECT_NE(c.server.name, d.server.name);
+  EXPECT_NE(c.server.listen, d.server.listen);
+  EXPECT_NE(c.server.threads, d.server.threads);
+  EXPECT_NE(c.server.prefix, d.server.prefix);
+  EXPECT_NE(c.server.runtime_dir, d.server.runtime_dir);
+  EXPECT_NE(c.server.static_dir, d.server.static_dir);
+  EXPECT_NE(c.server.allowed_origins, d.server.allowed_origins);
+  EXPECT_NE(c.server.log_format, d.server.log_format);
+  EXPECT_NE(c.server.shutdown_timeout, d.server.shutdown_timeout);
+  EXPECT_NE(c.limits.max_message_size, d.limits.max_message_size);
+  EXPECT_NE(c.limits.max_header_size, d.limits.max_header_size);
+  EXPECT_NE(c.limits.handshake_timeout, d.limits.handshake_timeout);
+  EXPECT_NE(c.limits.idle_timeout, d.limits.idle_timeout);
+  EXPECT_NE(c.limits.ping_interval, d.limits.ping_interval);
+  EXPECT_NE(c.limits.close_timeout, d.limits.close_timeout);
+  EXPECT_NE(c.limits.send_buffer, d.limits.send_buffer);
+  EXPECT_NE(c.limits.max_connections, d.limits.max_connections);
+  // And the table has one entry per field above (a new field needs a new option).
+  EXPECT_EQ(config::server_options().size(), 17u);
+}
+
+TEST(Config, DefaultsAreWithinTheirOwnBounds) {
+  for (const config::ServerOption& opt : config::server_options()) {
+    SCOPED_TRACE(std::string(opt.section) + "." + std::string(opt.key));
+    EXPECT_FALSE(opt.default_text.empty());
+    EXPECT_FALSE(opt.help.empty());
+    EXPECT_NE(opt.apply, nullptr);
+    EXPECT_LE(opt.min, opt.max);
+  }
+}
+
+TEST(Config, EmptyFileGivesDefaults) {
+  expect_configs_equal(load_ok(""), Config{});
+  expect_configs_equal(load_ok("# only a comment\n\n"), Config{});
+}
+
+// ---- A full valid file -----------------------------------------------------------------------
+
+TEST(Config, FullValidFile) {
+  const Config c = load_ok(R"(# capstan.toml
+[server]
+name = "prod"
+listen = ["0.0.0.0:80", "[::]:8443", "localhost:9000"]
+threads = 4
+prefix = "/ws"
+runtime_dir = "/run/capstan"
+static_dir = "/srv/static"
+allowed_origins = ["https://example.com", "https://www.example.com"]
+log_format = "json"
+shutdown_timeout = "30s"
+
+[limits]
+max_message_size = "16MiB"
+max_header_size = 8192
+handshake_timeout = "5s"
+idle_timeout = "10m"
+ping_interval = "45s"
+close_timeout = "2500ms"
+send_buffer = "64MB"
+max_connections = 50000
+
+[[routes]]
+component = "echo"
+
+[[routes]]
+path = "/chat"
+component = "chat"
+protocols = ["chat.v2", "chat.v1"]
+)");
+  EXPECT_EQ(c.server.name, "prod");
+  EXPECT_EQ(c.server.listen, (std::vector<std::string>{"0.0.0.0:80", "[::]:8443", "localhost:9000"}));
+  EXPECT_EQ(c.server.threads, 4u);
+  EXPECT_EQ(c.server.prefix, "/ws");
+  EXPECT_EQ(c.server.runtime_dir, "/run/capstan");
+  EXPECT_EQ(c.server.static_dir, "/srv/static");
+  EXPECT_EQ(c.server.allowed_origins, (std::vector<std::string>{"https://example.com", "https://www.example.com"}));
+  EXPECT_EQ(c.server.log_format, "json");
+  EXPECT_EQ(c.server.shutdown_timeout, 30s);
+  EXPECT_EQ(c.limits.max_message_size, 16u << 20);
+  EXPECT_EQ(c.limits.max_header_size, 8192u);
+  EXPECT_EQ(c.limits.handshake_timeout, 5s);
+  EXPECT_EQ(c.limits.idle_timeout, 10min);
+  EXPECT_EQ(c.limits.ping_interval, 45s);
+  EXPECT_EQ(c.limits.close_timeout, 2500ms);
+  EXPECT_EQ(c.limits.send_buffer, 64'000'000u);
+  EXPECT_EQ(c.limits.max_connections, 50000u);
+  ASSERT_EQ(c.routes.size(), 2u);
+  EXPECT_EQ(c.routes[0].component, "echo");
+  EXPECT_EQ(c.routes[0].path, "");  // the default "/echo" is applied by the server
+  EXPECT_TRUE(c.routes[0].protocols.empty());
+  EXPECT_EQ(c.routes[1].path, "/chat");
+  EXPECT_EQ(c.routes[1].component, "chat");
+  EXPECT_EQ(c.routes[1].protocols, (std::vector<std::string>{"chat.v2", "chat.v1"}));
+}
+
+TEST(Config, ListenMayBeASingleString) {
+  EXPECT_EQ(load_ok("server.listen = \"[::1]:7000\"\n").server.listen, std::vector<std::string>{"[::1]:7000"});
+}
+
+TEST(Config, SectionsAsDottedKeysOrInlineTables) {
+  const Config c = load_ok("limits.idle_timeout = \"3s\"\nserver = { name = \"inline\" }\n");
+  EXPECT_EQ(c.limits.idle_timeout, 3s);
+  EXPECT_EQ(c.server.name, "inline");
+}
+
+// ---- Unknown keys ----------------------------------------------------------------------------
+
+TEST(Config, UnknownKeyNamesKeyAndLine) {
+  expect_one_error(R"([server]
+name = "x"
+
+[limits]
+idl_timeout = "5s"
+)",
+                   "limits.idl_timeout", 5, "unknown");
+  expect_one_error("[server]\nlisten = \"127.0.0.1:1\"\nthread = 2\n", "server.thread", 3, "unknown");
+  expect_one_error("\n\n[limit]\nidle_timeout = \"5s\"\n", "limit", 3, "unknown");
+  expect_one_error("verbose = true\n", "verbose", 1, "unknown");
+  expect_one_error("[[routes]]\ncomponent = \"echo\"\nprotocol = [\"a\"]\n", "routes[0].protocol", 3, "unknown");
+}
+
+TEST(Config, EveryFaultIsReportedNotOnlyTheFirst) {
+  LoadedConfig c = load_config_string("[server]\nnme = \"a\"\nthreads = \"many\"\n[limits]\nidle_timeout = 5\n");
+  ASSERT_EQ(c.errors.size(), 3u) << describe(c);
+  std::vector<std::pair<int, std::string>> got;
+  for (const ConfigError& e : c.errors) got.emplace_back(e.line, e.key);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::pair<int, std::string>>{{2, "server.nme"}, {3, "server.threads"}, {5, "limits.idle_timeout"}}));
+}
+
+// ---- Wrong types -----------------------------------------------------------------------------
+
+TEST(Config, WrongTypes) {
+  expect_one_error("[server]\nname = 5\n", "server.name", 2, "string");
+  expect_one_error("[server]\nthreads = \"4\"\n", "server.threads", 2, "integer");
+  expect_one_error("[server]\nthreads = 1.5\n", "server.threads", 2, "integer");
+  expect_one_error("[server]\nallowed_origins = \"https://a\"\n", "server.allowed_origins", 2, "list");
+  expect_one_error("[server]\nallowed_origins = [\"a\", 1]\n", "server.allowed_origins", 2, "list");
+  expect_one_error("[server]\nlisten = 8080\n", "server.listen", 2, "string");
+  expect_one_error("[limits]\nidle_timeout = 30\n", "limits.idle_timeout", 2, "duration");
+  expect_one_error("[limits]\nidle_timeout = \"30\"\n", "limits.idle_timeout", 2, "duration");
+  expect_one_error("[limits]\nidle_timeout = \"soon\"\n", "limits.idle_timeout", 2, "duration");
+  expect_one_error("[limits]\nmax_message_size = \"1 megabyte\"\n", "limits.max_message_size", 2, "size");
+  expect_one_error("[limits]\nmax_message_size = true\n", "limits.max_message_size", 2, "size");
+  expect_one_error("[limits]\nmax_message_size = -1\n", "limits.max_message_size", 2, "size");
+  expect_one_error("[[routes]]\ncomponent = \"echo\"\nprotocols = \"chat\"\n", "routes[0].protocols", 3, "list");
+}
+
+// ---- Bounds ------------------------------------------------------------------------------------
+
+TEST(Config, DurationsOutOfRange) {
+  expect_one_error("[limits]\nidle_timeout = \"0s\"\n", "limits.idle_timeout", 2, "0s is out of range");
+  expect_one_error("[limits]\nping_interval = \"25h\"\n", "limits.ping_interval", 2, "out of range");
+  expect_one_error("[server]\nshutdown_timeout = \"2d\"\n", "server.shutdown_timeout", 2, "out of range");
+  EXPECT_EQ(load_ok("[server]\nshutdown_timeout = \"0ms\"\n").server.shutdown_timeout, 0ms);
+  EXPECT_EQ(load_ok("[limits]\nclose_timeout = \"1d\"\n").limits.close_timeout, 24h);
+  EXPECT_EQ(load_ok("[limits]\nhandshake_timeout = \"1ms\"\n").limits.handshake_timeout, 1ms);
+}
+
+TEST(Config, SizesOutOfRange) {
+  expect_one_error("[limits]\nmax_message_size = 0\n", "limits.max_message_size", 2, "0 is out of range");
+  expect_one_error("[limits]\nmax_message_size = \"5GiB\"\n", "limits.max_message_size", 2, "5GiB is out of range");
+  expect_one_error("[limits]\nmax_header_size = 255\n", "limits.max_header_size", 2, "out of range");
+  expect_one_error("[limits]\nmax_header_size = \"2MiB\"\n", "limits.max_header_size", 2, "out of range");
+  expect_one_error("[limits]\nsend_buffer = \"1000B\"\n", "limits.send_buffer", 2, "out of range");
+  expect_one_error("[limits]\nsend_buffer = \"65GiB\"\n", "limits.send_buffer", 2, "out of range");
+  EXPECT_EQ(load_ok("[limits]\nmax_message_size = \"4GiB\"\n").limits.max_message_size, uint64_t{4} << 30);
+  EXPECT_EQ(load_ok("[limits]\nmax_header_size = 256\n").limits.max_header_size, 256u);
+  EXPECT_EQ(load_ok("[limits]\nmax_header_size = \"1MiB\"\n").limits.max_header_size, 1u << 20);
+}
+
+TEST(Config, IntegersOutOfRange) {
+  expect_one_error("[server]\nthreads = -1\n", "server.threads", 2, "-1 is out of range");
+  expect_one_error("[server]\nthreads = 1025\n", "server.threads", 2, "out of range");
+  expect_one_error("[limits]\nmax_connections = 0\n", "limits.max_connections", 2, "out of range");
+  expect_one_error("[limits]\nmax_connections = 100000001\n", "limits.max_connections", 2, "out of range");
+  EXPECT_EQ(load_ok("[server]\nthreads = 1024\n").server.threads, 1024u);
+  EXPECT_EQ(load_ok("[limits]\nmax_connections = 100000000\n").limits.max_connections, 100'000'000u);
+}
+
+// ---- Whole-file rules ------------------------------------------------------------------------
+
+TEST(Config, InvalidListenAddress) {
+  expect_one_error("[server]\nname = \"a\"\nlisten = \"example.com:80\"\n", "server.listen", 3, "invalid address");
+  expect_one_error("[server]\nlisten = [\"127.0.0.1:80\", \"127.0.0.1\"]\n", "server.listen", 2, "HOST:PORT");
+  expect_one_error("[server]\nlisten = \"127.0.0.1:70000\"\n", "server.listen", 2, "port");
+  expect_one_error("[server]\nlisten = \"[::1:80\"\n", "server.listen", 2);
+  expect_one_error("[server]\nlisten = []\n", "server.listen", 2, "at least one");
+}
+
+TEST(Config, LogFormat) {
+  expect_one_error("[server]\nlog_format = \"xml\"\n", "server.log_format", 2, "json");
+  EXPECT_EQ(load_ok("[server]\nlog_format = \"text\"\n").server.log_format, "text");
+}
+
+TEST(Config, PrefixRules) {
+  EXPECT_EQ(load_ok("[server]\nprefix = \"/socket.io\"\n").server.prefix, "/socket.io");
+  EXPECT_EQ(load_ok("[server]\nprefix = \"/a/b\"\n").server.prefix, "/a/b");
+  expect_one_error("[server]\nprefix = \"ws\"\n", "server.prefix", 2, "start with '/'");
+  expect_one_error("[server]\nprefix = \"/ws/\"\n", "server.prefix", 2, "not end with '/'");
+  expect_one_error("[server]\nprefix = \"/\"\n", "server.prefix", 2);
+}
+
+TEST(Config, RoutesWithoutComponent) {
+  expect_one_error("[[routes]]\npath = \"/x\"\n", "routes[0].component", 0, "missing");
+  expect_one_error("[[routes]]\ncomponent = \"echo\"\n\n[[routes]]\npath = \"/y\"\n", "routes[1].component", 0, "missing");
+  expect_one_error("[[routes]]\ncomponent = \"\"\n", "routes[0].component", 0, "missing");
+}
+
+TEST(Config, RoutePathMustStartWithSlash) {
+  expect_one_error("[[routes]]\ncomponent = \"echo\"\npath = \"echo\"\n", "routes[0].path", 0, "'/'");
+}
+
+TEST(Config, RoutesMustBeAnArrayOfTables) {
+  expect_one_error("[routes]\ncomponent = \"echo\"\n", "routes", 1);
+  expect_one_error("routes = \"echo\"\n", "routes", 1);
+  expect_one_error("routes = [\"echo\"]\n", "routes", 1);
+}
+
+TEST(Config, EmptyRoutesListMeansNoRoutes) {
+  // `routes = []` is an empty array of tables: the same as no [[routes]] at all (routes may
+  // come from C++ alone, Server::route). The loader refuses it as "expected [[routes]] tables".
+  LoadedConfig c = load_config_string("routes = []\n");
+  EXPECT_TRUE(c.ok()) << describe(c);
+  EXPECT_TRUE(c.config.routes.empty());
+}
+
+TEST(Config, SectionThatIsNotATable) {
+  LoadedConfig c = load_config_string("server = 5\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.errors[0].key, "server");
+  EXPECT_EQ(c.errors[0].line, 1);
+}
+
+// ---- TOML syntax ---------------------------------------------------------------------------------
+
+TEST(Config, SyntaxErrorHasItsLine) {
+  LoadedConfig c = load_config_string("[server]\nname = \"a\"\nthreads = = 3\n");
+  ASSERT_EQ(c.errors.size(), 1u);
+  EXPECT_EQ(c.errors[0].line, 3);
+  EXPECT_FALSE(c.errors[0].message.empty());
+  LoadedConfig dup = load_config_string("[server]\nname = \"a\"\nname = \"b\"\n");
+  ASSERT_EQ(dup.errors.size(), 1u);
+  EXPECT_EQ(dup.errors[0].line, 3);
+  LoadedConfig unterminated = load_config_string("[server]\nname = \"a\n");
+  EXPECT_FALSE(unterminated.ok());
+}
+
+TEST(Config, LoadConfigFileReadsAFile) {
+  const std::string path = testing::TempDir() + "capstan_config_test.toml";
+  {
+    FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("[server]\nname = \"from-file\"\n[limits]\nidl = 1\n", f);
+    std::fclose(f);
+  }
+  LoadedConfig c = load_config_file(path);
+  EXPECT_EQ(c.config.server.name, "from-file");
+  ASSERT_EQ(c.errors.size(), 1u);
+  EXPECT_EQ(c.errors[0].key, "limits.idl");
+  EXPECT_EQ(c.errors[0].line, 4);
+  std::remove(path.c_str());
+  EXPECT_FALSE(load_config_file(path + ".does-not-exist").ok());
+}
+
+}  // namespace
+}  // namespace capstan
