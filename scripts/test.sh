@@ -39,7 +39,7 @@ trap 'rm -rf "$prefix"' EXIT
 cmake --install build/release --prefix "$prefix" >/dev/null
 run cmake -S examples/chat -B "$prefix/example-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 run cmake --build "$prefix/example-build"
-run env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --exists capstan
+run bash -c "g++ -o '$prefix/chat-pc' examples/chat/chat.cpp \$(PKG_CONFIG_PATH='$prefix/lib/pkgconfig' pkg-config --static --cflags --libs capstan)"
 
 if [[ $status -eq 0 ]]; then echo "ALL SUITES PASSED"; else echo "SOME SUITES FAILED"; fi
 exit $status
