@@ -27,7 +27,8 @@ SendStatus ConnectionImpl::queue_frame(Opcode opcode, const char* data, size_t s
   const size_t header_size = ws::encode_frame_header(header, opcode, size);
   const size_t total = header_size + size;
 
-  if (!exempt_from_cap && pending_output() + total > cap) {
+  const size_t pending = pending_output();
+  if (!exempt_from_cap && pending + total > cap) {
     // A reader this slow would make us hold unbounded memory: drop it (RFC 6455 1008).
     fail(close_code::policy_violation, "send buffer full");
     return SendStatus::dropped;
@@ -37,11 +38,11 @@ SendStatus ConnectionImpl::queue_frame(Opcode opcode, const char* data, size_t s
     outbox_->data.append(reinterpret_cast<const char*>(header), header_size);
     outbox_->data.append(data, size);
   } else {
-    std::string& cork = ctx_.cork_for(this);
-    cork.append(reinterpret_cast<const char*>(header), header_size);
+    util::ByteBuffer& cork = ctx_.cork_for(this);
+    cork.append(header, header_size);
     cork.append(data, size);
   }
-  return pending_output() > cap / 2 ? SendStatus::backpressure : SendStatus::sent;
+  return pending + total > cap / 2 ? SendStatus::backpressure : SendStatus::sent;
 }
 
 void ConnectionImpl::queue_raw(const char* data, size_t size) {

@@ -13,7 +13,6 @@ namespace capstan::app {
 
 LoopContext::LoopContext(unsigned index, ServerShared& shared, const std::vector<RouteSpec>& routes)
     : shared_(shared), loop_(index), read_buffer_(new uint8_t[kReadBufferSize]) {
-  cork_.reserve(kCorkCapacity);
   for (const RouteSpec& spec : routes) {
     Route r;
     r.path = spec.path;
@@ -79,12 +78,9 @@ void LoopContext::on_accept(int fd, const sockaddr* peer) {
   ++connection_count_;
 }
 
-std::string& LoopContext::cork_for(ConnectionImpl* c) {
-  if (corked_ != c) {
-    uncork();
-    corked_ = c;
-  }
-  return cork_;
+void LoopContext::switch_cork(ConnectionImpl* c) {
+  uncork();
+  corked_ = c;
 }
 
 void LoopContext::uncork() {
@@ -94,10 +90,7 @@ void LoopContext::uncork() {
   if (!cork_.empty()) c->write_out(cork_.data(), cork_.size());
   cork_.clear();
   // A message bigger than the cork grew it; give that memory back.
-  if (cork_.capacity() > kCorkCapacity) {
-    cork_.shrink_to_fit();
-    cork_.reserve(kCorkCapacity);
-  }
+  if (cork_.capacity() > kCorkCapacity) cork_.reset_capacity(kCorkCapacity);
 }
 
 void LoopContext::schedule_reap(ConnectionImpl* c) noexcept {

@@ -13,6 +13,7 @@
 #include "capstan/config.hpp"
 #include "net/event_loop.hpp"
 #include "net/listener.hpp"
+#include "util/byte_buffer.hpp"
 
 namespace capstan::app {
 
@@ -48,7 +49,10 @@ class LoopContext {
 
   // Corked output: frames of one connection collect here and leave in one write when the
   // loop turn ends or another connection starts sending.
-  std::string& cork_for(ConnectionImpl* c);
+  util::ByteBuffer& cork_for(ConnectionImpl* c) {
+    if (corked_ != c) switch_cork(c);
+    return cork_;
+  }
   bool is_corked(const ConnectionImpl* c) const noexcept { return corked_ == c; }
   size_t corked_size() const noexcept { return cork_.size(); }
   void uncork();
@@ -60,6 +64,7 @@ class LoopContext {
   static constexpr size_t kReadBufferSize = 512 * 1024;
   static constexpr size_t kCorkCapacity = 64 * 1024;
 
+  void switch_cork(ConnectionImpl* c);
   void on_accept(int fd, const sockaddr* peer);
   void sweep();
   void end_of_turn();
@@ -71,7 +76,7 @@ class LoopContext {
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   std::vector<Route> routes_;
   std::unique_ptr<uint8_t[]> read_buffer_;
-  std::string cork_;
+  util::ByteBuffer cork_{kCorkCapacity};
   ConnectionImpl* corked_ = nullptr;
   ConnectionImpl* connections_ = nullptr;  // intrusive list head
   size_t connection_count_ = 0;

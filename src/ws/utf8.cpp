@@ -25,6 +25,13 @@ bool Utf8Validator::feed(const uint8_t* data, size_t size) noexcept {
         if (word & kHighBits) break;
         p += 8;
       }
+      if (end - p < 8 && p - data + (end - p) >= 8) {
+        // The tail of a message of 8 bytes or more: the last 8 bytes, overlapping what was
+        // already checked, tell in one load whether the tail is all ASCII.
+        uint64_t word;
+        std::memcpy(&word, end - 8, 8);
+        if (!(word & kHighBits)) break;
+      }
       if (p == end) break;
       uint8_t b = *p++;
       if (b < 0x80) continue;
