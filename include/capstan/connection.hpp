@@ -27,6 +27,7 @@ class Connection {
   SendStatus send_binary(std::string_view data) { return send(data, Opcode::binary); }
 
   // Starts the closing handshake; on_close follows once the peer answers or a timeout passes.
+  // A code that may not be sent (1005, 1006, 1015, unassigned) is replaced by 1000.
   void close(uint16_t code = close_code::normal, std::string_view reason = {});
   // Drops the TCP connection at once, without a close frame.
   void terminate();

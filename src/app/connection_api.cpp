@@ -3,6 +3,7 @@
 #include "app/connection_parts.hpp"
 #include "app/loop_context.hpp"
 #include "http/request_parser.hpp"
+#include "ws/frame_encoder.hpp"
 
 namespace capstan {
 
@@ -16,7 +17,11 @@ SendStatus Connection::send(std::string_view data, Opcode opcode) {
   return impl(this).send_message(data, opcode);
 }
 
-void Connection::close(uint16_t code, std::string_view reason) { impl(this).start_close(code, reason); }
+void Connection::close(uint16_t code, std::string_view reason) {
+  // 1005, 1006, 1015 and unassigned codes must never go on the wire (RFC 6455 §7.4.1).
+  if (!ws::is_valid_close_code(code)) code = close_code::normal;
+  impl(this).start_close(code, reason);
+}
 void Connection::terminate() { impl(this).close_now(); }
 bool Connection::is_open() const noexcept { return impl(this).state() == app::ConnectionImpl::State::open; }
 
