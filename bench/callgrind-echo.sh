@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 bin=${1:-build/release/capstan}
 conns=${2:-100}
 seconds=${3:-5}
-loadgen=build/bench-helper/capstan_loadgen
-[[ -x $loadgen ]] || { cmake -S bench -B build/bench-helper -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null; cmake --build build/bench-helper --target capstan_loadgen >/dev/null; }
+loadgen=build/bench/capstan_loadgen
+[[ -x $loadgen ]] || { cmake -S bench -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null; cmake --build build/bench --target capstan_loadgen >/dev/null; }
 
 work=$(mktemp -d)
 trap 'kill -TERM "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT

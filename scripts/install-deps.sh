@@ -4,6 +4,7 @@
 #   scripts/install-deps.sh          build + test dependencies
 #   scripts/install-deps.sh --bench  also the peers the benchmark compares against
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
@@ -12,7 +13,9 @@ packages=(
   python3 python3-websockets python3-pytest
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(libboost1.81-dev libbenchmark-dev nodejs npm)
+  packages+=(libboost1.81-dev libbenchmark-dev nodejs)
+  # Debian's nodejs needs its npm package; a NodeSource nodejs bundles npm and conflicts with it.
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
 
 missing=()

@@ -1,0 +1,629 @@
+// capstan_loadgen: a WebSocket load generator for the Capstan benchmark.
+//
+// One thread, level-triggered epoll, loopback only. Two modes:
+//   echo  N connections, each with exactly one message in flight (send, wait for the echo,
+//         send the next). Reports messages/s, latency p50/p99 and the server's CPU time per
+//         echo, all measured over the same window after a warm-up (with --probe-cpu, only
+//         the parts of it in which the two CPUs were near: see xcpu_probe.hpp).
+//   idle  N connections that complete the handshake and then stay silent. Reports the growth
+//         of the server's VmRSS divided by N.
+// The last line of output is machine-readable: "RESULT mode=... key=value ...".
+// Any failure (refused handshake, wrong echo, server closing, stall, timeout) exits non-zero:
+// a broken server must not look fast.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "procfs.hpp"
+#include "ws_client.hpp"
+#include "xcpu_probe.hpp"
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Small utilities
+
+[[noreturn]] void die(const char* fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    std::fputs("loadgen: error: ", stderr);
+    std::vfprintf(stderr, fmt, ap);
+    std::fputc('\n', stderr);
+    va_end(ap);
+    std::exit(1);
+}
+
+uint64_t now_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
+}
+
+// xorshift64: masking keys and handshake keys need unpredictability only against a
+// cooperative server, so a fast PRNG is enough (RFC 6455 5.3 asks for unpredictable keys
+// to defeat proxy cache poisoning, which does not apply on loopback).
+uint64_t g_rng = 0x9e3779b97f4a7c15ull ^ uint64_t(time(nullptr));
+uint64_t rng() {
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 7;
+    g_rng ^= g_rng << 17;
+    return g_rng;
+}
+
+// The /proc readings the figures come from; failing to read one means the server is gone.
+long long cpu_ticks_of(pid_t pid) {
+    long long t = procfs::process_cpu_ticks(pid);
+    if (t < 0) die("cannot read /proc/%d/stat (server gone?)", int(pid));
+    return t;
+}
+
+long long server_rss(pid_t pid) {
+    long long r = procfs::process_rss_bytes(pid);
+    if (r < 0) die("cannot read VmRSS of process %d (server gone?)", int(pid));
+    return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+struct Options {
+    std::string host = "127.0.0.1";
+    int port = 0;
+    std::string path = "/echo";
+    int conns = 100;
+    size_t size = 20;
+    double duration = 10;
+    double warmup = 2;
+    pid_t server_pid = 0;
+    bool idle = false;
+    double idle_wait = 2;         // idle mode: settle time before reading VmRSS
+    double connect_timeout = 60;  // all handshakes must complete within this
+    int src_addrs = 0;            // 0: one 127.0.0.x source address per 20,000 connections
+    int probe_cpu = -1;           // the server's CPU, to watch the vCPU placement (-1: off)
+    double near_ns = 250;         // cache-line round trip below which the CPUs count as near
+};
+
+void usage() {
+    std::fputs(
+        "usage: capstan_loadgen --port N --server-pid PID [--host 127.0.0.1] [--path /echo]\n"
+        "         [--mode echo|idle] [--connections 100] [--size 20] [--duration 10]\n"
+        "         [--warmup 2] [--idle-wait 2] [--connect-timeout 60] [--src-addrs K]\n"
+        "         [--probe-cpu SERVER_CPU [--near-ns 250]]\n",
+        stderr);
+    std::exit(2);
+}
+
+Options parse_args(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        if (a == "-h" || a == "--help") usage();
+        if (i + 1 >= argc) usage();
+        const char* v = argv[++i];
+        if (a == "--host") o.host = v;
+        else if (a == "--port") o.port = std::atoi(v);
+        else if (a == "--path") o.path = v;
+        else if (a == "--connections") o.conns = std::atoi(v);
+        else if (a == "--size") o.size = size_t(std::atoll(v));
+        else if (a == "--duration") o.duration = std::atof(v);
+        else if (a == "--warmup") o.warmup = std::atof(v);
+        else if (a == "--server-pid") o.server_pid = pid_t(std::atoi(v));
+        else if (a == "--idle-wait") o.idle_wait = std::atof(v);
+        else if (a == "--connect-timeout") o.connect_timeout = std::atof(v);
+        else if (a == "--src-addrs") o.src_addrs = std::atoi(v);
+        else if (a == "--probe-cpu") o.probe_cpu = std::atoi(v);
+        else if (a == "--near-ns") o.near_ns = std::atof(v);
+        else if (a == "--mode") {
+            if (std::string_view(v) != "echo" && std::string_view(v) != "idle") usage();
+            o.idle = std::string_view(v) == "idle";
+        } else usage();
+    }
+    if (o.port <= 0 || o.port > 65535 || o.conns <= 0 || o.server_pid <= 0 || o.duration <= 0 ||
+        o.warmup < 0 || o.path.empty() || o.path[0] != '/')
+        usage();
+    if (o.src_addrs <= 0) o.src_addrs = 1 + o.conns / 20000;
+    if (o.src_addrs > 250) die("--src-addrs must be at most 250");
+    return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connections
+
+enum class State { Connecting, Handshake, Open };
+
+struct Conn {
+    int fd = -1;
+    State state = State::Connecting;
+    std::string accept;       // expected Sec-WebSocket-Accept
+    std::string in;           // received bytes not yet consumed
+    std::string out;          // bytes the kernel has not accepted yet (partial writes only)
+    std::string payload;      // payload of the message in flight, to check the echo against
+    std::string fragments;    // a fragmented message being reassembled
+    bool fragmented = false;
+    bool waiting = false;     // a message is in flight
+    uint64_t sent_ns = 0;
+    uint64_t window_msgs = 0; // echoes completed inside the measured window
+};
+
+class LoadGen {
+public:
+    explicit LoadGen(const Options& o) : opt_(o), conns_(size_t(o.conns)) {
+        in_addr a{};
+        if (inet_pton(AF_INET, o.host.c_str(), &a) != 1) die("--host must be an IPv4 address");
+        // Loopback only: this tool must never load a remote machine.
+        if ((ntohl(a.s_addr) >> 24) != 127) die("--host must be in 127.0.0.0/8");
+        addr_.sin_family = AF_INET;
+        addr_.sin_port = htons(uint16_t(o.port));
+        addr_.sin_addr = a;
+        ep_ = epoll_create1(EPOLL_CLOEXEC);
+        if (ep_ < 0) die("epoll_create1: %s", std::strerror(errno));
+        rbuf_.resize(256 * 1024);
+    }
+
+    // Opens connections up to `upto` (all by default) and completes their handshakes, a
+    // bounded number at a time so the server's listen backlog never overflows (a dropped SYN
+    // costs a 1 s retransmit). Can be called again with a larger `upto`.
+    void connect_all(size_t upto = SIZE_MAX) {
+        upto = std::min(upto, conns_.size());
+        const uint64_t deadline = now_ns() + uint64_t(opt_.connect_timeout * 1e9);
+        const size_t max_pending = 256;
+        while (opened_ < upto) {
+            while (next_ < upto && next_ - opened_ < max_pending) start_connect(next_++);
+            if (now_ns() > deadline)
+                die("timeout: only %zu of %zu connections completed the handshake", opened_,
+                    upto);
+            int n = epoll_wait(ep_, events_, kMaxEvents, 100);
+            if (n < 0 && errno != EINTR) die("epoll_wait: %s", std::strerror(errno));
+            for (int i = 0; i < n; ++i) {
+                Conn& c = conns_[events_[i].data.u64];
+                const State before = c.state;
+                on_event(c, events_[i].events);
+                opened_ += before != State::Open && c.state == State::Open;
+            }
+        }
+    }
+
+    // The measured window opens after the warm-up and closes after `duration` seconds.
+    // With --probe-cpu it is made of the 250 ms intervals during which the two CPUs were near
+    // (see xcpu_probe.hpp) and stays open until it holds `duration` seconds of them, or
+    // 3 x `duration` have passed; intervals in the far state are left out of the figures.
+    void run_echo() {
+        std::unique_ptr<CrossCpuProbe> probe;
+        if (opt_.probe_cpu >= 0) probe = std::make_unique<CrossCpuProbe>(opt_.probe_cpu);
+        for (Conn& c : conns_) send_message(c);
+        const uint64_t start = now_ns();
+        const uint64_t warm_end = start + uint64_t(opt_.warmup * 1e9);
+        const uint64_t duration = uint64_t(opt_.duration * 1e9);
+        const uint64_t last_end = warm_end + (probe ? 3 : 1) * duration;
+        const uint64_t probe_every = 250'000'000;
+        Snapshot begin, mark;
+        uint64_t last_progress = start, next_probe = 0;
+        samples_.reserve(size_t(opt_.duration * 200000));
+        for (;;) {
+            const uint64_t t = now_ns();
+            if (!measuring_ && t >= warm_end) {
+                begin = mark = snapshot();  // from here on every echo counts
+                if (probe) mark.xcpu_ns = record_probe(*probe);
+                next_probe = mark.t_ns + probe_every;
+                measuring_ = true;
+            }
+            if (measuring_ && probe && t >= next_probe) {
+                Snapshot next = snapshot();
+                next.xcpu_ns = record_probe(*probe);
+                add_interval(mark, next);
+                mark = next;
+                next_probe = t + probe_every;
+            }
+            if (measuring_ && (probe ? near_.ns >= duration || t >= last_end : t >= last_end))
+                break;
+            if (t - last_progress > 5'000'000'000ull) die("stalled: no echo for 5 s");
+            const uint64_t until = !measuring_ ? warm_end : probe ? next_probe : last_end;
+            const int timeout_ms = int(std::min<uint64_t>((until - t) / 1'000'000 + 1, 1000));
+            const uint64_t before = completed_;
+            poll_once(timeout_ms);
+            if (completed_ != before) last_progress = now_ns();
+        }
+        report_echo(begin, snapshot(), probe != nullptr);
+    }
+
+    // Serves the connections (pongs, detecting closes) until the deadline.
+    void idle_until(uint64_t deadline) {
+        for (uint64_t t; (t = now_ns()) < deadline;) poll_once(int((deadline - t) / 1'000'000) + 1);
+    }
+
+private:
+    static constexpr int kMaxEvents = 1024;
+
+    // What the measured window is computed from, read at both of its ends.
+    struct Snapshot {
+        uint64_t t_ns = 0;
+        uint64_t msgs = 0;     // echoes completed in the window so far
+        double xcpu_ns = -1;   // cache-line round trip to the server's CPU, -1: not measured
+        long long server_ticks = 0, own_ticks = 0;
+        procfs::MachineTicks machine;
+        double own_us = 0;
+    };
+
+    Snapshot snapshot() const {
+        Snapshot s;
+        if (!procfs::machine_ticks(s.machine)) die("cannot parse /proc/stat");
+        s.server_ticks = cpu_ticks_of(opt_.server_pid);
+        s.own_ticks = cpu_ticks_of(getpid());
+        s.own_us = procfs::self_cpu_us();
+        s.t_ns = now_ns();
+        s.msgs = samples_.size();
+        return s;
+    }
+
+    // Figures summed over the intervals in which the CPUs were near at both ends.
+    struct Totals {
+        uint64_t ns = 0, msgs = 0;
+        long long server_ticks = 0;
+    };
+
+    void add_interval(const Snapshot& a, const Snapshot& b) {
+        const auto near = [&](double x) { return x >= 0 && x < opt_.near_ns; };
+        if (!near(a.xcpu_ns) || !near(b.xcpu_ns)) return;
+        near_.ns += b.t_ns - a.t_ns;
+        near_.msgs += b.msgs - a.msgs;
+        near_.server_ticks += b.server_ticks - a.server_ticks;
+    }
+
+    double record_probe(CrossCpuProbe& probe) {
+        const double ns = probe.measure();
+        xcpu_.push_back(ns);
+        return ns;
+    }
+
+    void poll_once(int timeout_ms) {
+        int n = epoll_wait(ep_, events_, kMaxEvents, timeout_ms);
+        if (n < 0 && errno != EINTR) die("epoll_wait: %s", std::strerror(errno));
+        for (int i = 0; i < n; ++i) on_event(conns_[events_[i].data.u64], events_[i].events);
+    }
+
+    void report_echo(const Snapshot& a, const Snapshot& b, bool probed) {
+        if (samples_.empty()) die("no echo completed in the measured window");
+        const double hz = double(sysconf(_SC_CLK_TCK));
+        const double elapsed = double(b.t_ns - a.t_ns) / 1e9;
+        // The figures: over the near intervals if there are any, else over everything.
+        const char* placement = "unprobed";
+        Totals w{b.t_ns - a.t_ns, b.msgs - a.msgs, b.server_ticks - a.server_ticks};
+        if (probed) {
+            placement = near_.ns == 0                                  ? "far"
+                        : near_.ns < uint64_t(opt_.duration * 1e9 * 0.999) ? "mixed"
+                                                                           : "near";
+            if (near_.ns > 0) w = near_;
+        }
+        if (w.msgs == 0) die("no echo completed in the measured window");
+        const double secs = double(w.ns) / 1e9, msgs = double(w.msgs);
+        const double cpu_us = double(w.server_ticks) * 1e6 / hz / msgs;
+        const double own_us = (b.own_us - a.own_us) / double(b.msgs - a.msgs);
+        // Disturbance over the whole elapsed time, in percent of one CPU.
+        const double pct = 100.0 / (elapsed * hz);
+        const long long others = (b.machine.busy - a.machine.busy) -
+                                 (b.server_ticks - a.server_ticks) - (b.own_ticks - a.own_ticks);
+        const double others_pct = std::max(0.0, double(others) * pct);
+        const double steal_pct = double(b.machine.steal - a.machine.steal) * pct;
+        std::vector<double> x;
+        for (double v : xcpu_) if (v >= 0) x.push_back(v);
+        std::sort(x.begin(), x.end());
+        const double xcpu_p50 = x.empty() ? -1 : x[x.size() / 2];
+        size_t starved = 0;
+        for (const Conn& c : conns_) starved += c.window_msgs == 0;
+        if (starved)
+            std::fprintf(stderr, "loadgen: warning: %zu connections got no echo in the window\n",
+                         starved);
+        const double p50 = percentile(0.50), p99 = percentile(0.99), max = percentile(1.0);
+        std::printf("echo: %d connections, %zu-byte messages: %.0f messages/s over %.2f s\n"
+                    "  placement %s: CPUs near for %.2f of %.2f s (round trip p50 %.0f ns)\n"
+                    "  latency p50 %.1f us, p99 %.1f us, max %.1f us (whole %.2f s)\n"
+                    "  CPU per echo: server %.2f us, loadgen %.2f us\n"
+                    "  other processes used %.1f%% of a CPU; hypervisor steal %.1f%%\n",
+                    opt_.conns, opt_.size, msgs / secs, secs, placement,
+                    double(near_.ns) / 1e9, elapsed, xcpu_p50, p50, p99, max, elapsed, cpu_us,
+                    own_us, others_pct, steal_pct);
+        std::printf("RESULT mode=echo conns=%d size=%zu window_s=%.3f elapsed_s=%.3f msgs=%.0f "
+                    "msgs_per_s=%.0f p50_us=%.1f p99_us=%.1f cpu_us_per_msg=%.3f "
+                    "loadgen_cpu_us_per_msg=%.3f starved=%zu others_cpu_pct=%.1f "
+                    "steal_pct=%.1f placement=%s xcpu_ns=%.0f\n",
+                    opt_.conns, opt_.size, secs, elapsed, msgs, msgs / secs, p50, p99, cpu_us,
+                    own_us, starved, others_pct, steal_pct, placement, xcpu_p50);
+    }
+
+    void start_connect(size_t idx) {
+        Conn& c = conns_[idx];
+        c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (c.fd < 0) die("socket: %s (connection %zu)", std::strerror(errno), idx);
+        int one = 1;
+        setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (opt_.src_addrs > 1) {
+            // Past ~28k connections one source address runs out of ephemeral ports; spread
+            // over 127.0.0.1..K. IP_BIND_ADDRESS_NO_PORT defers the port choice to connect(),
+            // which can then reuse a port across different destinations.
+            setsockopt(c.fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+            sockaddr_in src{};
+            src.sin_family = AF_INET;
+            src.sin_addr.s_addr = htonl(0x7f000001u + uint32_t(idx % size_t(opt_.src_addrs)));
+            if (bind(c.fd, reinterpret_cast<sockaddr*>(&src), sizeof src) < 0)
+                die("bind source address: %s", std::strerror(errno));
+        }
+        if (connect(c.fd, reinterpret_cast<sockaddr*>(&addr_), sizeof addr_) < 0 &&
+            errno != EINPROGRESS)
+            die("connect: %s (connection %zu)", std::strerror(errno), idx);
+        epoll_event ev{};
+        ev.events = EPOLLOUT;
+        ev.data.u64 = idx;
+        if (epoll_ctl(ep_, EPOLL_CTL_ADD, c.fd, &ev) < 0)
+            die("epoll_ctl: %s", std::strerror(errno));
+    }
+
+    void set_events(Conn& c, uint32_t events) {
+        epoll_event ev{};
+        ev.events = events;
+        ev.data.u64 = uint64_t(&c - conns_.data());
+        if (epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev) < 0)
+            die("epoll_ctl: %s", std::strerror(errno));
+    }
+
+    void on_event(Conn& c, uint32_t events) {
+        if (c.state == State::Connecting) {
+            int err = 0;
+            socklen_t len = sizeof err;
+            getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+            if (err) die("connect to port %d: %s", opt_.port, std::strerror(err));
+            send_handshake(c);
+            return;
+        }
+        if (events & EPOLLOUT) flush(c);
+        if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) on_readable(c);
+    }
+
+    void send_handshake(Conn& c) {
+        unsigned char raw[16];
+        for (int i = 0; i < 16; i += 8) {
+            const uint64_t r = rng();
+            std::memcpy(raw + i, &r, 8);
+        }
+        const std::string key = ws_client::base64(raw, sizeof raw);
+        c.accept = ws_client::expected_accept(key);
+        const std::string req = ws_client::handshake_request(opt_.path, opt_.host, opt_.port, key);
+        c.state = State::Handshake;
+        set_events(c, EPOLLIN);
+        write_all(c, req.data(), req.size());
+    }
+
+    // One read per readiness event (level-triggered: leftovers come back next turn).
+    void on_readable(Conn& c) {
+        ssize_t n = read(c.fd, rbuf_.data(), rbuf_.size());
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+        if (n <= 0)
+            die("server closed connection %zu (%s)", size_t(&c - conns_.data()),
+                n == 0 ? "EOF" : std::strerror(errno));
+        c.in.append(rbuf_.data(), size_t(n));
+        if (c.state == State::Handshake && !parse_handshake(c)) return;
+        parse_frames(c);
+    }
+
+    // Returns true once the whole 101 response has arrived and checked out.
+    bool parse_handshake(Conn& c) {
+        const size_t end = c.in.find("\r\n\r\n");
+        if (end == std::string::npos) {
+            if (c.in.size() > 16384) die("handshake response too large");
+            return false;
+        }
+        const std::string fault = ws_client::check_response(c.in.substr(0, end + 2), c.accept);
+        if (!fault.empty()) die("%s (path %s)", fault.c_str(), opt_.path.c_str());
+        c.in.erase(0, end + 4);
+        c.state = State::Open;
+        return true;
+    }
+
+    // Handles every complete frame in c.in and keeps the rest for the next read.
+    void parse_frames(Conn& c) {
+        size_t pos = 0;
+        for (;;) {
+            const auto* b = reinterpret_cast<const unsigned char*>(c.in.data()) + pos;
+            const size_t avail = c.in.size() - pos;
+            const ws_client::FrameHeader h = ws_client::parse_header(b, avail);
+            if (h.status == ws_client::FrameHeader::Masked) die("server sent a masked frame");
+            if (h.status == ws_client::FrameHeader::NeedMore) break;
+            if (h.length > (uint64_t(1) << 30))
+                die("frame of %llu bytes", static_cast<unsigned long long>(h.length));
+            if (avail < h.size + h.length) break;
+            on_frame(c, h.b0, std::string_view(c.in.data() + pos + h.size, size_t(h.length)));
+            pos += h.size + size_t(h.length);
+        }
+        c.in.erase(0, pos);
+    }
+
+    void on_frame(Conn& c, unsigned char b0, std::string_view data) {
+        const bool fin = b0 & 0x80;
+        const int opcode = b0 & 0x0f;
+        switch (opcode) {
+        case 0x9: send_frame(c, 0x8a, data); return;  // ping -> pong with the same data
+        case 0xa: return;                              // unsolicited pong
+        case 0x8: {
+            const unsigned code =
+                data.size() >= 2 ? (unsigned(uint8_t(data[0])) << 8) | uint8_t(data[1]) : 0;
+            die("server sent close %u \"%.*s\"", code, int(data.size() > 2 ? data.size() - 2 : 0),
+                data.size() > 2 ? data.data() + 2 : "");
+        }
+        case 0x1:
+        case 0x2:
+            if (c.fragmented) die("new message inside a fragmented one");
+            if (opcode != 0x1) die("echo of a text message came back as binary");
+            if (fin) return on_message(c, data);
+            c.fragmented = true;
+            c.fragments.assign(data);
+            return;
+        case 0x0:
+            if (!c.fragmented) die("continuation frame without a message");
+            c.fragments.append(data);
+            if (fin) {
+                c.fragmented = false;
+                on_message(c, c.fragments);
+            }
+            return;
+        default: die("unknown opcode %d", opcode);
+        }
+    }
+
+    void on_message(Conn& c, std::string_view msg) {
+        if (!c.waiting) die("message received with none in flight");
+        // Comparing the whole payload costs a memcmp: cheap next to two syscalls, and it
+        // catches servers that drop, truncate, reorder or replay messages.
+        if (msg.size() != c.payload.size()) die("echo of %zu bytes came back with %zu",
+                                                c.payload.size(), msg.size());
+        if (msg != c.payload) die("echo content differs from what was sent");
+        c.waiting = false;
+        ++completed_;
+        if (measuring_) {
+            samples_.push_back(now_ns() - c.sent_ns);
+            ++c.window_msgs;
+        }
+        if (!opt_.idle) send_message(c);
+    }
+
+    // Text message of opt_.size ASCII bytes; the first bytes carry a running counter in hex
+    // so that no two consecutive messages are equal (a replayed echo would not match).
+    void send_message(Conn& c) {
+        if (c.payload.size() != opt_.size) {
+            c.payload.resize(opt_.size);
+            for (size_t i = 0; i < opt_.size; ++i) c.payload[i] = char('a' + i % 26);
+        }
+        uint64_t seq = ++seq_;
+        for (size_t i = 0; i < std::min<size_t>(opt_.size, 16); ++i, seq >>= 4)
+            c.payload[i] = "0123456789abcdef"[seq & 15];
+        c.waiting = true;
+        c.sent_ns = now_ns();
+        send_frame(c, 0x81, c.payload);
+    }
+
+    // Builds one masked client frame and writes it with a single write().
+    void send_frame(Conn& c, unsigned char b0, std::string_view data) {
+        const size_t len = ws_client::build_frame(frame_, b0, data, uint32_t(rng()));
+        write_all(c, frame_.data(), len);
+    }
+
+    // Writes what the kernel takes now; queues the rest and waits for EPOLLOUT.
+    void write_all(Conn& c, const char* data, size_t len) {
+        if (!c.out.empty()) {
+            c.out.append(data, len);
+            return;
+        }
+        ssize_t n = write(c.fd, data, len);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR) die("write: %s", std::strerror(errno));
+            n = 0;
+        }
+        if (size_t(n) < len) {
+            c.out.assign(data + n, len - size_t(n));
+            set_events(c, EPOLLIN | EPOLLOUT);
+        }
+    }
+
+    void flush(Conn& c) {
+        if (c.out.empty()) return;
+        ssize_t n = write(c.fd, c.out.data(), c.out.size());
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) return;
+            die("write: %s", std::strerror(errno));
+        }
+        c.out.erase(0, size_t(n));
+        if (c.out.empty()) set_events(c, EPOLLIN);
+    }
+
+    double percentile(double q) {
+        if (samples_.empty()) return 0;
+        size_t k = std::min(samples_.size() - 1, size_t(q * double(samples_.size())));
+        std::nth_element(samples_.begin(), samples_.begin() + long(k), samples_.end());
+        return double(samples_[k]) / 1000.0;
+    }
+
+    Options opt_;
+    std::vector<Conn> conns_;
+    sockaddr_in addr_{};
+    int ep_ = -1;
+    epoll_event events_[kMaxEvents];
+    std::vector<char> rbuf_;
+    std::string frame_;
+    std::vector<uint64_t> samples_;  // latency in ns of every echo completed in the window
+    size_t next_ = 0, opened_ = 0;  // connections started, connections past the handshake
+    uint64_t completed_ = 0, seq_ = 0;
+    bool measuring_ = false;
+    Totals near_;                // the intervals measured with the CPUs near
+    std::vector<double> xcpu_;   // every probe's round trip in ns
+};
+
+// The kernel default soft limit (1024 here) is far below 10k connections.
+void raise_fd_limit(int conns) {
+    rlimit rl{};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0) die("setrlimit: %s", std::strerror(errno));
+    if (rl.rlim_cur < rlim_t(conns) + 16)
+        die("RLIMIT_NOFILE hard limit %llu is too low for %d connections",
+            (unsigned long long)rl.rlim_max, conns);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    setvbuf(stdout, nullptr, _IOLBF, 0);
+    signal(SIGPIPE, SIG_IGN);  // a server that vanished must be reported, not kill us silently
+    const Options opt = parse_args(argc, argv);
+    raise_fd_limit(opt.conns);
+    if (kill(opt.server_pid, 0) < 0 && errno == ESRCH) die("no process %d", int(opt.server_pid));
+
+    LoadGen lg(opt);
+    if (!opt.idle) {
+        lg.connect_all();
+        lg.run_echo();
+        return 0;
+    }
+    // The brief's figure: growth from no connection to N, divided by N. It includes what the
+    // server allocates once, on first use (libraries' lazy initialisation, buffers per loop),
+    // so the marginal figure is given too: the growth over the last 90% of the connections.
+    const uint64_t settle = uint64_t(opt.idle_wait * 1e9);
+    const size_t first = size_t(opt.conns) / 10;
+    const long long rss0 = server_rss(opt.server_pid);
+    const uint64_t t0 = now_ns();
+    lg.connect_all(first);
+    lg.idle_until(now_ns() + settle / 4);
+    const long long rss_first = server_rss(opt.server_pid);
+    lg.connect_all();
+    const double connect_s = double(now_ns() - t0) / 1e9;
+    // Let the server settle (deferred allocations, GC in managed runtimes) before measuring.
+    lg.idle_until(now_ns() + settle);
+    const long long rss1 = server_rss(opt.server_pid);
+    const double per_conn = double(rss1 - rss0) / opt.conns;
+    const double marginal = double(rss1 - rss_first) / double(size_t(opt.conns) - first);
+    std::printf("idle: %d connections\n  server VmRSS: %lld KiB before, %lld KiB after %zu, "
+                "%lld KiB after all\n  %.0f bytes per connection, %.0f bytes per connection "
+                "after the first %zu\n",
+                opt.conns, rss0 / 1024, rss_first / 1024, first, rss1 / 1024, per_conn,
+                marginal, first);
+    std::printf("RESULT mode=idle conns=%d rss_before_kib=%lld rss_after_kib=%lld "
+                "rss_per_conn_bytes=%.0f rss_marginal_per_conn_bytes=%.0f connect_s=%.2f\n",
+                opt.conns, rss0 / 1024, rss1 / 1024, per_conn, marginal, connect_s);
+    return 0;
+}

@@ -1,0 +1,323 @@
+#!/usr/bin/env bash
+# Capstan echo benchmark: builds the load generator and the peers, then measures capstan,
+# Boost.Beast, npm ws and the epoll "floor" side by side in one run, and prints a markdown table.
+#
+#   bench/run.sh                          everything with the defaults
+#   DURATION=3 WARMUP=1 bench/run.sh      a quick check
+#
+# Environment: DURATION (s, default 10), WARMUP (s, default 2), SERVERS (default
+# "capstan beast ws floor"), CONNS (default "100 1000"), IDLE_CONNS (default 10000), REPEAT
+# (default 1: runs per figure; with more, the table shows medians and the details the range),
+# QUIET_PCT, QUIET_TIMEOUT, XCPU_NEAR_NS (see bench/README.md).
+# Every server runs alone, pinned to CPU 0 with one thread; the load generator runs on CPU 1.
+# Each measurement gets a freshly started server, so no figure inherits another's heap.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+SERVERS=${SERVERS:-"capstan beast ws floor"}
+CONNS=${CONNS:-"100 1000"}
+IDLE_CONNS=${IDLE_CONNS:-10000}
+REPEAT=${REPEAT:-1}
+QUIET_PCT=${QUIET_PCT:-10}          # % of one CPU other processes may use during a measurement
+QUIET_TIMEOUT=${QUIET_TIMEOUT:-120} # s to wait for them to stop before each measurement
+XCPU_NEAR_NS=${XCPU_NEAR_NS:-250}   # CPU 0<->1 cache-line round trip that counts as "near"; 0: off
+
+BUILD=$ROOT/build/bench
+CAPSTAN=$ROOT/build/release/capstan
+LOADGEN=$BUILD/capstan_loadgen
+OUT=$BUILD/results/$(date +%Y%m%d-%H%M%S)
+mkdir -p "$OUT"
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+for s in $SERVERS; do
+  case $s in capstan | beast | ws | floor) ;; *) log "unknown server '$s' in SERVERS"; exit 2 ;; esac
+done
+
+# --- Dependencies and build ------------------------------------------------------------------
+if ! scripts/install-deps.sh --bench; then
+  log "warning: scripts/install-deps.sh --bench failed; continuing with what is installed"
+fi
+if [[ " $SERVERS " == *" ws "* && ! -d bench/node/node_modules/ws ]] && command -v npm >/dev/null; then
+  # install-deps.sh runs this itself when it gets that far; this covers an earlier apt failure.
+  log "bench/node/node_modules missing: npm ci"
+  (cd bench/node && npm ci --silent --no-audit --no-fund)
+fi
+
+log "building load generator and peers in build/bench (Release, -O2)"
+if ! { cmake -S bench -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" &&
+       cmake --build "$BUILD" --parallel 2; } >"$OUT/build.log" 2>&1; then
+  log "build failed, see $OUT/build.log"; tail -20 "$OUT/build.log" >&2; exit 1
+fi
+
+declare -A NOTE  # server -> why it was not measured ("not built", ...)
+if [[ " $SERVERS " == *" capstan "* && ! -x $CAPSTAN ]]; then
+  log "build/release/capstan does not exist: cmake --preset release && cmake --build --preset release"
+  { cmake --preset release && cmake --build --preset release; } >"$OUT/capstan-build.log" 2>&1 ||
+    log "capstan build failed, see $OUT/capstan-build.log"
+  [[ -x $CAPSTAN ]] || NOTE[capstan]="not built"
+fi
+[[ -x $BUILD/beast_echo ]] || NOTE[beast]="not built (Boost 1.81 missing)"
+[[ -d bench/node/node_modules/ws ]] || NOTE[ws]="not installed (bench/node: npm ci)"
+
+# --- Starting and stopping servers -----------------------------------------------------------
+ulimit -n "$(ulimit -Hn)"  # servers inherit it: 10k connections need 10k descriptors
+SERVER_PID=""
+NEXT_PORT=19001
+
+stop_server() {
+  [[ -n $SERVER_PID ]] || return 0
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+# The config of the brief plus [limits]: the spec's defaults allow 100 messages/s per connection
+# and 1000 connections per IP, while every benchmark connection comes from 127.0.0.1 and sends
+# as fast as the server answers. Keys this capstan build does not know yet (capstan check says
+# "unknown key") are left out: a limit that does not exist limits nothing.
+CAPSTAN_LIMITS=("messages_per_second = 1000000" "message_burst = 1000000"
+                "connections_per_ip = 1000000")
+capstan_config() {
+  printf '[server]\nname = "capstan-bench-%s"\nlisten = "127.0.0.1:%s"\nthreads = 1\n\n' "$1" "$1"
+  printf '[limits]\n'; printf '%s\n' "${CAPSTAN_LIMITS[@]}"
+  printf '\n[[routes]]\npath = "/echo"\ncomponent = "echo"\n'
+}
+if [[ -z ${NOTE[capstan]:-} && " $SERVERS " == *" capstan "* ]]; then
+  capstan_config 19000 >"$OUT/capstan-check.toml"
+  unknown=$("$CAPSTAN" check -c "$OUT/capstan-check.toml" 2>&1 | grep -o 'limits\.[a-z_]*: unknown key' | cut -d. -f2 | cut -d: -f1 || true)
+  for key in $unknown; do
+    log "capstan does not know limits.$key yet: left out of its config"
+    for i in "${!CAPSTAN_LIMITS[@]}"; do [[ ${CAPSTAN_LIMITS[$i]} == "$key "* ]] && unset "CAPSTAN_LIMITS[$i]"; done
+  done
+  capstan_config 19000 >"$OUT/capstan-check.toml"
+  "$CAPSTAN" check -c "$OUT/capstan-check.toml" >"$OUT/capstan-check.log" 2>&1 ||
+    { log "capstan check rejects the benchmark config:"; cat "$OUT/capstan-check.log" >&2; NOTE[capstan]="config rejected"; }
+fi
+
+listening_pid() { ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
+
+# start_server NAME: starts it on a port of its own, pinned to CPU 0; sets SERVER_PID and PORT.
+start_server() {
+  local name=$1 cmd
+  # A fresh port per start: no wait for the previous socket, no mixing with a stray listener.
+  for _ in $(seq 100); do
+    PORT=$NEXT_PORT
+    NEXT_PORT=$((NEXT_PORT >= 19100 ? 19001 : NEXT_PORT + 1))
+    [[ -z $(listening_pid "$PORT") ]] && break
+  done
+  case $name in
+    capstan)
+      capstan_config "$PORT" >"$OUT/capstan-$PORT.toml"
+      cmd=("$CAPSTAN" start -c "$OUT/capstan-$PORT.toml") ;;
+    beast) cmd=("$BUILD/beast_echo" "$PORT") ;;
+    ws) cmd=(node bench/node/ws_echo.js "$PORT") ;;
+    floor) cmd=("$BUILD/floor_echo" "$PORT") ;;
+  esac
+  taskset -c 0 "${cmd[@]}" >"$OUT/$name-$PORT.log" 2>&1 &
+  SERVER_PID=$!  # taskset execs the server, so this is the server's own PID
+  # Ready = this very PID listens on the port. Bounded: 15 s (node and capstan start in <1 s).
+  for _ in $(seq 300); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      log "$name exited during startup:"; tail -5 "$OUT/$name-$PORT.log" >&2
+      wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; return 1
+    fi
+    [[ $(listening_pid "$PORT") == "$SERVER_PID" ]] && return 0
+    sleep 0.05
+  done
+  log "$name did not listen on 127.0.0.1:$PORT within 15 s (pid $SERVER_PID)"
+  tail -5 "$OUT/$name-$PORT.log" >&2
+  stop_server; return 1
+}
+
+# --- Measurements ----------------------------------------------------------------------------
+# "<server> <mode> <conns> <key>" -> the values of that RESULT field, one per repetition.
+declare -A R
+FAILED=0
+
+# CPU used by other processes, in % of one CPU, over one second (nothing of ours runs then).
+machine_busy_pct() {
+  local a b
+  a=$(head -1 /proc/stat); sleep 1; b=$(head -1 /proc/stat)
+  awk -v a="$a" -v b="$b" -v hz="$(getconf CLK_TCK)" 'BEGIN { split(a, x); split(b, y)
+    busy = (y[2] + y[3] + y[4] + y[7] + y[8]) - (x[2] + x[3] + x[4] + x[7] + x[8])
+    printf "%.0f", 100 * busy / hz }'
+}
+
+# Waits (bounded by QUIET_TIMEOUT) until other processes leave the CPUs alone: on a shared
+# machine a compile job next door moves every figure by tens of percent.
+wait_quiet() {
+  local busy waited=0
+  while busy=$(machine_busy_pct); ((busy > QUIET_PCT)); do
+    ((waited == 0)) && log "other processes use ${busy}% of a CPU; waiting up to ${QUIET_TIMEOUT}s for quiet"
+    ((waited += 1, waited < QUIET_TIMEOUT)) || { log "warning: still ${busy}% busy, measuring anyway"; return; }
+  done
+}
+
+# run_loadgen NAME MODE CONNS LOG: one fresh server, one loadgen run.
+run_loadgen() {
+  local name=$1 mode=$2 conns=$3 log=$4 limit
+  start_server "$name" || return 1
+  limit=$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN { print 3 * d + w + 120 }')
+  log "$name: $mode, $conns connections, run $rep/$REPEAT (port $PORT, pid $SERVER_PID)"
+  local probe=()
+  [[ $mode == echo && $XCPU_NEAR_NS != 0 ]] && probe=(--probe-cpu 0 --near-ns "$XCPU_NEAR_NS")
+  timeout --kill-after=5 "$limit" taskset -c 1 "$LOADGEN" --mode "$mode" --port "$PORT" \
+    --path /echo --server-pid "$SERVER_PID" --connections "$conns" --size 20 \
+    --duration "$DURATION" --warmup "$WARMUP" "${probe[@]}" >"$log" 2>&1 ||
+    { log "$name: loadgen failed:"; grep -v '^RESULT' "$log" | tail -3 >&2; stop_server; return 1; }
+  stop_server
+}
+
+# measure NAME MODE CONNS: appends the RESULT fields of one good run to R. An echo run is
+# measured again (twice at most) if other processes disturbed it (others_cpu_pct > QUIET_PCT)
+# or if it could not collect DURATION seconds with the two CPUs near (placement != near, see
+# loadgen/xcpu_probe.hpp); if it stays so, it is kept and marked in the table.
+measure() {
+  local name=$1 mode=$2 conns=$3 log="$OUT/$1-$2-$3-r$rep.log" attempt others placement kv
+  for attempt in 1 2 3; do
+    wait_quiet
+    run_loadgen "$name" "$mode" "$conns" "$log" || { R["$name $mode $conns failed"]=1; FAILED=1; return; }
+    grep '^loadgen: warning' "$log" >&2 || true
+    [[ $mode == echo ]] || break
+    others=$(grep -o 'others_cpu_pct=[0-9]*' "$log" | cut -d= -f2 || true)
+    placement=$(grep -o 'placement=[a-z]*' "$log" | cut -d= -f2 || true)
+    if ((others <= QUIET_PCT)) && [[ $placement == near || $placement == unprobed ]]; then break; fi
+    log "$name: other processes took ${others}% of a CPU, CPU placement $placement$( ((attempt < 3)) && echo ", measuring again")"
+    cp "$log" "${log%.log}-retry$attempt.log"
+  done
+  for kv in $(grep '^RESULT ' "$log" | tail -1 | cut -d' ' -f2-); do
+    R["$name $mode $conns ${kv%%=*}"]+="${kv#*=} "
+  done
+}
+
+log "$(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg) (anything else running skews the figures)"
+# The servers take turns for each figure, so the ones compared are measured close in time:
+# the host's speed drifts by 10-20% over minutes, even with the CPU placement controlled.
+MEASURED=""
+for name in $SERVERS; do
+  if [[ -n ${NOTE[$name]:-} ]]; then log "$name: ${NOTE[$name]}, skipped"; else MEASURED+=" $name"; fi
+done
+for ((rep = 1; rep <= REPEAT; rep++)); do
+  for c in $CONNS; do
+    for name in $MEASURED; do measure "$name" echo "$c"; done
+  done
+  for name in $MEASURED; do measure "$name" idle "$IDLE_CONNS"; done
+done
+
+# --- Report ----------------------------------------------------------------------------------
+label() {
+  case $1 in
+    capstan) echo "capstan" ;;
+    beast) echo "Boost.Beast 1.81" ;;
+    ws) echo "ws $(node -p 'require("./bench/node/node_modules/ws/package.json").version' 2>/dev/null) (Node $(node --version 2>/dev/null))" ;;
+    floor) echo "floor (1 read + 1 write)" ;;
+  esac
+}
+# summary median|range VALUES...: the median, or "min–max" of the repetitions.
+summary() {
+  local how=$1; shift
+  printf '%s\n' "$@" | sort -g | awk -v how="$how" '{ v[NR] = $1 }
+    END { if (how == "range") printf "%s–%s", v[1], v[NR];
+          else print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+# far "VALUES": true if any run could not be measured with the CPUs near for DURATION.
+far() { [[ " $1 " == *" mixed "* || " $1 " == *" far "* ]]; }
+# disturbed "VALUES": true if any others_cpu_pct value is above QUIET_PCT.
+disturbed() { awk -v q="$QUIET_PCT" '{ for (i = 1; i <= NF; i++) if ($i > q) f = 1 } END { exit !f }' <<<"$1"; }
+# cell SERVER MODE CONNS KEY FORMAT [range]: the median of a figure, or why there is none;
+# with "range" and REPEAT > 1 also the spread, e.g. "4.31 (3.74–4.65)".
+cell() {
+  local v=${R["$1 $2 $3 $4"]:-} out nums
+  if [[ -n ${NOTE[$1]:-} ]]; then echo "${NOTE[$1]}"
+  elif [[ -n ${R["$1 $2 $3 failed"]:-} ]]; then echo "failed"
+  elif [[ -z $v ]]; then echo "-"
+  else
+    read -ra nums <<<"$v"
+    # shellcheck disable=SC2059  # the format is the caller's
+    out=$(printf "$5" "$(summary median "${nums[@]}")")
+    if [[ $4 == msgs_per_s || $4 == cpu_us_per_msg ]]; then
+      disturbed "${R["$1 $2 $3 others_cpu_pct"]:-}" && out+=" †"
+      far "${R["$1 $2 $3 placement"]:-}" && out+=" ‡"
+    fi
+    [[ ${6:-} == range && $REPEAT -gt 1 ]] && out+=" ($(summary range "${nums[@]}"))"
+    echo "$out"
+  fi
+}
+k() { (($1 % 1000 == 0)) && echo "$(($1 / 1000))k" || echo "$1"; }
+
+{
+  echo
+  echo "Echo of ${DURATION}s after ${WARMUP}s warm-up, 20-byte text messages, one message in flight per connection;"
+  ((REPEAT == 1)) || echo "each figure the median of $REPEAT runs (the details give the range);"
+  echo "server on CPU 0 (one thread), load generator on CPU 1; $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')."
+  echo
+  header="| server |"; rule="|---|"
+  for c in $CONNS; do header+=" msgs/s $c |"; rule+="---:|"; done
+  for c in $CONNS; do header+=" CPU µs/echo $c |"; rule+="---:|"; done
+  header+=" RSS/idle conn ($(k "$IDLE_CONNS")) |"; rule+="---:|"
+  echo "$header"; echo "$rule"
+  for name in $SERVERS; do
+    row="| $(label "$name") |"
+    for c in $CONNS; do row+=" $(cell "$name" echo "$c" msgs_per_s %.0f) |"; done
+    for c in $CONNS; do row+=" $(cell "$name" echo "$c" cpu_us_per_msg %.2f) |"; done
+    row+=" $(cell "$name" idle "$IDLE_CONNS" rss_per_conn_bytes '%.0f B') |"
+    echo "$row"
+  done
+  echo
+  ratio="capstan CPU per echo as a ratio of Beast's:"
+  for c in $CONNS; do
+    a=${R["capstan echo $c cpu_us_per_msg"]:-}; b=${R["beast echo $c cpu_us_per_msg"]:-}
+    # shellcheck disable=SC2086  # lists of numbers
+    if [[ -n $a && -n $b ]]; then
+      both="$(cell capstan echo "$c" cpu_us_per_msg %s) $(cell beast echo "$c" cpu_us_per_msg %s)"
+      marks=""; [[ $both == *†* ]] && marks+="†"; [[ $both == *‡* ]] && marks+="‡"
+      ratio+=" $(awk -v a="$(summary median $a)" -v b="$(summary median $b)" 'BEGIN { printf "%.2f", a / b }')x${marks:+ $marks} at $c connections;"
+    else
+      ratio+=" n/a at $c connections (capstan: $(cell capstan echo "$c" x %s), Beast: $(cell beast echo "$c" x %s));"
+    fi
+  done
+  echo "${ratio%;}"
+  notes=""
+  for key in "${!R[@]}"; do
+    [[ $key == *" others_cpu_pct" ]] && disturbed "${R[$key]}" &&
+      notes+="† other processes used more than ${QUIET_PCT}% of a CPU during that measurement, even after two retries."$'\n'
+    [[ $key == *" placement" ]] && far "${R[$key]}" &&
+      notes+="‡ measured partly or wholly with CPU 0 and 1 far apart (see README), even after two retries."$'\n'
+  done
+  [[ -z $notes ]] || { echo; sort -u <<<"${notes%$'\n'}"; }
+  echo
+  echo "Details: latency from send to complete echo; loadgen CPU shows when the load generator, not the server,"
+  echo "is the limit; window s = seconds the figures cover (those with CPU 0 and 1 near, if any) / seconds elapsed; CPU0↔1 ns = median"
+  echo "cache-line round trip between them; others' CPU = what other processes used, in % of one CPU (should be ~0)."
+  echo
+  echo "| server | conns | msgs/s | p50 µs | p99 µs | server CPU µs/echo | loadgen CPU µs/echo | window s | CPU0↔1 ns | others' CPU % |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for name in $SERVERS; do
+    [[ -z ${NOTE[$name]:-} ]] || continue
+    for c in $CONNS; do
+      echo "| $(label "$name") | $c | $(cell "$name" echo "$c" msgs_per_s %.0f range) | $(cell "$name" echo "$c" p50_us %.1f) | $(cell "$name" echo "$c" p99_us %.1f) | $(cell "$name" echo "$c" cpu_us_per_msg %.2f range) | $(cell "$name" echo "$c" loadgen_cpu_us_per_msg %.2f) | $(cell "$name" echo "$c" window_s %.1f)/$(cell "$name" echo "$c" elapsed_s %.1f) | $(cell "$name" echo "$c" xcpu_ns %.0f) | $(cell "$name" echo "$c" others_cpu_pct %.1f) |"
+    done
+  done
+  echo
+  echo "Idle memory: VmRSS before any connection and after $IDLE_CONNS; per connection = growth / $IDLE_CONNS (the table above);"
+  echo "marginal = growth over the last 90% of the connections, without what the server allocates once on first use."
+  echo
+  echo "| server | RSS before KiB | RSS after KiB | per connection | marginal per connection |"
+  echo "|---|---:|---:|---:|---:|"
+  for name in $SERVERS; do
+    [[ -z ${NOTE[$name]:-} ]] || continue
+    echo "| $(label "$name") | $(cell "$name" idle "$IDLE_CONNS" rss_before_kib %.0f) | $(cell "$name" idle "$IDLE_CONNS" rss_after_kib %.0f) | $(cell "$name" idle "$IDLE_CONNS" rss_per_conn_bytes '%.0f B' range) | $(cell "$name" idle "$IDLE_CONNS" rss_marginal_per_conn_bytes '%.0f B' range) |"
+  done
+  echo
+  echo "Logs and configs: ${OUT#"$ROOT"/}"
+} | tee "$OUT/report.md"
+
+exit "$FAILED"
