@@ -37,6 +37,17 @@ struct Limits {
   uint32_t max_connections = 100000;
 };
 
+// permessage-deflate (RFC 7692), used when a client offers it.
+struct CompressionConfig {
+  bool enabled = true;
+  int level = 1;             // zlib level 0-9: 1 is fast and does most of the work on JSON
+  uint64_t threshold = 256;  // smaller messages are sent uncompressed
+  // "shared": one compressor and inflater per loop, no context takeover either way (a few
+  // hundred KiB per loop, nothing per connection). "dedicated": a compressor per connection
+  // with context takeover (better ratio, ~300 KiB per compressing connection).
+  std::string mode = "shared";
+};
+
 struct RouteConfig {
   std::string path;       // before the server prefix; default "/" + component
   std::string component;  // echo, or a component registered in C++
@@ -46,6 +57,7 @@ struct RouteConfig {
 struct Config {
   ServerConfig server;
   Limits limits;
+  CompressionConfig compression;
   std::vector<RouteConfig> routes;
 };
 

@@ -115,8 +115,9 @@ void ConnectionImpl::handle_request(const http::Request& req, const char* after_
   route_ = route;
   subprotocol_ = http::select_subprotocol(req, route->protocols);
   target_.assign(req.target);
+  const std::string extensions = negotiate_compression(req);
   std::string response;
-  http::append_switching_protocols(response, http::accept_key(upgrade.key), subprotocol_);
+  http::append_switching_protocols(response, http::accept_key(upgrade.key), subprotocol_, extensions);
   queue_raw(response.data(), response.size());
   state_ = State::open;
   opened_ = true;
@@ -149,8 +150,9 @@ void ConnectionImpl::respond_and_drain(int status, std::string_view reason) {
 struct DecoderEvents {
   ConnectionImpl& c;
 
-  bool on_message(Opcode op, std::string_view payload, bool /*compressed*/) {
+  bool on_message(Opcode op, std::string_view payload, bool compressed) {
     if (c.state_ != ConnectionImpl::State::open) return true;  // closing: data is discarded
+    if (compressed && !c.inflate_message(payload, op, payload)) return false;
     c.route_->component->on_message(c, Message{payload, op == Opcode::binary});
     return c.state_ == ConnectionImpl::State::open || c.state_ == ConnectionImpl::State::closing;
   }
@@ -171,7 +173,7 @@ struct DecoderEvents {
 };
 
 void ConnectionImpl::feed_frames(uint8_t* data, size_t size) {
-  ws::DecodeLimits limits{ctx_.limits().max_message_size, false};
+  ws::DecodeLimits limits{ctx_.limits().max_message_size, compression_ != nullptr};
   DecoderEvents events{*this};
   ws::DecodeResult r = decoder_.feed(data, size, limits, events);
   if (r.status == ws::DecodeResult::Status::error) fail(r.close_code, r.reason);

@@ -29,6 +29,7 @@ class LoopContext;
 struct Route;
 struct Handshake;
 struct Outbox;
+struct Compression;
 
 class ConnectionImpl final : public capstan::Connection, public net::Pollable {
  public:
@@ -72,7 +73,11 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   void fail(uint16_t code, std::string_view reason);
   void enter_draining();
   void finish_drain_if_flushed();
-  SendStatus queue_frame(Opcode opcode, const char* data, size_t size, bool exempt_from_cap);
+  SendStatus queue_frame(Opcode opcode, const char* data, size_t size, bool exempt_from_cap, bool rsv1 = false);
+  // connection_compression.cpp
+  std::string negotiate_compression(const http::Request& request);
+  std::string_view compress_message(std::string_view message);
+  bool inflate_message(std::string_view compressed, Opcode opcode, std::string_view& out);
   void queue_raw(const char* data, size_t size);
   void send_close_frame(uint16_t code, std::string_view reason);
   void arm_writable(bool on) noexcept;
@@ -81,6 +86,7 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   const Route* route_ = nullptr;
   std::unique_ptr<Handshake> handshake_;  // only during the HTTP phase
   std::unique_ptr<Outbox> outbox_;        // only while the kernel refuses output
+  std::unique_ptr<Compression> compression_;  // only when permessage-deflate was negotiated
   std::unique_ptr<DataBase> data_;
   std::unique_ptr<std::string> close_reason_;  // the peer's, kept for on_close
   const http::Request* request_ = nullptr;     // during on_open only

@@ -18,13 +18,17 @@ size_t ConnectionImpl::pending_output() const noexcept {
 
 SendStatus ConnectionImpl::send_message(std::string_view data, Opcode opcode) {
   if (state_ != State::open) return SendStatus::dropped;
+  if (compression_ && data.size() >= ctx_.compression().threshold) {
+    std::string_view packed = compress_message(data);
+    return queue_frame(opcode, packed.data(), packed.size(), false, true);
+  }
   return queue_frame(opcode, data.data(), data.size(), false);
 }
 
-SendStatus ConnectionImpl::queue_frame(Opcode opcode, const char* data, size_t size, bool exempt_from_cap) {
+SendStatus ConnectionImpl::queue_frame(Opcode opcode, const char* data, size_t size, bool exempt_from_cap, bool rsv1) {
   const size_t cap = ctx_.limits().send_buffer;
   uint8_t header[ws::kMaxHeaderSize];
-  const size_t header_size = ws::encode_frame_header(header, opcode, size);
+  const size_t header_size = ws::encode_frame_header(header, opcode, size, true, rsv1);
   const size_t total = header_size + size;
 
   const size_t pending = pending_output();

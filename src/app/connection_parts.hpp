@@ -4,7 +4,11 @@
 
 #include <string>
 
+#include <memory>
+
 #include "http/request_parser.hpp"
+#include "ws/deflate_codec.hpp"
+#include "ws/deflate_offer.hpp"
 
 namespace capstan::app {
 
@@ -14,6 +18,14 @@ struct Handshake {
   std::string buffer;  // only when the request spans reads
   http::RequestParser parser;
   http::Request request;
+};
+
+// permessage-deflate as negotiated for one connection; in dedicated mode it also owns the
+// connection's codecs (made on first use), in shared mode the loop's are used.
+struct Compression {
+  ws::DeflateParams params;
+  std::unique_ptr<ws::Deflater> deflater;
+  std::unique_ptr<ws::Inflater> inflater;
 };
 
 // Output the kernel did not take yet, in order.

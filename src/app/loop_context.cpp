@@ -93,6 +93,17 @@ void LoopContext::uncork() {
   if (cork_.capacity() > kCorkCapacity) cork_.reset_capacity(kCorkCapacity);
 }
 
+ws::Deflater& LoopContext::shared_deflater(uint8_t window_bits) {
+  auto& d = shared_deflaters_[window_bits & 15];
+  if (!d) d = std::make_unique<ws::Deflater>(compression().level, window_bits);
+  return *d;
+}
+
+ws::Inflater& LoopContext::shared_inflater() {
+  if (!shared_inflater_) shared_inflater_ = std::make_unique<ws::Inflater>(15);
+  return *shared_inflater_;
+}
+
 void LoopContext::schedule_reap(ConnectionImpl* c) noexcept {
   if (corked_ == c) {
     corked_ = nullptr;
@@ -127,6 +138,10 @@ void LoopContext::end_of_turn() {
     }
     uncork();
   }
+  // Scratch space a huge message grew is given back rather than kept for the loop's life.
+  constexpr size_t kKeep = 1 << 20;
+  if (deflate_buffer_.capacity() > kKeep) std::string().swap(deflate_buffer_);
+  if (inflate_buffer_.capacity() > kKeep) std::string().swap(inflate_buffer_);
   if (shutting_down_ && connection_count_ == 0) loop_.stop();
 }
 

@@ -14,6 +14,7 @@
 #include "net/event_loop.hpp"
 #include "net/listener.hpp"
 #include "util/byte_buffer.hpp"
+#include "ws/deflate_codec.hpp"
 
 namespace capstan::app {
 
@@ -57,6 +58,14 @@ class LoopContext {
   size_t corked_size() const noexcept { return cork_.size(); }
   void uncork();
 
+  // permessage-deflate in shared mode: one compressor per window size and one inflater per
+  // loop, reset after every message; and the scratch buffers both modes work in.
+  const CompressionConfig& compression() const noexcept { return shared_.config->compression; }
+  ws::Deflater& shared_deflater(uint8_t window_bits);
+  ws::Inflater& shared_inflater();
+  std::string& deflate_buffer() noexcept { return deflate_buffer_; }
+  std::string& inflate_buffer() noexcept { return inflate_buffer_; }
+
   void schedule_reap(ConnectionImpl* c) noexcept;
   void connection_closed() noexcept { shared_.connections.fetch_sub(1, std::memory_order_relaxed); }
 
@@ -81,6 +90,10 @@ class LoopContext {
   ConnectionImpl* connections_ = nullptr;  // intrusive list head
   size_t connection_count_ = 0;
   ConnectionImpl* reap_list_ = nullptr;
+  std::unique_ptr<ws::Deflater> shared_deflaters_[16];  // by window bits, made on first use
+  std::unique_ptr<ws::Inflater> shared_inflater_;
+  std::string deflate_buffer_;
+  std::string inflate_buffer_;
   bool shutting_down_ = false;
 };
 

@@ -137,6 +137,8 @@ struct Loader {
     if (c.server.listen.empty()) error("server.listen", line_at("server", "listen"), "needs at least one address");
     if (c.server.log_format != "text" && c.server.log_format != "json")
       error("server.log_format", line_at("server", "log_format"), "must be \"text\" or \"json\"");
+    if (c.compression.mode != "shared" && c.compression.mode != "dedicated")
+      error("compression.mode", line_at("compression", "mode"), "must be \"shared\" or \"dedicated\"");
     const std::string& prefix = c.server.prefix;
     if (!prefix.empty() && (prefix.front() != '/' || prefix.back() == '/'))
       error("server.prefix", line_at("server", "prefix"), "must start with '/' and not end with '/'");
@@ -147,7 +149,7 @@ LoadedConfig load(const toml::table& root) {
   Loader loader;
   for (const auto& [k, node] : root) {
     const std::string name(k.str());
-    if ((name == "server" || name == "limits") && node.is_table()) {
+    if ((name == "server" || name == "limits" || name == "compression") && node.is_table()) {
       loader.load_section(name, *node.as_table());
     } else if (name == "routes") {
       loader.load_routes(node);

@@ -32,6 +32,12 @@ const ServerOption kServerOptions[] = {
      [](Config& c, const Value& v) { c.limits.send_buffer = static_cast<size_t>(v.size); }},
     {"limits", "max_connections", Type::integer, "100000", "concurrent connections in total; then 503", 1, 100'000'000,
      [](Config& c, const Value& v) { c.limits.max_connections = static_cast<uint32_t>(v.integer); }},
+
+    {"compression", "enabled", Type::boolean, "true", "negotiate permessage-deflate when a client offers it", 0, 0, SET(compression.enabled, boolean)},
+    {"compression", "level", Type::integer, "1", "zlib compression level, 0-9", 0, 9,
+     [](Config& c, const Value& v) { c.compression.level = static_cast<int>(v.integer); }},
+    {"compression", "threshold", Type::size, "\"256B\"", "messages smaller than this are sent uncompressed", 0, 1LL << 30, SET(compression.threshold, size)},
+    {"compression", "mode", Type::string, "\"shared\"", "\"shared\" (per loop, no context takeover) or \"dedicated\" (per connection)", 0, 0, SET(compression.mode, text)},
 };
 
 #undef SET

@@ -80,11 +80,13 @@ std::string_view select_subprotocol(const Request& r, std::span<const std::strin
   return {};
 }
 
-void append_switching_protocols(std::string& out, std::string_view accept, std::string_view protocol) {
+void append_switching_protocols(std::string& out, std::string_view accept, std::string_view protocol,
+                                std::string_view extensions) {
   out.append("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
              "Sec-WebSocket-Accept: ");
   out.append(accept).append("\r\n");
   if (!protocol.empty()) out.append("Sec-WebSocket-Protocol: ").append(protocol).append("\r\n");
+  if (!extensions.empty()) out.append("Sec-WebSocket-Extensions: ").append(extensions).append("\r\n");
   out.append("\r\n");
 }
 

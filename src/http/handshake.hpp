@@ -29,6 +29,7 @@ std::string accept_key(std::string_view key);
 std::string_view select_subprotocol(const Request& request, std::span<const std::string> supported) noexcept;
 
 // Appends the 101 Switching Protocols response.
-void append_switching_protocols(std::string& out, std::string_view accept, std::string_view protocol);
+void append_switching_protocols(std::string& out, std::string_view accept, std::string_view protocol,
+                                std::string_view extensions = {});
 
 }  // namespace capstan::http

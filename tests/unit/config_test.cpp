@@ -63,6 +63,10 @@ void expect_configs_equal(const Config& a, const Config& b) {
   EXPECT_EQ(a.limits.close_timeout, b.limits.close_timeout);
   EXPECT_EQ(a.limits.send_buffer, b.limits.send_buffer);
   EXPECT_EQ(a.limits.max_connections, b.limits.max_connections);
+  EXPECT_EQ(a.compression.enabled, b.compression.enabled);
+  EXPECT_EQ(a.compression.level, b.compression.level);
+  EXPECT_EQ(a.compression.threshold, b.compression.threshold);
+  EXPECT_EQ(a.compression.mode, b.compression.mode);
   ASSERT_EQ(a.routes.size(), b.routes.size());
   for (size_t i = 0; i < a.routes.size(); ++i) {
     EXPECT_EQ(a.routes[i].path, b.routes[i].path);
@@ -104,6 +108,11 @@ ping_interval = "31s"
 close_timeout = "6s"
 send_buffer = "32MiB"
 max_connections = 99
+[compression]
+enabled = false
+level = 6
+threshold = "1KiB"
+mode = "dedicated"
 )";
   const Config c = load_ok(toml);
   const Config d;
@@ -124,8 +133,12 @@ max_connections = 99
   EXPECT_NE(c.limits.close_timeout, d.limits.close_timeout);
   EXPECT_NE(c.limits.send_buffer, d.limits.send_buffer);
   EXPECT_NE(c.limits.max_connections, d.limits.max_connections);
+  EXPECT_NE(c.compression.enabled, d.compression.enabled);
+  EXPECT_NE(c.compression.level, d.compression.level);
+  EXPECT_NE(c.compression.threshold, d.compression.threshold);
+  EXPECT_NE(c.compression.mode, d.compression.mode);
   // And the table has one entry per field above (a new field needs a new option).
-  EXPECT_EQ(config::server_options().size(), 17u);
+  EXPECT_EQ(config::server_options().size(), 21u);
 }
 
 TEST(Config, DefaultsAreWithinTheirOwnBounds) {
