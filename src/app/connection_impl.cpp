@@ -157,8 +157,10 @@ struct DecoderEvents {
     return c.state_ == ConnectionImpl::State::open || c.state_ == ConnectionImpl::State::closing;
   }
   bool on_ping(std::string_view payload) {
-    if (c.state_ == ConnectionImpl::State::open) c.queue_frame(Opcode::pong, payload.data(), payload.size(), true);
-    return true;
+    // Pongs count against the send buffer like any output: a client that pings without
+    // reading would otherwise make us hold its pongs without limit.
+    if (c.state_ == ConnectionImpl::State::open) c.queue_frame(Opcode::pong, payload.data(), payload.size(), false);
+    return c.state_ == ConnectionImpl::State::open || c.state_ == ConnectionImpl::State::closing;
   }
   bool on_pong(std::string_view) { return true; }
   bool on_close(uint16_t code, std::string_view reason) {
