@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test suite: unit tests and the
-# integration suite against the release build, both again under ASan+UBSan, the fuzzers
-# for a bounded time, and a build of an example against the installed package.
+# integration, conformance (Autobahn case groups) and abuse suites against the release build,
+# all again under ASan+UBSan, the fuzzers for a bounded time, and a build of an example
+# against the installed package.
 # Usage: scripts/test.sh        (FUZZ_SECONDS=20 by default per target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +25,9 @@ for preset in release asan; do
   cmake --build --preset "$preset"
   step "unit tests ($preset)"
   run ctest --preset "$preset" -j2
-  step "integration tests ($preset)"
-  run env CAPSTAN_BIN="$root/build/$preset/capstan" /usr/bin/python3 -m pytest tests/integration -q -p no:cacheprovider
+  step "integration, conformance and abuse tests ($preset)"
+  run env CAPSTAN_BIN="$root/build/$preset/capstan" /usr/bin/python3 -m pytest \
+    tests/integration tests/conformance tests/abuse -q -p no:cacheprovider
 done
 
 step "fuzzers (${FUZZ_SECONDS}s each, ASan+UBSan)"

@@ -79,6 +79,9 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   std::string_view compress_message(std::string_view message);
   bool inflate_message(std::string_view compressed, Opcode opcode, std::string_view& out);
   void queue_raw(const char* data, size_t size);
+  // A frame too big for the cap: straight to the kernel, and the rest (if it fits) queued.
+  size_t write_through(const uint8_t* header, size_t header_size, const char* data, size_t size);
+  void queue_unsent(const uint8_t* header, size_t header_size, const char* data, size_t size, size_t written);
   void send_close_frame(uint16_t code, std::string_view reason);
   void arm_writable(bool on) noexcept;
 

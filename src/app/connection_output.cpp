@@ -33,9 +33,24 @@ SendStatus ConnectionImpl::queue_frame(Opcode opcode, const char* data, size_t s
 
   const size_t pending = pending_output();
   if (!exempt_from_cap && pending + total > cap) {
-    // A reader this slow would make us hold unbounded memory: drop it (RFC 6455 1008).
-    fail(close_code::policy_violation, "send buffer full");
-    return SendStatus::dropped;
+    // The cap bounds what we hold, not what we send: let the kernel take what it can first,
+    // so a big message to a reader that keeps up is never refused.
+    if (ctx_.is_corked(this)) ctx_.uncork();
+    if (state_ == State::closed) return SendStatus::dropped;
+    const size_t held = outbox_ ? outbox_->pending() : 0;
+    size_t written = 0;
+    if (!outbox_) {
+      written = write_through(header, header_size, data, size);
+      if (state_ == State::closed) return SendStatus::dropped;
+      if (written == total) return SendStatus::sent;
+    }
+    if (held + total - written > cap) {
+      // A reader this slow would make us hold unbounded memory: drop it (RFC 6455 1008).
+      fail(close_code::policy_violation, "send buffer full");
+      return SendStatus::dropped;
+    }
+    queue_unsent(header, header_size, data, size, written);
+    return held + total - written > cap / 2 ? SendStatus::backpressure : SendStatus::sent;
   }
   if (outbox_) {
     // The kernel refused earlier output: keep order by queueing behind it.
@@ -47,6 +62,30 @@ SendStatus ConnectionImpl::queue_frame(Opcode opcode, const char* data, size_t s
     cork.append(data, size);
   }
   return pending + total > cap / 2 ? SendStatus::backpressure : SendStatus::sent;
+}
+
+size_t ConnectionImpl::write_through(const uint8_t* header, size_t header_size, const char* data, size_t size) {
+  iovec parts[2] = {{const_cast<uint8_t*>(header), header_size}, {const_cast<char*>(data), size}};
+  msghdr msg{};
+  msg.msg_iov = parts;
+  msg.msg_iovlen = 2;
+  ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EINTR) close_now();
+    return 0;
+  }
+  return static_cast<size_t>(n);
+}
+
+void ConnectionImpl::queue_unsent(const uint8_t* header, size_t header_size, const char* data, size_t size,
+                                  size_t written) {
+  if (!outbox_) outbox_ = std::make_unique<Outbox>();
+  if (written < header_size) {
+    outbox_->data.append(reinterpret_cast<const char*>(header) + written, header_size - written);
+    written = header_size;
+  }
+  outbox_->data.append(data + (written - header_size), size - (written - header_size));
+  arm_writable(true);
 }
 
 void ConnectionImpl::queue_raw(const char* data, size_t size) {
