@@ -5,6 +5,7 @@
 //   return server.run();   // until SIGTERM / SIGINT or stop()
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,8 @@ class Server {
   void stop();
   // True once every loop listens (for tests and `start --daemon`).
   bool running() const noexcept;
+  // The port of the first listen address once running (the real one when asked for port 0).
+  uint16_t port() const noexcept;
   const std::string& last_error() const noexcept;
   const Config& config() const noexcept;
 

@@ -2,6 +2,7 @@
 #include "app/connection_impl.hpp"
 #include "app/connection_parts.hpp"
 #include "app/loop_context.hpp"
+#include "app/route.hpp"
 #include "http/request_parser.hpp"
 #include "ws/frame_encoder.hpp"
 
@@ -37,11 +38,17 @@ std::string_view Connection::query() const noexcept {
 }
 
 std::string_view Connection::header(std::string_view name) const noexcept {
-  const http::Request* r = impl(this).request_;
-  return r ? r->header(name) : std::string_view{};
+  // The handshake, and so its request, lives exactly as long as on_open runs.
+  const app::ConnectionImpl& c = impl(this);
+  return c.handshake_ && c.state() != app::ConnectionImpl::State::http ? c.handshake_->request.header(name)
+                                                                        : std::string_view{};
 }
 
-std::string_view Connection::subprotocol() const noexcept { return impl(this).subprotocol_; }
+std::string_view Connection::subprotocol() const noexcept {
+  const app::ConnectionImpl& c = impl(this);
+  if (c.subprotocol_ == app::ConnectionImpl::kNoSubprotocol || !c.route_) return {};
+  return c.route_->protocols[c.subprotocol_];
+}
 std::string Connection::remote_address() const { return impl(this).peer_.to_string(); }
 size_t Connection::buffered_amount() const noexcept { return impl(this).pending_output(); }
 uint64_t Connection::id() const noexcept { return impl(this).id_; }

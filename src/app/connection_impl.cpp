@@ -19,9 +19,10 @@ namespace capstan::app {
 
 ConnectionImpl::ConnectionImpl(LoopContext& ctx, int fd, const sockaddr* peer, uint64_t id)
     : ctx_(ctx), id_(id), peer_(net::CompactAddress::from(peer)), fd_(fd) {
-  last_read_ms_ = ctx.loop().now_ms();
-  deadline_ms_ = last_read_ms_ + static_cast<uint64_t>(ctx.limits().handshake_timeout.count());
+  last_read_ms_ = phase_start_ms_ = now_ms();
 }
+
+uint32_t ConnectionImpl::now_ms() const noexcept { return static_cast<uint32_t>(ctx_.loop().now_ms()); }
 
 ConnectionImpl::~ConnectionImpl() = default;
 
@@ -41,7 +42,7 @@ void ConnectionImpl::on_readable() {
     close_now();  // EOF or reset: a clean close already happened, or it is 1006
     return;
   }
-  last_read_ms_ = ctx_.loop().now_ms();
+  last_read_ms_ = now_ms();
   switch (state_) {
     case State::http: handle_http(reinterpret_cast<const char*>(buf), static_cast<size_t>(n)); break;
     case State::open:
@@ -113,19 +114,19 @@ void ConnectionImpl::handle_request(const http::Request& req, const char* after_
   }
 
   route_ = route;
-  subprotocol_ = http::select_subprotocol(req, route->protocols);
+  const std::string_view protocol = http::select_subprotocol(req, route->protocols);
+  for (size_t i = 0; i < route->protocols.size() && i < kNoSubprotocol; ++i)
+    if (!protocol.empty() && route->protocols[i] == protocol) subprotocol_ = static_cast<uint8_t>(i);
   target_.assign(req.target);
   const std::string extensions = negotiate_compression(req);
   std::string response;
-  http::append_switching_protocols(response, http::accept_key(upgrade.key), subprotocol_, extensions);
+  http::append_switching_protocols(response, http::accept_key(upgrade.key), protocol, extensions);
   queue_raw(response.data(), response.size());
   state_ = State::open;
   opened_ = true;
-  last_ping_ms_ = ctx_.loop().now_ms();
+  last_ping_ms_ = now_ms();
 
-  request_ = &req;
-  route_->component->on_open(*this);
-  request_ = nullptr;
+  route_->component->on_open(*this);  // Connection::header() reads handshake_, alive until below
 
   // Frames a client sent right behind its request (it may not wait for the 101).
   if (after_size && (state_ == State::open || state_ == State::closing)) {
@@ -192,14 +193,14 @@ void ConnectionImpl::start_close(uint16_t code, std::string_view reason) {
   if (state_ != State::open) return;
   send_close_frame(code, reason);
   state_ = State::closing;
-  deadline_ms_ = ctx_.loop().now_ms() + static_cast<uint64_t>(ctx_.limits().close_timeout.count());
+  phase_start_ms_ = now_ms();
 }
 
 void ConnectionImpl::enter_draining() {
   if (state_ == State::closed || state_ == State::draining) return;
   state_ = State::draining;
   handshake_.reset();  // a refused request's bytes are not needed for the last word
-  deadline_ms_ = ctx_.loop().now_ms() + static_cast<uint64_t>(ctx_.limits().close_timeout.count());
+  phase_start_ms_ = now_ms();
   if (ctx_.is_corked(this)) ctx_.uncork();
   finish_drain_if_flushed();
 }
@@ -231,18 +232,22 @@ void ConnectionImpl::notify_closed() {
   route_->component->on_close(*this, info);
 }
 
-void ConnectionImpl::sweep(uint64_t now) {
+void ConnectionImpl::sweep(uint64_t now64) {
   const Limits& l = ctx_.limits();
+  const uint32_t now = static_cast<uint32_t>(now64);
+  auto passed = [now](uint32_t since, Duration timeout) { return now - since >= static_cast<uint64_t>(timeout.count()); };
   switch (state_) {
     case State::http:
+      if (passed(phase_start_ms_, l.handshake_timeout)) close_now();
+      return;
     case State::closing:
     case State::draining:
-      if (now >= deadline_ms_) close_now();
+      if (passed(phase_start_ms_, l.close_timeout)) close_now();
       return;
     case State::open:
-      if (now - last_read_ms_ >= static_cast<uint64_t>(l.idle_timeout.count())) {
+      if (passed(last_read_ms_, l.idle_timeout)) {
         fail(close_code::going_away, "idle timeout");
-      } else if (now - std::max(last_read_ms_, last_ping_ms_) >= static_cast<uint64_t>(l.ping_interval.count())) {
+      } else if (passed(last_read_ms_, l.ping_interval) && passed(last_ping_ms_, l.ping_interval)) {
         queue_frame(Opcode::ping, nullptr, 0, true);
         last_ping_ms_ = now;
       }

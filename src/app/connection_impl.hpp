@@ -34,6 +34,7 @@ struct Compression;
 class ConnectionImpl final : public capstan::Connection, public net::Pollable {
  public:
   enum class State : uint8_t { http, open, closing, draining, closed };
+  static constexpr uint8_t kNoSubprotocol = 0xFF;
 
   ConnectionImpl(LoopContext& ctx, int fd, const sockaddr* peer, uint64_t id);
   ~ConnectionImpl();
@@ -84,6 +85,7 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   void queue_unsent(const uint8_t* header, size_t header_size, const char* data, size_t size, size_t written);
   void send_close_frame(uint16_t code, std::string_view reason);
   void arm_writable(bool on) noexcept;
+  uint32_t now_ms() const noexcept;
 
   LoopContext& ctx_;
   const Route* route_ = nullptr;
@@ -92,18 +94,19 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   std::unique_ptr<Compression> compression_;  // only when permessage-deflate was negotiated
   std::unique_ptr<DataBase> data_;
   std::unique_ptr<std::string> close_reason_;  // the peer's, kept for on_close
-  const http::Request* request_ = nullptr;     // during on_open only
   std::string target_;                         // path?query of the upgrade request
-  std::string_view subprotocol_;               // points into the route's list
   ws::FrameDecoder decoder_;
   uint64_t id_;
-  uint64_t last_read_ms_ = 0;
-  uint64_t last_ping_ms_ = 0;
-  uint64_t deadline_ms_ = 0;  // handshake, closing and draining deadlines
+  // Loop milliseconds, 32-bit: only differences are compared (now - since, in unsigned
+  // arithmetic), which stay exact across the 49-day wrap because every timeout is at most a day.
+  uint32_t last_read_ms_ = 0;
+  uint32_t last_ping_ms_ = 0;
+  uint32_t phase_start_ms_ = 0;  // when the http, closing or draining phase began
   net::CompactAddress peer_;
   int fd_;
   uint16_t peer_close_code_ = close_code::abnormal;
   State state_ = State::http;
+  uint8_t subprotocol_ = kNoSubprotocol;  // index into the route's protocols
   bool opened_ = false;          // on_open ran: on_close is owed
   bool close_sent_ = false;
   bool close_received_ = false;

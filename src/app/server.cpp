@@ -25,6 +25,7 @@ struct Server::Impl {
   app::ServerShared shared;
   std::vector<std::unique_ptr<app::LoopContext>> loops;
   std::atomic<bool> running{false};
+  std::atomic<uint16_t> port{0};
   std::atomic<bool> stop_requested{false};
   std::string last_error;
 
@@ -103,6 +104,7 @@ bool Server::Impl::bind_all() {
         auto* sa = reinterpret_cast<sockaddr*>(&address->storage);
         if (sa->sa_family == AF_INET) reinterpret_cast<sockaddr_in*>(sa)->sin_port = htons(port);
         else reinterpret_cast<sockaddr_in6*>(sa)->sin6_port = htons(port);
+        if (this->port == 0) this->port = port;
         std::string shown = text.substr(0, text.rfind(':') + 1) + std::to_string(port);
         log::info("listening", {{"address", shown}, {"loops", std::to_string(loops.size())}});
       }
@@ -160,6 +162,7 @@ void Server::stop() {
 }
 
 bool Server::running() const noexcept { return impl_->running; }
+uint16_t Server::port() const noexcept { return impl_->port; }
 const std::string& Server::last_error() const noexcept { return impl_->last_error; }
 const Config& Server::config() const noexcept { return impl_->config; }
 

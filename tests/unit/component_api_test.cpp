@@ -1,0 +1,183 @@
+// The C++ component API end to end, in process: a real Server on its own thread serving a
+// probe component, driven by a raw socket. Checks what a component sees (path, query, headers
+// during on_open, subprotocol, remote address, user data, timers, close info) and stop().
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "capstan/capstan.hpp"
+
+namespace {
+
+struct Seen {
+  std::mutex m;
+  std::string path, query, header, late_header, protocol, remote;
+  uint16_t close_code = 0;
+  bool close_clean = false;
+  std::atomic<bool> started{false}, timer_fired{false}, closed{false}, shutdown{false};
+};
+
+struct Counter {
+  int messages = 0;
+};
+
+class Probe final : public capstan::Component {
+ public:
+  explicit Probe(Seen& seen) : seen_(seen) {}
+  void on_start() override {
+    seen_.started = true;
+    loop().after(std::chrono::milliseconds(5), [this] { seen_.timer_fired = true; });
+  }
+  void on_open(capstan::Connection& c) override {
+    std::lock_guard lock(seen_.m);
+    seen_.path = c.path();
+    seen_.query = c.query();
+    seen_.header = c.header("X-Probe");
+    seen_.protocol = c.subprotocol();
+    seen_.remote = c.remote_address();
+    c.emplace_data<Counter>();
+    c.send_text("welcome");
+  }
+  void on_message(capstan::Connection& c, capstan::Message m) override {
+    Counter* counter = c.data<Counter>();
+    ASSERT_NE(counter, nullptr);
+    ++counter->messages;
+    {
+      std::lock_guard lock(seen_.m);
+      seen_.late_header = c.header("X-Probe");  // headers are gone after on_open
+    }
+    if (m.data == "bye") c.close(4001, "asked");
+    else c.send_text(std::string(m.data) + "#" + std::to_string(counter->messages));
+  }
+  void on_close(capstan::Connection&, capstan::CloseInfo info) override {
+    std::lock_guard lock(seen_.m);
+    seen_.close_code = info.code;
+    seen_.close_clean = info.clean;
+    seen_.closed = true;
+  }
+  void on_shutdown() override { seen_.shutdown = true; }
+
+ private:
+  Seen& seen_;
+};
+
+// A minimal blocking client: enough to drive the probe.
+class Client {
+ public:
+  explicit Client(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval tv{5, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  }
+  ~Client() { ::close(fd_); }
+  void write(const std::string& s) { ASSERT_EQ(::send(fd_, s.data(), s.size(), 0), static_cast<ssize_t>(s.size())); }
+  std::string read_head() {
+    std::string head;
+    char ch;
+    while (head.find("\r\n\r\n") == std::string::npos && ::recv(fd_, &ch, 1, 0) == 1) head.push_back(ch);
+    return head;
+  }
+  void send_text(const std::string& payload) {
+    std::string f{static_cast<char>(0x81), static_cast<char>(0x80 | payload.size())};
+    const char mask[4] = {1, 2, 3, 4};
+    f.append(mask, 4);
+    for (size_t i = 0; i < payload.size(); ++i) f.push_back(static_cast<char>(payload[i] ^ mask[i & 3]));
+    write(f);
+  }
+  // Returns (opcode, payload) of the next frame (server frames are unmasked, short here).
+  std::pair<int, std::string> read_frame() {
+    unsigned char h[2];
+    if (!read_exact(h, 2)) return {-1, ""};
+    std::string payload(h[1] & 0x7F, '\0');
+    if (!payload.empty() && !read_exact(reinterpret_cast<unsigned char*>(payload.data()), payload.size())) return {-1, ""};
+    return {h[0] & 0x0F, payload};
+  }
+
+ private:
+  bool read_exact(unsigned char* p, size_t n) {
+    for (size_t got = 0; got < n;) {
+      ssize_t r = ::recv(fd_, p + got, n - got, 0);
+      if (r <= 0) return false;
+      got += static_cast<size_t>(r);
+    }
+    return true;
+  }
+  int fd_;
+};
+
+template <class Pred>
+bool eventually(Pred pred) {
+  for (int i = 0; i < 500 && !pred(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return pred();
+}
+
+}  // namespace
+
+TEST(ComponentApi, WhatAComponentSeesFromOpenToClose) {
+  Seen seen;
+  capstan::Config config;
+  config.server.listen = {"127.0.0.1:0"};
+  config.server.threads = 1;
+  capstan::Server server(config);
+  server.route("/probe", [&seen] { return std::make_unique<Probe>(seen); }, {{"v2.probe", "v1.probe"}});
+  std::thread runner([&server] { EXPECT_EQ(server.run(), 0); });
+  ASSERT_TRUE(eventually([&] { return server.running() && server.port() != 0; }));
+  EXPECT_TRUE(seen.started);
+  EXPECT_TRUE(eventually([&] { return seen.timer_fired.load(); }));
+
+  {
+    Client c(server.port());
+    c.write("GET /probe?room=7&x=y HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Protocol: v1.probe, v2.probe\r\nX-Probe: hello\r\n\r\n");
+    std::string head = c.read_head();
+    EXPECT_NE(head.find("101 Switching Protocols"), std::string::npos) << head;
+    EXPECT_NE(head.find("Sec-WebSocket-Protocol: v1.probe\r\n"), std::string::npos) << head;  // the client's order
+    EXPECT_EQ(c.read_frame(), (std::pair<int, std::string>{1, "welcome"}));
+    c.send_text("a");
+    EXPECT_EQ(c.read_frame(), (std::pair<int, std::string>{1, "a#1"}));
+    c.send_text("b");
+    EXPECT_EQ(c.read_frame(), (std::pair<int, std::string>{1, "b#2"}));  // user data persists
+    c.send_text("bye");
+    auto [op, payload] = c.read_frame();
+    EXPECT_EQ(op, 8);
+    ASSERT_GE(payload.size(), 2u);
+    EXPECT_EQ((static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1]), 4001);
+    EXPECT_EQ(payload.substr(2), "asked");
+    // Answer the close as a client does: the server's on_close then sees a clean 4001.
+    std::string close_frame{static_cast<char>(0x88), static_cast<char>(0x82), 0, 0, 0, 0,
+                            static_cast<char>(0x0F), static_cast<char>(0xA1)};
+    c.write(close_frame);
+    EXPECT_EQ(c.read_frame().first, -1);  // the server half-closes: EOF, and we hang up too
+  }
+  EXPECT_TRUE(eventually([&] { return seen.closed.load(); }));
+  {
+    std::lock_guard lock(seen.m);
+    EXPECT_EQ(seen.path, "/probe");
+    EXPECT_EQ(seen.query, "room=7&x=y");
+    EXPECT_EQ(seen.header, "hello");
+    EXPECT_EQ(seen.late_header, "");
+    EXPECT_EQ(seen.protocol, "v1.probe");
+    EXPECT_EQ(seen.remote.rfind("127.0.0.1:", 0), 0u) << seen.remote;
+    EXPECT_EQ(seen.close_code, 4001);
+    EXPECT_TRUE(seen.close_clean);
+  }
+  server.stop();
+  runner.join();
+  EXPECT_TRUE(seen.shutdown);
+  EXPECT_FALSE(server.running());
+}
