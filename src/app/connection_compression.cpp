@@ -19,18 +19,19 @@ std::string ConnectionImpl::negotiate_compression(const http::Request& req) {
     offers.append(req.headers[i].value);
   }
   if (offers.empty()) return {};
-  ws::DeflatePolicy policy{config.mode == "shared"};
-  auto params = ws::negotiate_deflate(offers, policy);
+  const bool shared = config.mode == "shared";
+  auto params = ws::negotiate_deflate(offers, ws::DeflatePolicy{shared});
   if (!params) return {};
   compression_ = std::make_unique<Compression>();
   compression_->params = *params;
+  compression_->shared = shared;
   return ws::deflate_response(*params);
 }
 
 std::string_view ConnectionImpl::compress_message(std::string_view message) {
   const ws::DeflateParams& p = compression_->params;
   std::string& out = ctx_.deflate_buffer();
-  if (ctx_.compression().mode == "shared") {
+  if (compression_->shared) {
     ctx_.shared_deflater(p.server_max_window_bits).compress(message, out, true);
   } else {
     if (!compression_->deflater)
@@ -45,7 +46,7 @@ bool ConnectionImpl::inflate_message(std::string_view compressed, Opcode opcode,
   std::string& buffer = ctx_.inflate_buffer();
   const size_t limit = ctx_.limits().max_message_size;
   ws::Inflater::Result r;
-  if (ctx_.compression().mode == "shared") {
+  if (compression_->shared) {
     r = ctx_.shared_inflater().inflate(compressed, buffer, limit, true);
   } else {
     if (!compression_->inflater) compression_->inflater = std::make_unique<ws::Inflater>(15);

@@ -24,6 +24,7 @@ struct Handshake {
 // connection's codecs (made on first use), in shared mode the loop's are used.
 struct Compression {
   ws::DeflateParams params;
+  bool shared = true;  // the loop's codecs (config mode "shared"), decided at negotiation
   std::unique_ptr<ws::Deflater> deflater;
   std::unique_ptr<ws::Inflater> inflater;
 };

@@ -65,17 +65,13 @@ std::string accept_key(std::string_view key) {
 std::string_view select_subprotocol(const Request& r, std::span<const std::string> supported) noexcept {
   for (size_t i = 0; i < r.header_count; ++i) {
     if (!iequals(r.headers[i].name, "Sec-WebSocket-Protocol")) continue;
-    std::string_view rest = r.headers[i].value;
-    while (!rest.empty()) {
-      size_t comma = rest.find(',');
-      std::string_view offered = rest.substr(0, comma);
-      while (!offered.empty() && (offered.front() == ' ' || offered.front() == '\t')) offered.remove_prefix(1);
-      while (!offered.empty() && (offered.back() == ' ' || offered.back() == '\t')) offered.remove_suffix(1);
+    std::string_view chosen;
+    auto supported_here = [&](std::string_view offered) {
       for (const std::string& s : supported)
-        if (s == offered) return offered;  // subprotocol names are case-sensitive
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
+        if (s == offered) chosen = offered;  // subprotocol names are case-sensitive
+      return !chosen.empty();
+    };
+    if (find_in_list(r.headers[i].value, supported_here)) return chosen;
   }
   return {};
 }

@@ -25,13 +25,13 @@ bool is_forbidden(unsigned char c) noexcept {
 
 char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
+}  // namespace
+
 std::string_view trim_ows(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
-
-}  // namespace
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
@@ -49,13 +49,7 @@ std::string_view Request::header(std::string_view name) const noexcept {
 bool Request::header_has_token(std::string_view name, std::string_view token) const noexcept {
   for (size_t i = 0; i < header_count; ++i) {
     if (!iequals(headers[i].name, name)) continue;
-    std::string_view rest = headers[i].value;
-    while (!rest.empty()) {
-      size_t comma = rest.find(',');
-      if (iequals(trim_ows(rest.substr(0, comma)), token)) return true;
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
+    if (find_in_list(headers[i].value, [&](std::string_view item) { return iequals(item, token); })) return true;
   }
   return false;
 }

@@ -29,7 +29,6 @@ class Listener final : public Pollable {
   void close() noexcept;
   // The bound port (useful when asked for port 0).
   uint16_t port() const noexcept;
-  int fd() const noexcept { return fd_; }
 
   void on_event(uint32_t events) override;
 

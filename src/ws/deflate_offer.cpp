@@ -1,14 +1,12 @@
 #include "ws/deflate_offer.hpp"
 
+#include "http/request_parser.hpp"
+
 namespace capstan::ws {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using http::trim_ows;
 
 // Window bits as offered: digits 8..15, optionally quoted (a quoted-string is allowed, §7.1).
 std::optional<uint8_t> parse_bits(std::string_view v) {
@@ -25,17 +23,17 @@ std::optional<uint8_t> parse_bits(std::string_view v) {
 
 std::optional<DeflateParams> accept_offer(std::string_view offer, const DeflatePolicy& policy) {
   size_t semi = offer.find(';');
-  if (trim(offer.substr(0, semi)) != "permessage-deflate") return std::nullopt;
+  if (trim_ows(offer.substr(0, semi)) != "permessage-deflate") return std::nullopt;
   DeflateParams p;
   bool seen_server_nct = false, seen_client_nct = false, seen_server_bits = false, seen_client_bits = false;
   while (semi != std::string_view::npos) {
     offer.remove_prefix(semi + 1);
     semi = offer.find(';');
-    std::string_view param = trim(offer.substr(0, semi));
+    std::string_view param = trim_ows(offer.substr(0, semi));
     size_t eq = param.find('=');
-    std::string_view name = trim(param.substr(0, eq));
+    std::string_view name = trim_ows(param.substr(0, eq));
     std::optional<std::string_view> value;
-    if (eq != std::string_view::npos) value = trim(param.substr(eq + 1));
+    if (eq != std::string_view::npos) value = trim_ows(param.substr(eq + 1));
     if (name == "server_no_context_takeover") {
       if (seen_server_nct || value) return std::nullopt;
       seen_server_nct = p.server_no_context_takeover = true;
@@ -64,13 +62,9 @@ std::optional<DeflateParams> accept_offer(std::string_view offer, const DeflateP
 }  // namespace
 
 std::optional<DeflateParams> negotiate_deflate(std::string_view header, const DeflatePolicy& policy) {
-  while (!header.empty()) {
-    size_t comma = header.find(',');
-    if (auto p = accept_offer(trim(header.substr(0, comma)), policy)) return p;
-    if (comma == std::string_view::npos) break;
-    header.remove_prefix(comma + 1);
-  }
-  return std::nullopt;
+  std::optional<DeflateParams> accepted;
+  http::find_in_list(header, [&](std::string_view offer) { return (accepted = accept_offer(offer, policy)).has_value(); });
+  return accepted;
 }
 
 std::string deflate_response(const DeflateParams& p) {
