@@ -9,13 +9,15 @@ cd "$(dirname "$0")/.."
 packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
   libssl-dev zlib1g-dev libtomlplusplus-dev libcli11-dev libsimdjson-dev
+  libsqlite3-dev libpq-dev
   libgtest-dev libgmock-dev
-  python3 python3-websockets python3-pytest
+  python3 python3-websockets python3-pytest python3-jwt python3-cryptography
+  openssl postgresql chromium nodejs
 )
+# Debian's nodejs needs its npm package; a NodeSource nodejs bundles npm and conflicts with it.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(libboost1.81-dev libbenchmark-dev nodejs)
-  # Debian's nodejs needs its npm package; a NodeSource nodejs bundles npm and conflicts with it.
-  command -v npm >/dev/null 2>&1 || packages+=(npm)
+  packages+=(libboost1.81-dev libbenchmark-dev)
 fi
 
 missing=()

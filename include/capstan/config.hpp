@@ -48,17 +48,63 @@ struct CompressionConfig {
   std::string mode = "shared";
 };
 
+// JWT authentication of upgrade requests (SPEC section 5). Relative paths are resolved
+// against the configuration file's folder.
+struct AuthConfig {
+  bool required = true;  // false: anonymous connections allowed, the user attached when valid
+  // Where a token is looked for, in order: "query:NAME", "header:NAME" (a Bearer value),
+  // "protocol" (an offered Sec-WebSocket-Protocol that is a JWT), "cookie:NAME".
+  std::vector<std::string> sources = {"query:token", "header:Authorization", "protocol", "cookie:BEARER"};
+  std::vector<std::string> algorithms = {"RS256"};
+  std::string public_key = "config/jwt/public.pem";
+  std::string private_key = "config/jwt/private.pem";  // only for `capstan token`
+  std::string passphrase;  // of private_key; or CAPSTAN_JWT_PASSPHRASE
+  std::string secret;      // HS256/384/512; or CAPSTAN_JWT_SECRET
+  std::string jwks;        // a JWKS file, instead of public_key
+  std::string identity_claim = "username";
+  Duration leeway{std::chrono::seconds(30)};
+  std::string issuer;    // checked when set
+  std::string audience;  // checked when set
+};
+
+// Maps a token's identity to a user id (SPEC section 5).
+struct UsersConfig {
+  std::string provider = "none";  // "none" | "sqlite" | "postgres"
+  std::string database;           // sqlite: file path; postgres: a libpq connection string
+  std::string query = "SELECT id FROM user WHERE email = ?1";  // no row: fatalError
+  std::string recheck = "never";  // "message": look the user up again on every message
+  unsigned workers = 2;           // threads running lookups and sql actions off the loops
+};
+
+// One action of a notify route, declared in the config (SPEC section 3).
+struct ActionConfig {
+  std::string name;
+  std::string kind;       // "relay" | "sql"
+  std::string to = "all"; // all | sender | self | users | none
+  std::string from_field; // relay: adds the sender {id, identity} under this key of an object
+  std::string query;      // sql: :name binds data.name
+  bool one = true;        // sql: one row, else a list
+  std::string not_found = "Not found";
+  std::vector<std::string> relative_dates;  // sql: columns rendered as "5 minutes ago"
+};
+
 struct RouteConfig {
   std::string path;       // before the server prefix; default "/" + component
-  std::string component;  // echo, or a component registered in C++
+  std::string component;  // echo, notify, or a component registered in C++
   std::vector<std::string> protocols;  // subprotocols the route accepts
+  int auth = -1;                       // -1: the component's default (notify: on, echo: off)
+  bool data_as_string = true;          // notify: `data` sent as a string holding JSON
+  std::vector<ActionConfig> actions;   // notify
 };
 
 struct Config {
   ServerConfig server;
   Limits limits;
   CompressionConfig compression;
+  AuthConfig auth;
+  UsersConfig users;
   std::vector<RouteConfig> routes;
+  std::string base_dir;  // the configuration file's folder; relative paths start here
 };
 
 // A fault in a configuration file, pointing at the key.

@@ -1,0 +1,3 @@
+target_sources(capstan PRIVATE
+  app/notify/relative_time.cpp
+)

@@ -1,0 +1,60 @@
+// JWT verification and signing on OpenSSL EVP (RFC 7515, 7518, 7519, 8037).
+//
+// A Verifier is built once from the [auth] configuration (keys loaded, algorithms fixed) and
+// is then read-only, so every event loop verifies with the same instance without locks.
+// Verification is a pure function of (token, now): it never blocks and never throws.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "capstan/config.hpp"
+
+namespace capstan::auth {
+
+struct VerifiedToken {
+  std::string identity;  // the identity claim, as text (a number claim is written in decimal)
+  std::string claims;    // the payload JSON, as it came
+  int64_t expires_at = 0;  // `exp`, 0 when absent
+};
+
+struct VerifyResult {
+  bool ok = false;
+  std::string error;  // why not, for logs: "expired", "bad signature", "algorithm not allowed"...
+  VerifiedToken token;
+};
+
+class Verifier {
+ public:
+  // Loads the keys the configured algorithms need. nullptr and `error` when a key is missing,
+  // unreadable or of the wrong type for an algorithm.
+  static std::unique_ptr<Verifier> create(const AuthConfig& config, const std::string& base_dir, std::string& error);
+  ~Verifier();
+
+  VerifyResult verify(std::string_view token, int64_t now_unix_seconds) const;
+
+ private:
+  Verifier();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Signs `claims_json` (a JSON object) with the configured private key or secret, for
+// `capstan token`. The first configured algorithm is used. Empty and `error` on failure.
+std::string sign_token(const AuthConfig& config, const std::string& base_dir, std::string_view claims_json,
+                       std::string& error);
+
+// Writes private.pem and public.pem into `dir` (made if missing), like
+// `lexik:jwt:generate-keypair`: "RS256" (RSA 2048), "RS384"/"RS512"/"PS*" (RSA 2048),
+// "ES256" (P-256), "ES384" (P-384), "EdDSA" (Ed25519). A non-empty passphrase encrypts the
+// private key with AES-256-CBC, as Lexik does. False and `error` on failure.
+bool generate_key_pair(std::string_view algorithm, const std::string& dir, const std::string& passphrase,
+                       bool overwrite, std::string& error);
+
+// Whether `name` is an algorithm the verifier supports.
+bool is_supported_algorithm(std::string_view name) noexcept;
+
+}  // namespace capstan::auth

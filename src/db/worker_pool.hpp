@@ -1,0 +1,43 @@
+// A few threads that run blocking work (database queries) off the event loops. Each thread
+// owns its own Database connection, opened on first use. Jobs run in submission order per
+// pool (FIFO queue); their results go back to a loop through Loop::post, by the job itself.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "db/database.hpp"
+
+namespace capstan::db {
+
+class WorkerPool {
+ public:
+  // `open` makes one Database per worker thread; it may return nullptr (then jobs receive a
+  // null Database and `open_error`). `threads` >= 1.
+  using Opener = std::function<std::unique_ptr<Database>(std::string& error)>;
+  WorkerPool(unsigned threads, Opener open);
+  ~WorkerPool();  // finishes queued jobs, then joins
+
+  // The job runs on a worker thread with that thread's Database (or nullptr and the reason).
+  using Job = std::function<void(Database* db, const std::string& open_error)>;
+  void submit(Job job);
+
+  size_t queued() const;
+
+ private:
+  void run(unsigned index);
+  Opener open_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Job> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace capstan::db

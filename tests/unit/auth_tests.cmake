@@ -1,0 +1,1 @@
+target_sources(capstan_unit_tests PRIVATE)
