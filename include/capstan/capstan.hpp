@@ -5,5 +5,6 @@
 #include "capstan/config.hpp"
 #include "capstan/connection.hpp"
 #include "capstan/loop.hpp"
+#include "capstan/notify.hpp"
 #include "capstan/server.hpp"
 #include "capstan/types.hpp"

@@ -23,6 +23,10 @@ class Component {
   virtual void on_open(Connection&) {}
   // A complete, validated message (text is valid UTF-8).
   virtual void on_message(Connection& connection, Message message) = 0;
+  // The route authenticates and this connection failed (no token, a bad token, an unknown
+  // user): the handshake completed, on_open and on_close are not called. The default closes
+  // with `code` (1008, or 1011 when the user database failed); `reason` is for logs.
+  virtual void on_refused(Connection& connection, uint16_t code, std::string_view reason);
   // The connection ended. No sends are possible any more.
   virtual void on_close(Connection&, CloseInfo) {}
   // A fault closes the connection; on_close follows.

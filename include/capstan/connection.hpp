@@ -17,6 +17,13 @@
 
 namespace capstan {
 
+// Who a connection is, once its token was verified (and looked up, with a users provider).
+struct User {
+  int64_t id = 0;        // the users provider's id; with provider "none", the identity if it is a number
+  std::string identity;  // the identity claim (Lexik: the e-mail in `username`)
+  std::string claims;    // the token's payload, JSON
+};
+
 class Connection {
  public:
   Connection(const Connection&) = delete;
@@ -40,6 +47,8 @@ class Connection {
   std::string_view query() const noexcept;
   std::string_view header(std::string_view name) const noexcept;
   std::string_view subprotocol() const noexcept;
+  // The authenticated user, or nullptr (a route without auth, or anonymous when allowed).
+  const User* user() const noexcept;
   std::string remote_address() const;  // "127.0.0.1:53012", "[::1]:53012"
 
   // Bytes queued but not yet accepted by the kernel.

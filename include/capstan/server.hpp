@@ -12,11 +12,13 @@
 
 #include "capstan/component.hpp"
 #include "capstan/config.hpp"
+#include "capstan/notify.hpp"
 
 namespace capstan {
 
 struct RouteOptions {
   std::vector<std::string> protocols;  // subprotocols offered by clients that this route accepts
+  bool auth = false;                   // connections must present a valid token ([auth])
 };
 
 class Server {
@@ -28,6 +30,10 @@ class Server {
 
   // Serves `factory`'s component on `path` (the server prefix is prepended). Before run().
   void route(std::string path, ComponentFactory factory, RouteOptions options = {});
+  // Serves the action protocol (the `notify` component) on `path` with these C++ actions. A
+  // `notify` route of the config on the same path gets them beside its relay and sql actions
+  // (and keeps its own settings). Before run().
+  void notify(std::string path, std::vector<Action> actions, NotifyOptions options = {});
   // Makes a component available to `[[routes]] component = name` in the config. Before run().
   void register_component(std::string name, ComponentFactory factory);
 

@@ -49,6 +49,7 @@ std::string_view Connection::subprotocol() const noexcept {
   if (c.subprotocol_ == app::ConnectionImpl::kNoSubprotocol || !c.route_) return {};
   return c.route_->protocols[c.subprotocol_];
 }
+const User* Connection::user() const noexcept { return impl(this).user_.get(); }
 std::string Connection::remote_address() const { return impl(this).peer_.to_string(); }
 size_t Connection::buffered_amount() const noexcept { return impl(this).pending_output(); }
 uint64_t Connection::id() const noexcept { return impl(this).id_; }

@@ -8,12 +8,14 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "app/auth_service.hpp"
 #include "app/connection_parts.hpp"
 #include "app/loop_context.hpp"
 #include "app/route.hpp"
 #include "http/handshake.hpp"
 #include "http/request_parser.hpp"
 #include "http/response.hpp"
+#include "http/static_files.hpp"
 
 namespace capstan::app {
 
@@ -24,12 +26,18 @@ ConnectionImpl::ConnectionImpl(LoopContext& ctx, int fd, const sockaddr* peer, u
 
 uint32_t ConnectionImpl::now_ms() const noexcept { return static_cast<uint32_t>(ctx_.loop().now_ms()); }
 
-ConnectionImpl::~ConnectionImpl() = default;
+ConnectionImpl::~ConnectionImpl() { ctx_.forget_jobs_of(*this); }
 
 void ConnectionImpl::on_event(uint32_t events) {
   if (state_ == State::closed) return;
   if (events & EPOLLOUT) on_writable();
-  if (state_ != State::closed && (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) on_readable();
+  if (state_ == State::closed) return;
+  if (reading_paused_) {
+    // Only hang-ups and errors are reported while paused; input stays in the kernel.
+    if (events & (EPOLLHUP | EPOLLERR)) close_now();
+    return;
+  }
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) on_readable();
 }
 
 void ConnectionImpl::on_readable() {
@@ -47,6 +55,7 @@ void ConnectionImpl::on_readable() {
     case State::http: handle_http(reinterpret_cast<const char*>(buf), static_cast<size_t>(n)); break;
     case State::open:
     case State::closing: feed_frames(buf, static_cast<size_t>(n)); break;
+    case State::authenticating:  // not read while paused
     case State::draining:
     case State::closed: break;  // input after our last word is discarded
   }
@@ -87,10 +96,15 @@ void ConnectionImpl::handle_request(const http::Request& req, const char* after_
     return;
   }
   if (upgrade.kind == http::UpgradeCheck::Kind::not_websocket) {
-    if (req.path == "/healthz" && (req.method == "GET" || req.method == "HEAD")) {
-      std::string response;
+    const bool get = req.method == "GET" || req.method == "HEAD";
+    std::string response;
+    if (get && req.path == "/healthz") {
       http::append_response(response, 200, "text/plain; charset=utf-8", "ok\n");
       if (req.method == "HEAD") response.resize(response.size() - 3);  // RFC 9110 §9.3.2: no content
+    } else if (get && http::append_static_file(response, ctx_.static_root(), req.path, req.method == "HEAD")) {
+      // the demo page, or any file of server.static_dir; also on a WebSocket route's path
+    }
+    if (!response.empty()) {
       queue_raw(response.data(), response.size());
       enter_draining();
     } else if (route) {
@@ -114,23 +128,32 @@ void ConnectionImpl::handle_request(const http::Request& req, const char* after_
   }
 
   route_ = route;
-  const std::string_view protocol = http::select_subprotocol(req, route->protocols);
+  target_.assign(req.target);
+  const AuthService* auth = route->auth ? ctx_.auth() : nullptr;
+  auth::FoundToken token;
+  const bool has_token = auth && auth::find_token(req, Connection::query(), auth->sources(), route->protocols, token);
+  // A token offered as a subprotocol is answered with one of the offered protocols.
+  const std::string_view protocol = has_token && token.from_protocol ? std::string_view(token.protocol_answer)
+                                                                     : http::select_subprotocol(req, route->protocols);
   for (size_t i = 0; i < route->protocols.size() && i < kNoSubprotocol; ++i)
     if (!protocol.empty() && route->protocols[i] == protocol) subprotocol_ = static_cast<uint8_t>(i);
-  target_.assign(req.target);
   const std::string extensions = negotiate_compression(req);
   std::string response;
   http::append_switching_protocols(response, http::accept_key(upgrade.key), protocol, extensions);
   queue_raw(response.data(), response.size());
   state_ = State::open;
-  opened_ = true;
   last_ping_ms_ = now_ms();
+  if (auth) start_authentication(has_token ? std::string_view(token.token) : std::string_view{}, after_head, after_size);
+  else open_now(after_head, after_size);
+}
 
+void ConnectionImpl::open_now(const char* early, size_t early_size) {
+  opened_ = true;
   route_->component->on_open(*this);  // Connection::header() reads handshake_, alive until below
 
   // Frames a client sent right behind its request (it may not wait for the 101).
-  if (after_size && (state_ == State::open || state_ == State::closing)) {
-    std::string rest(after_head, after_size);  // the views above die with the handshake
+  if (early_size && (state_ == State::open || state_ == State::closing)) {
+    std::string rest(early, early_size);  // the views above die with the handshake
     handshake_.reset();
     feed_frames(reinterpret_cast<uint8_t*>(rest.data()), rest.size());
   } else {
@@ -238,6 +261,7 @@ void ConnectionImpl::sweep(uint64_t now64) {
   auto passed = [now](uint32_t since, Duration timeout) { return now - since >= static_cast<uint64_t>(timeout.count()); };
   switch (state_) {
     case State::http:
+    case State::authenticating:
       if (passed(phase_start_ms_, l.handshake_timeout)) close_now();
       return;
     case State::closing:

@@ -2,7 +2,8 @@
 //
 // Life of a connection (docs/design.md has the picture):
 //   http ──101──> open ──close()──> closing ──peer's close──> draining ──EOF/timeout──> closed
-//     │                 └──peer's close / protocol fault / send-buffer overflow──┘
+//     │  │              └──peer's close / protocol fault / send-buffer overflow──┘
+//     │  └──101, token valid, user lookup on a worker──> authenticating ──found──> open
 //     └──plain response or refusal──> draining
 // `draining` flushes what is queued, half-closes the socket and discards input until the peer
 // hangs up, so a final close frame or HTTP error is not lost to a TCP reset. `closed`
@@ -26,6 +27,7 @@ struct Request;
 namespace capstan::app {
 
 class LoopContext;
+class AuthService;
 struct Route;
 struct Handshake;
 struct Outbox;
@@ -33,7 +35,7 @@ struct Compression;
 
 class ConnectionImpl final : public capstan::Connection, public net::Pollable {
  public:
-  enum class State : uint8_t { http, open, closing, draining, closed };
+  enum class State : uint8_t { http, authenticating, open, closing, draining, closed };
   static constexpr uint8_t kNoSubprotocol = 0xFF;
 
   ConnectionImpl(LoopContext& ctx, int fd, const sockaddr* peer, uint64_t id);
@@ -54,6 +56,16 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   void notify_closed();
 
   State state() const noexcept { return state_; }
+  LoopContext& context() const noexcept { return ctx_; }
+
+  // While paused, nothing is read: input waits in the kernel (and TCP pushes back on the
+  // client). Used while the user is looked up, before the connection's messages may run.
+  void pause_reading() noexcept;
+  void resume_reading() noexcept;
+  bool reading_paused() const noexcept { return reading_paused_; }
+
+  // Blocking work for this connection is in flight on the worker pool (loop_context.hpp).
+  uint8_t jobs_in_flight = 0;
   size_t pending_output() const noexcept;
 
   // Intrusive list of the loop's connections, for the sweep and shutdown.
@@ -70,6 +82,15 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   void handle_http(const char* data, size_t size);
   void handle_request(const http::Request& request, const char* after_head, size_t after_size);
   void respond_and_drain(int status, std::string_view reason);
+  // connection_auth.cpp: the token, its verification and the user lookup, then open_now.
+  void start_authentication(std::string_view token, const char* after_head, size_t after_size);
+  // `refuse_code` 0: the user was found.
+  void finish_lookup(uint16_t refuse_code, int64_t user_id, std::string identity, std::string claims,
+                     std::string_view error);
+  void refuse(uint16_t code, std::string_view reason);
+  // The connection is the component's: on_open, then the frames that came behind the request.
+  void open_now(const char* early, size_t early_size);
+  void update_interest() noexcept;
   void feed_frames(uint8_t* data, size_t size);
   void fail(uint16_t code, std::string_view reason);
   void enter_draining();
@@ -94,6 +115,7 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   std::unique_ptr<Compression> compression_;  // only when permessage-deflate was negotiated
   std::unique_ptr<DataBase> data_;
   std::unique_ptr<std::string> close_reason_;  // the peer's, kept for on_close
+  std::unique_ptr<User> user_;                 // only on authenticating routes
   std::string target_;                         // path?query of the upgrade request
   ws::FrameDecoder decoder_;
   uint64_t id_;
@@ -112,6 +134,7 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   bool close_received_ = false;
   bool writable_armed_ = false;
   bool write_shut_ = false;
+  bool reading_paused_ = false;
 };
 
 }  // namespace capstan::app

@@ -147,7 +147,24 @@ void ConnectionImpl::on_writable() {
 void ConnectionImpl::arm_writable(bool on) noexcept {
   if (writable_armed_ == on || state_ == State::closed) return;
   writable_armed_ = on;
-  ctx_.loop().modify(fd_, this, EPOLLIN | EPOLLRDHUP | (on ? uint32_t{EPOLLOUT} : 0u));
+  update_interest();
+}
+
+void ConnectionImpl::update_interest() noexcept {
+  const uint32_t read = reading_paused_ ? 0u : uint32_t{EPOLLIN | EPOLLRDHUP};
+  ctx_.loop().modify(fd_, this, read | (writable_armed_ ? uint32_t{EPOLLOUT} : 0u));
+}
+
+void ConnectionImpl::pause_reading() noexcept {
+  if (reading_paused_ || state_ == State::closed) return;
+  reading_paused_ = true;
+  update_interest();
+}
+
+void ConnectionImpl::resume_reading() noexcept {
+  if (!reading_paused_ || state_ == State::closed) return;
+  reading_paused_ = false;
+  update_interest();
 }
 
 }  // namespace capstan::app

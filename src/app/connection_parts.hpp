@@ -16,6 +16,7 @@ namespace capstan::app {
 struct Handshake {
   explicit Handshake(size_t max_head) : parser(max_head) {}
   std::string buffer;  // only when the request spans reads
+  std::string early;   // frames sent right behind the request, kept while the user is looked up
   http::RequestParser parser;
   http::Request request;
 };

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "app/auth_service.hpp"
 #include "app/component_attach.hpp"
 #include "app/connection_impl.hpp"
 #include "http/response.hpp"
@@ -18,6 +19,7 @@ LoopContext::LoopContext(unsigned index, ServerShared& shared, const std::vector
     r.path = spec.path;
     r.component = spec.factory();
     r.protocols = spec.protocols;
+    r.auth = spec.auth;
     ComponentAttach::attach(*r.component, loop_);
     routes_.push_back(std::move(r));
   }
@@ -76,6 +78,25 @@ void LoopContext::on_accept(int fd, const sockaddr* peer) {
   if (connections_) connections_->prev = c;
   connections_ = c;
   ++connection_count_;
+}
+
+void LoopContext::offload(ConnectionImpl& c, BlockingWork work) {
+  const uint64_t id = c.id();
+  if (c.jobs_in_flight++ == 0) waiting_[id] = &c;
+  shared_.auth->workers()->submit([this, id, work = std::move(work)](db::Database* db, const std::string& open_error) {
+    Continuation then = work(db, open_error);
+    loop_.post_task([this, id, then = std::move(then)] {
+      auto it = waiting_.find(id);
+      if (it == waiting_.end()) return;  // the connection is gone
+      ConnectionImpl& conn = *it->second;
+      if (--conn.jobs_in_flight == 0) waiting_.erase(it);
+      if (conn.state() != ConnectionImpl::State::closed) then(conn);
+    });
+  });
+}
+
+void LoopContext::forget_jobs_of(ConnectionImpl& c) noexcept {
+  if (c.jobs_in_flight) waiting_.erase(c.id());
 }
 
 void LoopContext::switch_cork(ConnectionImpl* c) {
@@ -166,7 +187,7 @@ void LoopContext::begin_shutdown() {
   for (Route& r : routes_) r.component->on_shutdown();
   for (ConnectionImpl* c = connections_; c; c = c->next) {
     if (c->state() == ConnectionImpl::State::open) c->start_close(close_code::going_away, "server shutting down");
-    else if (c->state() == ConnectionImpl::State::http) c->close_now();
+    else if (c->state() == ConnectionImpl::State::http || c->state() == ConnectionImpl::State::authenticating) c->close_now();
   }
   loop_.add_timer(server_config().shutdown_timeout, Duration::zero(), [this] {
     for (ConnectionImpl* c = connections_; c; c = c->next) c->close_now();

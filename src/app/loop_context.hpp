@@ -4,6 +4,8 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <unordered_map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -11,6 +13,7 @@
 
 #include "app/route.hpp"
 #include "capstan/config.hpp"
+#include "db/database.hpp"
 #include "net/event_loop.hpp"
 #include "net/listener.hpp"
 #include "util/byte_buffer.hpp"
@@ -19,10 +22,18 @@
 namespace capstan::app {
 
 class ConnectionImpl;
+class AuthService;
+
+// What a job on the worker pool hands back: run on the connection's loop, with the
+// connection, if it still exists by then.
+using Continuation = std::function<void(ConnectionImpl&)>;
+using BlockingWork = std::function<Continuation(db::Database* db, const std::string& open_error)>;
 
 // State shared by all loops: read-only after start, except the atomics.
 struct ServerShared {
   const Config* config = nullptr;
+  const AuthService* auth = nullptr;  // when some route authenticates or uses the database
+  std::string static_root;            // server.static_dir, resolved; empty: no files
   std::atomic<uint32_t> connections{0};
   std::atomic<uint64_t> next_connection_id{1};
 };
@@ -43,6 +54,12 @@ class LoopContext {
   void begin_shutdown();
 
   const Route* find_route(std::string_view path) const noexcept;
+  const AuthService* auth() const noexcept { return shared_.auth; }
+  const std::string& static_root() const noexcept { return shared_.static_root; }
+
+  // Runs `work` on the worker pool, then its continuation here with `c`, unless `c` is gone.
+  void offload(ConnectionImpl& c, BlockingWork work);
+  void forget_jobs_of(ConnectionImpl& c) noexcept;
 
   // The receive buffer every connection of this loop reads into.
   uint8_t* read_buffer() noexcept { return read_buffer_.get(); }
@@ -94,6 +111,9 @@ class LoopContext {
   std::unique_ptr<ws::Inflater> shared_inflater_;
   std::string deflate_buffer_;
   std::string inflate_buffer_;
+  // Connections with jobs in flight, by id: a continuation finds its connection here or
+  // learns it is gone. Only waiting connections are in it, so idle ones cost nothing.
+  std::unordered_map<uint64_t, ConnectionImpl*> waiting_;
   bool shutting_down_ = false;
 };
 

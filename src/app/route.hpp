@@ -13,6 +13,7 @@ struct Route {
   std::string path;  // prefix applied
   std::unique_ptr<Component> component;
   std::vector<std::string> protocols;
+  bool auth = false;  // connections must present a valid token (AuthService)
 };
 
 // What the server knows of a route before loops exist: how to make each loop's instance.
@@ -21,6 +22,7 @@ struct RouteSpec {
   std::string component_name;
   ComponentFactory factory;
   std::vector<std::string> protocols;
+  bool auth = false;
 };
 
 }  // namespace capstan::app

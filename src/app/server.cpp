@@ -7,11 +7,14 @@
 
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <csignal>
 #include <map>
 #include <thread>
 
+#include "app/auth_service.hpp"
 #include "app/echo.hpp"
+#include "app/notify/notify_component.hpp"
 #include "app/loop_context.hpp"
 #include "net/signals.hpp"
 #include "util/log.hpp"
@@ -22,6 +25,13 @@ struct Server::Impl {
   Config config;
   std::map<std::string, ComponentFactory> registry;
   std::vector<app::RouteSpec> code_routes;  // from route(), in order
+  struct CodeNotify {
+    std::string path;
+    std::vector<Action> actions;
+    NotifyOptions options;
+  };
+  std::vector<CodeNotify> code_notify;  // from notify(), in order
+  std::unique_ptr<app::AuthService> auth;
   app::ServerShared shared;
   std::vector<std::unique_ptr<app::LoopContext>> loops;
   std::atomic<bool> running{false};
@@ -29,7 +39,8 @@ struct Server::Impl {
   std::atomic<bool> stop_requested{false};
   std::string last_error;
 
-  bool resolve_routes(std::vector<app::RouteSpec>& out);
+  bool resolve_routes(std::vector<app::RouteSpec>& out, bool& uses_database);
+  static app::RouteSpec notify_spec(std::string path, std::shared_ptr<app::NotifyRoute> route, bool auth);
   bool bind_all();
 };
 
@@ -42,14 +53,32 @@ Server::Server(Config config) : impl_(std::make_unique<Impl>()) {
 Server::~Server() = default;
 
 void Server::route(std::string path, ComponentFactory factory, RouteOptions options) {
-  impl_->code_routes.push_back({std::move(path), "", std::move(factory), std::move(options.protocols)});
+  impl_->code_routes.push_back({std::move(path), "", std::move(factory), std::move(options.protocols), options.auth});
+}
+
+void Server::notify(std::string path, std::vector<Action> actions, NotifyOptions options) {
+  impl_->code_notify.push_back({std::move(path), std::move(actions), options});
+}
+
+app::RouteSpec Server::Impl::notify_spec(std::string path, std::shared_ptr<app::NotifyRoute> route, bool auth) {
+  app::RouteSpec spec;
+  spec.path = std::move(path);
+  spec.component_name = "notify";
+  spec.auth = auth;
+  // Instances are made loop by loop before any thread starts, so the list needs no lock.
+  spec.factory = [route]() -> std::unique_ptr<Component> {
+    auto instance = std::make_unique<app::NotifyComponent>(route);
+    route->instances.push_back(instance.get());
+    return instance;
+  };
+  return spec;
 }
 
 void Server::register_component(std::string name, ComponentFactory factory) {
   impl_->registry[std::move(name)] = std::move(factory);
 }
 
-bool Server::Impl::resolve_routes(std::vector<app::RouteSpec>& out) {
+bool Server::Impl::resolve_routes(std::vector<app::RouteSpec>& out, bool& uses_database) {
   const std::string& prefix = config.server.prefix;
   auto add = [&](app::RouteSpec spec) {
     std::string path = spec.path.empty() ? "/" + spec.component_name : spec.path;
@@ -64,14 +93,39 @@ bool Server::Impl::resolve_routes(std::vector<app::RouteSpec>& out) {
     out.push_back(std::move(spec));
     return true;
   };
+  auto take_code_notify = [&](const std::string& path) {
+    std::vector<Action> actions;
+    for (auto it = code_notify.begin(); it != code_notify.end(); ++it) {
+      if (it->path == path) {
+        actions = std::move(it->actions);
+        code_notify.erase(it);
+        break;
+      }
+    }
+    return actions;
+  };
   for (const RouteConfig& rc : config.routes) {
+    if (rc.component == "notify") {
+      const std::string path = rc.path.empty() ? "/notify" : rc.path;
+      auto route = app::make_notify_route(&rc, take_code_notify(path), {});
+      uses_database = uses_database || route->uses_database();
+      app::RouteSpec spec = notify_spec(path, route, rc.auth != 0);
+      spec.protocols = rc.protocols;
+      if (!add(std::move(spec))) return false;
+      continue;
+    }
     auto it = registry.find(rc.component);
     if (it == registry.end()) {
       last_error = "unknown component '" + rc.component + "' on route " + rc.path;
       return false;
     }
-    if (!add({rc.path, rc.component, it->second, rc.protocols})) return false;
+    if (!add({rc.path, rc.component, it->second, rc.protocols, rc.auth == 1})) return false;
   }
+  for (auto& n : code_notify) {
+    auto route = app::make_notify_route(nullptr, std::move(n.actions), n.options);
+    if (!add(notify_spec(n.path, route, n.options.auth))) return false;
+  }
+  code_notify.clear();
   for (auto& spec : code_routes)
     if (!add(spec)) return false;
   if (out.empty()) {
@@ -116,7 +170,17 @@ bool Server::Impl::bind_all() {
 int Server::run() {
   Impl& s = *impl_;
   std::vector<app::RouteSpec> routes;
-  if (!s.resolve_routes(routes)) return 1;
+  bool uses_database = false;
+  if (!s.resolve_routes(routes, uses_database)) return 1;
+  const std::string& dir = s.config.server.static_dir;
+  s.shared.static_root = dir.empty() || dir.front() == '/' || s.config.base_dir.empty() ? dir : s.config.base_dir + "/" + dir;
+  while (s.shared.static_root.size() > 1 && s.shared.static_root.back() == '/') s.shared.static_root.pop_back();
+  const bool authenticates = std::any_of(routes.begin(), routes.end(), [](const app::RouteSpec& r) { return r.auth; });
+  if (authenticates || uses_database) {
+    s.auth = app::AuthService::create(s.config, authenticates, uses_database, s.last_error);
+    if (!s.auth) return 1;
+    s.shared.auth = s.auth.get();
+  }
   net::block_signals({SIGINT, SIGTERM, SIGHUP});
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -147,6 +211,9 @@ int Server::run() {
   for (auto& t : workers) t.join();
   s.running = false;
   signals.reset();  // it is registered with loop 0: gone before the loop is
+  // Jobs still queued run and post their results to loops that still exist (and never run).
+  s.shared.auth = nullptr;
+  s.auth.reset();
   s.loops.clear();
   log::info("stopped");
   return 0;

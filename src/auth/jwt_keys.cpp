@@ -1,1 +1,95 @@
-// placeholder: being written
+// Key files and secrets from the [auth] configuration.
+#include "auth/jwt_keys.hpp"
+
+#include <openssl/pem.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace capstan::auth {
+
+namespace {
+
+// Hands OpenSSL the configured passphrase; returning 0 (no passphrase) makes decryption fail
+// instead of letting OpenSSL prompt on a terminal nobody watches.
+int passphrase_callback(char* buf, int size, int /*rwflag*/, void* user) {
+  const auto* passphrase = static_cast<const std::string*>(user);
+  if (passphrase->empty() || passphrase->size() > static_cast<size_t>(size)) return 0;
+  std::memcpy(buf, passphrase->data(), passphrase->size());
+  return static_cast<int>(passphrase->size());
+}
+
+BioPtr memory_bio(const std::string& text) { return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size()))); }
+
+std::string env_or(const std::string& value, const char* variable) {
+  if (!value.empty()) return value;
+  const char* env = std::getenv(variable);
+  return env ? env : "";
+}
+
+}  // namespace
+
+std::string resolve_path(const std::string& path, const std::string& base_dir) {
+  if (path.empty() || base_dir.empty() || path.front() == '/') return path;
+  return (std::filesystem::path(base_dir) / path).string();
+}
+
+bool read_text_file(const std::string& path, std::string& out, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = path + ": " + std::strerror(errno);
+    return false;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    error = path + ": read error";
+    return false;
+  }
+  out = std::move(text).str();
+  return true;
+}
+
+PkeyPtr load_public_key(const std::string& path, std::string& error) {
+  std::string text;
+  if (!read_text_file(path, text, error)) return nullptr;
+  BioPtr bio = memory_bio(text);
+  PkeyPtr key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!key) {
+    bio = memory_bio(text);
+    X509Ptr certificate(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+    if (certificate) key.reset(X509_get_pubkey(certificate.get()));
+  }
+  ERR_clear_error();
+  if (!key) error = path + ": no PEM public key (BEGIN PUBLIC KEY) or certificate (BEGIN CERTIFICATE)";
+  return key;
+}
+
+PkeyPtr load_private_key(const std::string& path, const std::string& passphrase, std::string& error) {
+  std::string text;
+  if (!read_text_file(path, text, error)) return nullptr;
+  BioPtr bio = memory_bio(text);
+  std::string copy = passphrase;  // the callback wants a mutable pointer
+  PkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, passphrase_callback, &copy) : nullptr);
+  if (key) return key;
+  const std::string detail = take_openssl_error();
+  if (text.find("ENCRYPTED") != std::string::npos)
+    error = path + (passphrase.empty() ? ": the key is encrypted and no passphrase is set (passphrase or "
+                                         "CAPSTAN_JWT_PASSPHRASE)"
+                                       : ": cannot decrypt the key (wrong passphrase?)");
+  else
+    error = path + ": no PEM private key" + (detail.empty() ? "" : " (" + detail + ")");
+  return nullptr;
+}
+
+std::string configured_secret(const AuthConfig& config) { return env_or(config.secret, "CAPSTAN_JWT_SECRET"); }
+
+std::string configured_passphrase(const AuthConfig& config) {
+  return env_or(config.passphrase, "CAPSTAN_JWT_PASSPHRASE");
+}
+
+}  // namespace capstan::auth

@@ -1,11 +1,12 @@
-// The `capstan` program: start a server from a TOML file, or check a file.
-// Later commands (stop, list, status, routes, keys, token) attach here as subcommands.
+// The `capstan` program: start a server from a TOML file, check a file, make keys and tokens.
+// Later commands (stop, list, status, routes) attach here as subcommands.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <string>
 
 #include "capstan/server.hpp"
+#include "cli/auth_commands.hpp"
 #include "util/log.hpp"
 
 namespace {
@@ -64,8 +65,11 @@ int main(int argc, char** argv) {
   CLI::App* check_cmd = app.add_subcommand("check", "validate a configuration file");
   check_cmd->add_option("-c,--config", check_path, "configuration file (TOML)")->required()->check(CLI::ExistingFile);
 
+  auto run_auth_command = capstan::cli::add_auth_commands(app);
+
   CLI11_PARSE(app, argc, argv);
   if (*start_cmd) return start(config_path, listen, name);
   if (*check_cmd) return check(check_path);
+  if (int rc = run_auth_command(); rc >= 0) return rc;
   return 1;
 }

@@ -2,6 +2,7 @@
 // line; unknown keys are faults, so a typo never silently falls back to a default.
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "capstan/config.hpp"
@@ -106,6 +107,10 @@ struct Loader {
       RouteConfig route;
       for (const auto& [k, value] : *item.as_table()) {
         const std::string key = base + "." + std::string(k.str());
+        if (k.str() == "actions") {
+          load_actions(value, key, route);
+          continue;
+        }
         const config::RouteOption* found = nullptr;
         for (const auto& opt : config::route_options())
           if (opt.key == k.str()) found = &opt;
@@ -124,6 +129,42 @@ struct Loader {
     }
   }
 
+  void load_actions(const toml::node& node, const std::string& base, RouteConfig& route) {
+    const toml::array* arr = node.as_array();
+    if (!arr || !arr->is_array_of_tables()) {
+      error(base, line_of(node), "expected [[routes.actions]] tables");
+      return;
+    }
+    size_t index = 0;
+    for (const toml::node& item : *arr) {
+      const std::string at = base + "[" + std::to_string(index++) + "]";
+      ActionConfig action;
+      for (const auto& [k, value] : *item.as_table()) {
+        const std::string key = at + "." + std::string(k.str());
+        const config::ActionOption* found = nullptr;
+        for (const auto& opt : config::action_options())
+          if (opt.key == k.str()) found = &opt;
+        if (!found) {
+          error(key, static_cast<int>(k.source().begin.line), "unknown key");
+          continue;
+        }
+        if (auto v = convert(value, found->type, 0, INT64_MAX, key)) found->apply(action, *v);
+      }
+      check_action(action, at, line_of(item));
+      route.actions.push_back(std::move(action));
+    }
+  }
+
+  void check_action(const ActionConfig& a, const std::string& at, int line) {
+    if (a.name.empty()) error(at + ".name", line, "missing: every action has a name");
+    if (a.kind != "relay" && a.kind != "sql") error(at + ".kind", line, "must be \"relay\" or \"sql\"");
+    static constexpr std::string_view kTargets[] = {"all", "sender", "self", "users", "none"};
+    if (std::find(std::begin(kTargets), std::end(kTargets), a.to) == std::end(kTargets))
+      error(at + ".to", line, "must be all, sender, self, users or none");
+    if (a.kind == "sql" && a.query.empty()) error(at + ".query", line, "missing: an sql action needs a query");
+    if (a.kind != "sql" && !a.query.empty()) error(at + ".query", line, "only sql actions have a query");
+  }
+
   void check_whole(const toml::table& root) {
     Config& c = result.config;
     auto line_at = [&](std::string_view section, std::string_view key) {
@@ -139,6 +180,24 @@ struct Loader {
       error("server.log_format", line_at("server", "log_format"), "must be \"text\" or \"json\"");
     if (c.compression.mode != "shared" && c.compression.mode != "dedicated")
       error("compression.mode", line_at("compression", "mode"), "must be \"shared\" or \"dedicated\"");
+    static constexpr std::string_view kAlgorithms[] = {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256",
+                                                       "PS384", "PS512", "ES256", "ES384", "EdDSA"};
+    for (const std::string& alg : c.auth.algorithms)
+      if (std::find(std::begin(kAlgorithms), std::end(kAlgorithms), alg) == std::end(kAlgorithms))
+        error("auth.algorithms", line_at("auth", "algorithms"), "unsupported algorithm \"" + alg + "\"");
+    if (c.auth.algorithms.empty()) error("auth.algorithms", line_at("auth", "algorithms"), "needs at least one algorithm");
+    for (const std::string& source : c.auth.sources) {
+      const bool named = source.starts_with("query:") || source.starts_with("header:") || source.starts_with("cookie:");
+      if (!(source == "protocol" || (named && source.find(':') + 1 < source.size())))
+        error("auth.sources", line_at("auth", "sources"),
+              "\"" + source + "\" is not query:NAME, header:NAME, cookie:NAME or protocol");
+    }
+    if (c.users.provider != "none" && c.users.provider != "sqlite" && c.users.provider != "postgres")
+      error("users.provider", line_at("users", "provider"), "must be \"none\", \"sqlite\" or \"postgres\"");
+    if (c.users.provider != "none" && c.users.database.empty())
+      error("users.database", line_at("users", "database"), "needed by provider \"" + c.users.provider + "\"");
+    if (c.users.recheck != "never" && c.users.recheck != "message")
+      error("users.recheck", line_at("users", "recheck"), "must be \"never\" or \"message\"");
     const std::string& prefix = c.server.prefix;
     if (!prefix.empty() && (prefix.front() != '/' || prefix.back() == '/'))
       error("server.prefix", line_at("server", "prefix"), "must start with '/' and not end with '/'");
@@ -149,7 +208,8 @@ LoadedConfig load(const toml::table& root) {
   Loader loader;
   for (const auto& [k, node] : root) {
     const std::string name(k.str());
-    if ((name == "server" || name == "limits" || name == "compression") && node.is_table()) {
+    if ((name == "server" || name == "limits" || name == "compression" || name == "auth" || name == "users") &&
+        node.is_table()) {
       loader.load_section(name, *node.as_table());
     } else if (name == "routes") {
       loader.load_routes(node);
@@ -179,7 +239,10 @@ LoadedConfig load_config_string(std::string_view text, std::string_view source_n
 
 LoadedConfig load_config_file(const std::string& path) {
   try {
-    return load(toml::parse_file(path));
+    LoadedConfig loaded = load(toml::parse_file(path));
+    const size_t slash = path.rfind('/');
+    loaded.config.base_dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+    return loaded;
   } catch (const toml::parse_error& e) {
     return parse_error(e);
   }

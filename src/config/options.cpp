@@ -38,6 +38,27 @@ const ServerOption kServerOptions[] = {
      [](Config& c, const Value& v) { c.compression.level = static_cast<int>(v.integer); }},
     {"compression", "threshold", Type::size, "\"256B\"", "messages smaller than this are sent uncompressed", 0, 1LL << 30, SET(compression.threshold, size)},
     {"compression", "mode", Type::string, "\"shared\"", "\"shared\" (per loop, no context takeover) or \"dedicated\" (per connection)", 0, 0, SET(compression.mode, text)},
+
+    {"auth", "required", Type::boolean, "true", "false: anonymous connections allowed, the user attached when a token is valid", 0, 0, SET(auth.required, boolean)},
+    {"auth", "sources", Type::string_list, "[\"query:token\", \"header:Authorization\", \"protocol\", \"cookie:BEARER\"]",
+     "where the JWT is looked for, in order", 0, 0, SET(auth.sources, list)},
+    {"auth", "algorithms", Type::string_or_list, "[\"RS256\"]", "accepted JWT algorithms: HS256/384/512, RS256/384/512, PS256/384/512, ES256/384, EdDSA", 0, 0, SET(auth.algorithms, list)},
+    {"auth", "public_key", Type::string, "\"config/jwt/public.pem\"", "PEM public key (Lexik's config/jwt/public.pem works as it is)", 0, 0, SET(auth.public_key, text)},
+    {"auth", "private_key", Type::string, "\"config/jwt/private.pem\"", "PEM private key, only for `capstan token`", 0, 0, SET(auth.private_key, text)},
+    {"auth", "passphrase", Type::string, "\"\"", "private key passphrase; or CAPSTAN_JWT_PASSPHRASE", 0, 0, SET(auth.passphrase, text)},
+    {"auth", "secret", Type::string, "\"\"", "HS256/384/512 secret; or CAPSTAN_JWT_SECRET", 0, 0, SET(auth.secret, text)},
+    {"auth", "jwks", Type::string, "\"\"", "a JWKS file, as an alternative to public_key", 0, 0, SET(auth.jwks, text)},
+    {"auth", "identity_claim", Type::string, "\"username\"", "the claim naming the user (Lexik: username)", 0, 0, SET(auth.identity_claim, text)},
+    {"auth", "leeway", Type::duration, "\"30s\"", "clock skew allowed for exp, nbf and iat", 0, kDay, SET(auth.leeway, duration)},
+    {"auth", "issuer", Type::string, "\"\"", "required iss, when set", 0, 0, SET(auth.issuer, text)},
+    {"auth", "audience", Type::string, "\"\"", "required aud, when set", 0, 0, SET(auth.audience, text)},
+
+    {"users", "provider", Type::string, "\"none\"", "\"none\" (trust the token), \"sqlite\" or \"postgres\"", 0, 0, SET(users.provider, text)},
+    {"users", "database", Type::string, "\"\"", "sqlite: file path; postgres: a libpq connection string", 0, 0, SET(users.database, text)},
+    {"users", "query", Type::string, "\"SELECT id FROM user WHERE email = ?1\"", "identity -> user id; no row: fatalError", 0, 0, SET(users.query, text)},
+    {"users", "recheck", Type::string, "\"never\"", "\"message\": look the user up again on every message", 0, 0, SET(users.recheck, text)},
+    {"users", "workers", Type::integer, "2", "threads running user lookups and sql actions", 1, 256,
+     [](Config& c, const Value& v) { c.users.workers = static_cast<unsigned>(v.integer); }},
 };
 
 #undef SET
@@ -49,12 +70,28 @@ const RouteOption kRouteOptions[] = {
      [](RouteConfig& r, const Value& v) { r.component = v.text; }},
     {"protocols", Type::string_list, "subprotocols this route accepts (Sec-WebSocket-Protocol)",
      [](RouteConfig& r, const Value& v) { r.protocols = v.list; }},
+    {"auth", Type::boolean, "authenticate connections; default true for notify, false for echo",
+     [](RouteConfig& r, const Value& v) { r.auth = v.boolean ? 1 : 0; }},
+    {"data_as_string", Type::boolean, "notify: `data` sent as a string holding JSON (the tutorial's client)",
+     [](RouteConfig& r, const Value& v) { r.data_as_string = v.boolean; }},
+};
+
+const ActionOption kActionOptions[] = {
+    {"name", Type::string, "the action's name, as clients send it", [](ActionConfig& a, const Value& v) { a.name = v.text; }},
+    {"kind", Type::string, "\"relay\" (forward the client's data) or \"sql\"", [](ActionConfig& a, const Value& v) { a.kind = v.text; }},
+    {"to", Type::string, "all | sender | self | users (ids in data.to) | none", [](ActionConfig& a, const Value& v) { a.to = v.text; }},
+    {"from_field", Type::string, "relay: add the sender {id, identity} under this key", [](ActionConfig& a, const Value& v) { a.from_field = v.text; }},
+    {"query", Type::string, "sql: the query; :name binds data.name", [](ActionConfig& a, const Value& v) { a.query = v.text; }},
+    {"one", Type::boolean, "sql: one row (else a list)", [](ActionConfig& a, const Value& v) { a.one = v.boolean; }},
+    {"not_found", Type::string, "sql: the error when no row matches", [](ActionConfig& a, const Value& v) { a.not_found = v.text; }},
+    {"relative_dates", Type::string_list, "sql: columns rendered as \"5 minutes ago\"", [](ActionConfig& a, const Value& v) { a.relative_dates = v.list; }},
 };
 
 }  // namespace
 
 std::span<const ServerOption> server_options() { return kServerOptions; }
 std::span<const RouteOption> route_options() { return kRouteOptions; }
+std::span<const ActionOption> action_options() { return kActionOptions; }
 
 std::string_view type_name(Type type) {
   switch (type) {

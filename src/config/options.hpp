@@ -41,7 +41,15 @@ struct RouteOption {
   void (*apply)(RouteConfig&, const Value&);
 };
 
+struct ActionOption {
+  std::string_view key;
+  Type type;
+  std::string_view help;
+  void (*apply)(ActionConfig&, const Value&);
+};
+
 std::span<const ServerOption> server_options();
+std::span<const ActionOption> action_options();
 std::span<const RouteOption> route_options();
 std::string_view type_name(Type type);
 

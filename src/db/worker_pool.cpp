@@ -1,1 +1,77 @@
-// placeholder: being written
+// The worker threads: one shared FIFO queue, each thread with its own Database connection
+// (opened by the thread itself on its first job, and closed by it when it exits, since a
+// connection belongs to one thread).
+#include "db/worker_pool.hpp"
+
+#include <exception>
+
+#include "util/log.hpp"
+
+namespace capstan::db {
+
+WorkerPool::WorkerPool(unsigned threads, Opener open) : open_(std::move(open)) {
+  if (threads == 0) threads = 1;
+  threads_.reserve(threads);
+  for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this, i] { run(i); });
+}
+
+WorkerPool::~WorkerPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread& t : threads_) t.join();
+}
+
+void WorkerPool::submit(Job job) {
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back(std::move(job));
+  }
+  wake_.notify_one();
+}
+
+size_t WorkerPool::queued() const {
+  std::lock_guard lock(mutex_);
+  return jobs_.size();
+}
+
+void WorkerPool::run(unsigned index) {
+  std::unique_ptr<Database> db;
+  std::string open_error;
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty()) break;  // stopping, and the queue is drained
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    // Opened on first use, and tried again by the next job while it fails (a database that
+    // was down at startup is picked up once it is back).
+    if (!db) {
+      open_error.clear();
+      try {
+        db = open_(open_error);
+      } catch (const std::exception& e) {
+        open_error = e.what();
+      } catch (...) {
+        open_error = "database opener threw";
+      }
+      if (!db && open_error.empty()) open_error = "no database";
+      if (!db) log::warn("worker cannot open the database", {{"worker", std::to_string(index)}, {"error", open_error}});
+    }
+    // A throwing job must not take the thread (and the process) down with it.
+    try {
+      job(db.get(), open_error);
+    } catch (const std::exception& e) {
+      log::error("database job threw", {{"worker", std::to_string(index)}, {"error", e.what()}});
+    } catch (...) {
+      log::error("database job threw", {{"worker", std::to_string(index)}});
+    }
+  }
+}
+
+}  // namespace capstan::db

@@ -18,8 +18,9 @@ namespace capstan::db {
 
 class WorkerPool {
  public:
-  // `open` makes one Database per worker thread; it may return nullptr (then jobs receive a
-  // null Database and `open_error`). `threads` >= 1.
+  // `open` makes one Database per worker thread, called on that thread before its first job;
+  // it may return nullptr (then jobs receive a null Database and `open_error`, and the next
+  // job on that thread calls `open` again). `threads` >= 1 (0 is taken as 1).
   using Opener = std::function<std::unique_ptr<Database>(std::string& error)>;
   WorkerPool(unsigned threads, Opener open);
   ~WorkerPool();  // finishes queued jobs, then joins

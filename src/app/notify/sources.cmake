@@ -1,3 +1,7 @@
 target_sources(capstan PRIVATE
   app/notify/relative_time.cpp
+  app/notify/action_json.cpp
+  app/notify/notify_route.cpp
+  app/notify/notify_component.cpp
+  app/notify/notify_actions.cpp
 )

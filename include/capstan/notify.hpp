@@ -1,0 +1,122 @@
+// The action protocol of the `notify` component (SPEC section 3), for C++ handlers.
+//
+// Clients send {"action": NAME, "data": ANY}; the server answers {"action", "data"} with
+// `data` a string holding JSON (the Ratchet tutorial's client does JSON.parse(message.data)).
+// A handler is registered per action name and runs on the loop of the sender's connection:
+//
+//   capstan::Server server(config);
+//   server.notify("/", {
+//       {"ping", capstan::Target::sender, [](capstan::ActionContext& a) { a.reply("\"pong\""); }},
+//       {"show", capstan::Target::sender, [](capstan::ActionContext& a) {
+//          auto id = a.data()["id"].as_int();
+//          if (!id) return a.refuse(std::vector<std::string>{"id: this value should be an integer"});
+//          a.reply(R"({"id":)" + std::to_string(*id) + "}");
+//        }},
+//   });
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "capstan/connection.hpp"
+
+namespace capstan {
+
+namespace app {
+struct JsonAccess;
+}
+
+// A read-only view of a JSON value of the message being handled; valid during the handler
+// call only. Member lookups on anything but an object, and indexing past an array's end,
+// give an absent value, so chains like data()["user"]["id"].as_int() need no checks.
+class Json {
+ public:
+  enum class Type : uint8_t { absent, null, boolean, number, string, array, object };
+  Type type() const noexcept;
+  bool exists() const noexcept { return type() != Type::absent; }
+
+  Json operator[](std::string_view key) const noexcept;
+  Json operator[](size_t index) const noexcept;
+  size_t size() const noexcept;  // elements of an array, members of an object, else 0
+
+  std::optional<std::string_view> as_string() const noexcept;
+  std::optional<int64_t> as_int() const noexcept;  // integers only, no truncation of 1.5
+  std::optional<double> as_double() const noexcept;
+  std::optional<bool> as_bool() const noexcept;
+  // The value as compact JSON text ("" when absent).
+  std::string dump() const;
+
+ private:
+  friend struct app::JsonAccess;
+  alignas(8) unsigned char element_[16] = {};
+  bool present_ = false;
+};
+
+// `value` as a JSON string literal, quotes included: for building replies by hand.
+std::string json_quote(std::string_view value);
+
+// Where an action's reply goes.
+enum class Target : uint8_t {
+  all,     // every connection of the route, on every loop (the tutorial's loop)
+  sender,  // the sending connection
+  self,    // every connection of the sender's user
+  users,   // the users listed in data.to (ids, or identities as strings)
+  none,    // nobody: the action only has effects
+};
+
+class ActionContext {
+ public:
+  virtual std::string_view action() const noexcept = 0;
+  virtual Json data() const noexcept = 0;
+  virtual Connection& sender() const noexcept = 0;
+  const User* user() const noexcept { return sender().user(); }
+
+  // `data_json` (JSON text) as this action's reply, to the action's target.
+  virtual void reply(std::string_view data_json) = 0;
+  // Explicit deliveries, under any action name.
+  virtual void send(Connection& to, std::string_view action, std::string_view data_json) = 0;
+  virtual void send_to_users(std::span<const int64_t> user_ids, std::string_view action, std::string_view data_json) = 0;
+  virtual void broadcast(std::string_view action, std::string_view data_json) = 0;
+
+  // Refusals, as the tutorial's WebSocketInvalidRequestException: `error` to the sender (the
+  // connection stays), or when fatal `fatalError` and close 1008.
+  virtual void refuse(std::string_view message, bool fatal = false) = 0;
+  // Validation errors: `error` whose data is a JSON array of the messages.
+  virtual void refuse(const std::vector<std::string>& validation_errors) = 0;
+
+ protected:
+  ~ActionContext() = default;
+};
+
+// Thrown from a handler: the same as ActionContext::refuse(message, fatal).
+class InvalidRequest : public std::runtime_error {
+ public:
+  explicit InvalidRequest(const std::string& message = "Invalid request", bool fatal = false)
+      : std::runtime_error(message), fatal_(fatal) {}
+  bool fatal() const noexcept { return fatal_; }
+
+ private:
+  bool fatal_;
+};
+
+using ActionHandler = std::function<void(ActionContext&)>;
+
+struct Action {
+  std::string name;
+  Target to = Target::all;
+  ActionHandler handler;
+};
+
+struct NotifyOptions {
+  bool data_as_string = true;  // `data` sent as a string holding JSON
+  bool auth = true;            // connections must present a valid token ([auth])
+};
+
+}  // namespace capstan

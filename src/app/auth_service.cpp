@@ -1,0 +1,72 @@
+#include "app/auth_service.hpp"
+
+#include <charconv>
+
+namespace capstan::app {
+
+namespace {
+
+std::string resolve(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || path.front() == '/' || base_dir.empty()) return path;
+  return base_dir + "/" + path;
+}
+
+}  // namespace
+
+AuthService::~AuthService() = default;
+
+std::unique_ptr<AuthService> AuthService::create(const Config& config, bool verify, bool database, std::string& error) {
+  std::unique_ptr<AuthService> s(new AuthService());
+  const AuthConfig& a = config.auth;
+  s->required_ = a.required;
+  s->user_query_ = config.users.query;
+  s->looks_up_ = verify && config.users.provider != "none";
+  s->recheck_ = s->looks_up_ && config.users.recheck == "message";
+  if (verify) {
+    if (!auth::parse_token_sources(a.sources, s->sources_, error)) return nullptr;
+    s->verifier_ = auth::Verifier::create(a, config.base_dir, error);
+    if (!s->verifier_) return nullptr;
+  }
+  if (database || s->looks_up_) {
+    if (config.users.provider == "none") {
+      error = "sql actions need a database: set users.provider and users.database";
+      return nullptr;
+    }
+    const std::string provider = config.users.provider;
+    const std::string target = provider == "sqlite" ? resolve(config.base_dir, config.users.database) : config.users.database;
+    // Open one connection now, so a wrong path or connection string stops the start.
+    if (!db::open_database(provider, target, error)) return nullptr;
+    s->workers_ = std::make_unique<db::WorkerPool>(config.users.workers, [provider, target](std::string& why) {
+      return db::open_database(provider, target, why);
+    });
+  }
+  return s;
+}
+
+AuthService::Lookup AuthService::lookup_user(db::Database* db, const std::string& open_error, std::string_view identity,
+                                             int64_t& id, std::string& error) const {
+  if (!db) {
+    error = open_error;
+    return Lookup::failed;
+  }
+  db::Result result;
+  std::vector<db::Param> params{{"", db::Value::of(std::string(identity))}};
+  if (!db->query(user_query_, params, result, error)) return Lookup::failed;
+  if (result.rows.empty() || result.rows.front().empty()) return Lookup::unknown;
+  const db::Value& v = result.rows.front().front();
+  switch (v.type) {
+    case db::Value::Type::integer: id = v.integer; return Lookup::found;
+    case db::Value::Type::text: id = id_from_identity(v.text); return Lookup::found;
+    case db::Value::Type::real: id = static_cast<int64_t>(v.real); return Lookup::found;
+    case db::Value::Type::null: return Lookup::unknown;
+  }
+  return Lookup::unknown;
+}
+
+int64_t AuthService::id_from_identity(std::string_view identity) noexcept {
+  int64_t id = 0;
+  auto [end, ec] = std::from_chars(identity.data(), identity.data() + identity.size(), id);
+  return ec == std::errc() && end == identity.data() + identity.size() ? id : 0;
+}
+
+}  // namespace capstan::app

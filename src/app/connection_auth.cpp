@@ -1,0 +1,85 @@
+// Authentication of a connection on an authenticating route: the token found in the upgrade
+// request is verified on the loop (a signature check, no I/O); with a users provider the
+// identity is then looked up on a worker while the connection reads nothing, and only then
+// does the component see the connection. Failures complete the handshake and hand the
+// connection to Component::on_refused (the notify component answers fatalError, then 1008).
+#include <ctime>
+
+#include "app/auth_service.hpp"
+#include "app/connection_impl.hpp"
+#include "app/connection_parts.hpp"
+#include "app/loop_context.hpp"
+#include "app/route.hpp"
+#include "util/log.hpp"
+
+namespace capstan::app {
+
+void ConnectionImpl::start_authentication(std::string_view token, const char* after_head, size_t after_size) {
+  const AuthService& auth = *ctx_.auth();
+  auto anonymous_or_refuse = [&](std::string_view why) {
+    if (auth.required()) refuse(close_code::policy_violation, why);
+    else open_now(after_head, after_size);
+  };
+  if (token.empty()) return anonymous_or_refuse("no token");
+  auth::VerifyResult verified = auth.verifier()->verify(token, static_cast<int64_t>(::time(nullptr)));
+  if (!verified.ok) return anonymous_or_refuse(verified.error);
+
+  if (!auth.looks_up_users()) {
+    user_ = std::make_unique<User>();
+    user_->id = AuthService::id_from_identity(verified.token.identity);
+    user_->identity = std::move(verified.token.identity);
+    user_->claims = std::move(verified.token.claims);
+    open_now(after_head, after_size);
+    return;
+  }
+  // The lookup may take milliseconds: read nothing meanwhile, so no message overtakes it.
+  handshake_->early.assign(after_head, after_size);
+  state_ = State::authenticating;
+  pause_reading();
+  ctx_.offload(*this, [&auth, identity = std::move(verified.token.identity),
+                       claims = std::move(verified.token.claims)](db::Database* db, const std::string& open_error) mutable {
+    int64_t id = 0;
+    std::string error;
+    const AuthService::Lookup r = auth.lookup_user(db, open_error, identity, id, error);
+    return Continuation([r, id, error = std::move(error), identity = std::move(identity),
+                         claims = std::move(claims)](ConnectionImpl& c) mutable {
+      if (r == AuthService::Lookup::failed) log::error("user lookup failed", {{"reason", error}});
+      if (r == AuthService::Lookup::found) c.finish_lookup(0, id, std::move(identity), std::move(claims), {});
+      else if (r == AuthService::Lookup::unknown) c.finish_lookup(close_code::policy_violation, 0, {}, {}, "unknown user");
+      else c.finish_lookup(close_code::internal_error, 0, {}, {}, "user database unavailable");
+    });
+  });
+}
+
+void ConnectionImpl::finish_lookup(uint16_t refuse_code, int64_t user_id, std::string identity, std::string claims,
+                                   std::string_view error) {
+  if (state_ != State::authenticating) return;  // closed meanwhile (shutdown, timeout, hang-up)
+  state_ = State::open;
+  resume_reading();
+  if (refuse_code) {
+    refuse(refuse_code, error);
+    return;
+  }
+  user_ = std::make_unique<User>();
+  user_->id = user_id;
+  user_->identity = std::move(identity);
+  user_->claims = std::move(claims);
+  std::string early = std::move(handshake_->early);
+  open_now(early.data(), early.size());
+}
+
+void ConnectionImpl::refuse(uint16_t code, std::string_view reason) {
+  log::info("connection refused", {{"reason", reason}, {"remote", peer_.to_string()}, {"path", route_->path}});
+  handshake_.reset();
+  route_->component->on_refused(*this, code, reason);
+}
+
+}  // namespace capstan::app
+
+namespace capstan {
+
+void Component::on_refused(Connection& connection, uint16_t code, std::string_view) {
+  connection.close(code, code == close_code::policy_violation ? "Invalid request" : "Internal error");
+}
+
+}  // namespace capstan

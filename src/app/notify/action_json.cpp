@@ -1,0 +1,234 @@
+#include "app/notify/action_json.hpp"
+
+#include <charconv>
+#include <cstring>
+#include <type_traits>
+
+namespace capstan::app {
+
+namespace dom = simdjson::dom;
+
+namespace {
+
+dom::parser& thread_parser() {
+  // One parser per thread: its buffers grow to the largest message seen and are reused.
+  thread_local dom::parser parser;
+  return parser;
+}
+
+void append_number(std::string& out, double value) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);  // shortest round trip, as JSON.stringify
+  if (ec == std::errc()) out.append(buf, end);
+  else out += "null";
+}
+
+template <class Int>
+void append_integer(std::string& out, Int value) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, end);
+}
+
+}  // namespace
+
+ActionMessage parse_action_message(std::string_view text) {
+  ActionMessage m;
+  dom::element root;
+  if (thread_parser().parse(text.data(), text.size()).get(root) != simdjson::SUCCESS) return m;
+  dom::object object;
+  if (root.get_object().get(object) != simdjson::SUCCESS) {
+    m.status = ActionMessage::Status::not_object;
+    return m;
+  }
+  // Duplicate keys: the last wins, as json_decode() does.
+  bool have_action = false, have_data = false;
+  for (dom::key_value_pair field : object) {
+    if (field.key == "action") {
+      have_action = field.value.get_string().get(m.action) == simdjson::SUCCESS && !m.action.empty();
+    } else if (field.key == "data") {
+      m.data = field.value;
+      have_data = !field.value.is_null();
+    }
+  }
+  m.status = !have_action ? ActionMessage::Status::missing_action
+             : !have_data ? ActionMessage::Status::missing_data
+                          : ActionMessage::Status::ok;
+  return m;
+}
+
+std::string_view describe(ActionMessage::Status status) noexcept {
+  switch (status) {
+    case ActionMessage::Status::ok: return "ok";
+    case ActionMessage::Status::not_json: return "not JSON";
+    case ActionMessage::Status::not_object: return "not a JSON object";
+    case ActionMessage::Status::missing_action: return "missing action";
+    case ActionMessage::Status::missing_data: return "missing data";
+  }
+  return "?";
+}
+
+void append_quoted(std::string& out, std::string_view value) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  size_t run = 0;  // copy unescaped stretches in one append
+  for (size_t i = 0; i < value.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(value.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+    }
+  }
+  out.append(value.data() + run, value.size() - run);
+  out += '"';
+}
+
+void append_json(std::string& out, const dom::element& e) {
+  switch (e.type()) {
+    case dom::element_type::OBJECT: {
+      out += '{';
+      bool first = true;
+      for (dom::key_value_pair field : dom::object(e)) {
+        if (!first) out += ',';
+        first = false;
+        append_quoted(out, field.key);
+        out += ':';
+        append_json(out, field.value);
+      }
+      out += '}';
+      return;
+    }
+    case dom::element_type::ARRAY: {
+      out += '[';
+      bool first = true;
+      for (dom::element item : dom::array(e)) {
+        if (!first) out += ',';
+        first = false;
+        append_json(out, item);
+      }
+      out += ']';
+      return;
+    }
+    case dom::element_type::STRING: append_quoted(out, std::string_view(e)); return;
+    case dom::element_type::INT64: append_integer(out, int64_t(e)); return;
+    case dom::element_type::UINT64: append_integer(out, uint64_t(e)); return;
+    case dom::element_type::DOUBLE: append_number(out, double(e)); return;
+    case dom::element_type::BOOL: out += bool(e) ? "true" : "false"; return;
+    case dom::element_type::NULL_VALUE: out += "null"; return;
+  }
+}
+
+void append_reply(std::string& out, std::string_view action, std::string_view data_json, bool as_string) {
+  out += "{\"action\":";
+  append_quoted(out, action);
+  out += ",\"data\":";
+  if (as_string) append_quoted(out, data_json);
+  else out += data_json;
+  out += '}';
+}
+
+// ---- the public Json view ----------------------------------------------------------------
+
+static_assert(sizeof(dom::element) <= 16 && std::is_trivially_copyable_v<dom::element>,
+              "Json stores a simdjson element in place");
+
+Json JsonAccess::wrap(const dom::element& element) noexcept {
+  Json j;
+  std::memcpy(j.element_, &element, sizeof element);
+  j.present_ = true;
+  return j;
+}
+
+const dom::element& JsonAccess::element(const Json& json) noexcept {
+  return *reinterpret_cast<const dom::element*>(json.element_);
+}
+
+}  // namespace capstan::app
+
+namespace capstan {
+
+using app::JsonAccess;
+namespace dom = simdjson::dom;
+
+Json::Type Json::type() const noexcept {
+  if (!present_) return Type::absent;
+  switch (JsonAccess::element(*this).type()) {
+    case dom::element_type::OBJECT: return Type::object;
+    case dom::element_type::ARRAY: return Type::array;
+    case dom::element_type::STRING: return Type::string;
+    case dom::element_type::INT64:
+    case dom::element_type::UINT64:
+    case dom::element_type::DOUBLE: return Type::number;
+    case dom::element_type::BOOL: return Type::boolean;
+    case dom::element_type::NULL_VALUE: return Type::null;
+  }
+  return Type::absent;
+}
+
+Json Json::operator[](std::string_view key) const noexcept {
+  dom::element child;
+  if (type() != Type::object || JsonAccess::element(*this).at_key(key).get(child) != simdjson::SUCCESS) return {};
+  return JsonAccess::wrap(child);
+}
+
+Json Json::operator[](size_t index) const noexcept {
+  dom::element child;
+  if (type() != Type::array || JsonAccess::element(*this).at(index).get(child) != simdjson::SUCCESS) return {};
+  return JsonAccess::wrap(child);
+}
+
+size_t Json::size() const noexcept {
+  if (type() == Type::array) return dom::array(JsonAccess::element(*this)).size();
+  if (type() == Type::object) return dom::object(JsonAccess::element(*this)).size();
+  return 0;
+}
+
+std::optional<std::string_view> Json::as_string() const noexcept {
+  std::string_view v;
+  if (!present_ || JsonAccess::element(*this).get_string().get(v) != simdjson::SUCCESS) return std::nullopt;
+  return v;
+}
+
+std::optional<int64_t> Json::as_int() const noexcept {
+  int64_t v;
+  if (!present_ || JsonAccess::element(*this).get_int64().get(v) != simdjson::SUCCESS) return std::nullopt;
+  return v;
+}
+
+std::optional<double> Json::as_double() const noexcept {
+  double v;
+  if (!present_ || JsonAccess::element(*this).get_double().get(v) != simdjson::SUCCESS) return std::nullopt;
+  return v;
+}
+
+std::optional<bool> Json::as_bool() const noexcept {
+  bool v;
+  if (!present_ || JsonAccess::element(*this).get_bool().get(v) != simdjson::SUCCESS) return std::nullopt;
+  return v;
+}
+
+std::string Json::dump() const {
+  std::string out;
+  if (present_) app::append_json(out, JsonAccess::element(*this));
+  return out;
+}
+
+std::string json_quote(std::string_view value) {
+  std::string out;
+  app::append_quoted(out, value);
+  return out;
+}
+
+}  // namespace capstan

@@ -1,0 +1,242 @@
+#include "app/notify/notify_component.hpp"
+
+#include <algorithm>
+
+#include "app/auth_service.hpp"
+#include "app/connection_impl.hpp"
+#include "app/loop_context.hpp"
+#include "app/notify/action_json.hpp"
+#include "util/log.hpp"
+
+namespace capstan::app {
+
+namespace {
+
+ConnectionImpl& impl_of(Connection& c) { return static_cast<ConnectionImpl&>(c); }
+
+template <class Map, class Key>
+void erase_pair(Map& map, const Key& key, Connection* c) {
+  auto [first, last] = map.equal_range(key);
+  for (auto it = first; it != last; ++it) {
+    if (it->second == c) {
+      map.erase(it);
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+Recipients recipients_from(const Json& to) {
+  Recipients r;
+  auto add = [&r](const Json& v) {
+    if (auto id = v.as_int()) r.ids.push_back(*id);
+    else if (auto identity = v.as_string()) r.identities.emplace_back(*identity);
+  };
+  if (to.type() == Json::Type::array) {
+    for (size_t i = 0; i < to.size(); ++i) add(to[i]);
+  } else {
+    add(to);
+  }
+  return r;
+}
+
+// ---- connections of this loop ----------------------------------------------------------------
+
+void NotifyComponent::on_open(Connection& c) {
+  entries_.try_emplace(&c);
+  if (const User* u = c.user()) {
+    if (u->id != 0) by_id_.emplace(u->id, &c);
+    if (!u->identity.empty()) by_identity_.emplace(u->identity, &c);
+  }
+}
+
+void NotifyComponent::on_close(Connection& c, CloseInfo) {
+  entries_.erase(&c);
+  if (const User* u = c.user()) {
+    erase_pair(by_id_, u->id, &c);
+    erase_pair(by_identity_, std::string_view(u->identity), &c);
+  }
+}
+
+void NotifyComponent::on_refused(Connection& c, uint16_t code, std::string_view reason) {
+  if (code == close_code::internal_error) fatal(c, "Service unavailable", reason, code);
+  else fatal(c, "Invalid request", reason);
+}
+
+// ---- messages --------------------------------------------------------------------------------
+
+void NotifyComponent::on_message(Connection& c, Message message) {
+  if (message.binary) return fatal(c, "Invalid request", "binary message");
+  auto it = entries_.find(&c);
+  if (it == entries_.end()) return;
+  const AuthService* auth = impl_of(c).context().auth();
+  if (auth && auth->recheck_each_message() && c.user()) return recheck_then_handle(c, it->second, message.data);
+  handle(c, message.data);
+}
+
+void NotifyComponent::recheck_then_handle(Connection& c, Entry& entry, std::string_view text) {
+  // Messages wait, in order, for a lookup made after they arrived; reading pauses meanwhile,
+  // so only what the last read already held can queue up behind the first.
+  const bool lookup_in_flight = entry.waiting != nullptr;
+  if (!lookup_in_flight) entry.waiting = std::make_unique<std::deque<std::string>>();
+  entry.waiting->emplace_back(text);
+  if (lookup_in_flight) return;
+  ConnectionImpl& conn = impl_of(c);
+  conn.pause_reading();
+  const AuthService* auth = conn.context().auth();
+  conn.context().offload(conn, [this, auth, identity = c.user()->identity](db::Database* db, const std::string& open_error) {
+    int64_t id = 0;
+    std::string error;
+    const AuthService::Lookup r = auth->lookup_user(db, open_error, identity, id, error);
+    return Continuation([this, r, error = std::move(error)](ConnectionImpl& conn) {
+      auto it = entries_.find(&conn);
+      if (it == entries_.end()) return;
+      std::unique_ptr<std::deque<std::string>> waiting = std::move(it->second.waiting);
+      conn.resume_reading();
+      if (r == AuthService::Lookup::unknown) return fatal(conn, "Invalid request", "user no longer exists");
+      if (r == AuthService::Lookup::failed) {
+        log::error("user lookup failed", {{"reason", error}});
+        return fatal(conn, "Service unavailable", "user database unavailable", close_code::internal_error);
+      }
+      for (const std::string& text : *waiting) {
+        if (!conn.is_open()) break;
+        handle(conn, text);
+      }
+    });
+  });
+}
+
+void NotifyComponent::handle(Connection& c, std::string_view text) {
+  const ActionMessage m = parse_action_message(text);
+  if (m.status != ActionMessage::Status::ok) return fatal(c, "Invalid request", describe(m.status));
+  auto it = route_->actions.find(m.action);
+  if (it == route_->actions.end()) {
+    std::string why = "Unknown action: ";
+    why.append(m.action);
+    return send_error(c, why);
+  }
+  const ActionDef& def = it->second;
+  Recipients to;
+  if (def.to == Target::users) to = recipients_from(JsonAccess::wrap(m.data)["to"]);
+  switch (def.kind) {
+    case ActionDef::Kind::relay: return run_relay(c, def, m, to);
+    case ActionDef::Kind::sql: return run_sql(c, def, m, std::move(to));
+    case ActionDef::Kind::handler: return run_handler(c, def, m, std::move(to));
+  }
+}
+
+void NotifyComponent::run_relay(Connection& c, const ActionDef& def, const ActionMessage& m, const Recipients& to) {
+  std::string data;
+  const User* u = c.user();
+  if (!def.from_field.empty() && m.data.is_object()) {
+    // The client's object with the sender added (replacing a field of that name it sent).
+    data += '{';
+    for (simdjson::dom::key_value_pair field : simdjson::dom::object(m.data)) {
+      if (field.key == def.from_field) continue;
+      append_quoted(data, field.key);
+      data += ':';
+      append_json(data, field.value);
+      data += ',';
+    }
+    append_quoted(data, def.from_field);
+    data += ":{\"id\":";
+    data += u ? std::to_string(u->id) : "null";
+    data += ",\"identity\":";
+    if (u) append_quoted(data, u->identity);
+    else data += "null";
+    data += "}}";
+  } else {
+    append_json(data, m.data);
+  }
+  deliver(c, def.to, to, def.name, data);
+}
+
+// ---- replies ---------------------------------------------------------------------------------
+
+void NotifyComponent::send_reply(Connection& to, std::string_view action, std::string_view data_json) {
+  scratch_.clear();
+  append_reply(scratch_, action, data_json, route_->data_as_string);
+  to.send_text(scratch_);
+}
+
+void NotifyComponent::send_error(Connection& to, std::string_view message) {
+  std::string data = "{\"message\":";
+  append_quoted(data, message);
+  data += '}';
+  send_reply(to, "error", data);
+}
+
+void NotifyComponent::send_validation_errors(Connection& to, const std::vector<std::string>& messages) {
+  std::string data = "[";
+  for (size_t i = 0; i < messages.size(); ++i) {
+    if (i) data += ',';
+    append_quoted(data, messages[i]);
+  }
+  data += ']';
+  send_reply(to, "error", data);
+}
+
+void NotifyComponent::fatal(Connection& to, std::string_view message, std::string_view why, uint16_t code) {
+  std::string data = "{\"message\":";
+  append_quoted(data, message);
+  data += '}';
+  send_reply(to, "fatalError", data);
+  log::info("fatalError", {{"reason", why}, {"remote", to.remote_address()}});
+  // The close reason tells a developer why; clients read the fatalError message.
+  to.close(code, why.substr(0, 120));
+}
+
+void NotifyComponent::deliver(Connection& sender, Target target, const Recipients& recipients, std::string_view action,
+                              std::string_view data_json) {
+  Recipients self;
+  const Recipients* who = &recipients;
+  switch (target) {
+    case Target::none: return;
+    case Target::sender: return send_reply(sender, action, data_json);
+    case Target::self:
+      if (!sender.user()) return send_reply(sender, action, data_json);
+      self.identities.push_back(sender.user()->identity);
+      who = &self;
+      break;
+    case Target::all:
+      self.everyone = true;
+      who = &self;
+      break;
+    case Target::users: break;
+  }
+  auto frame = std::make_shared<std::string>();
+  append_reply(*frame, action, data_json, route_->data_as_string);
+  deliver_frame(frame, *who);
+}
+
+void NotifyComponent::deliver_frame(const std::shared_ptr<const std::string>& frame, const Recipients& recipients) {
+  // Built once; each loop sends it to its own connections, other loops through a post.
+  for (NotifyComponent* instance : route_->instances) {
+    if (instance == this) deliver_local(*frame, recipients);
+    else instance->loop().post([instance, frame, recipients] { instance->deliver_local(*frame, recipients); });
+  }
+}
+
+void NotifyComponent::deliver_local(const std::string& frame, const Recipients& r) {
+  if (r.everyone) {
+    for (auto& [connection, entry] : entries_) connection->send_text(frame);
+    return;
+  }
+  std::vector<Connection*> sent;  // a user named twice (id and identity) gets it once
+  auto send_once = [&](Connection* c) {
+    if (std::find(sent.begin(), sent.end(), c) != sent.end()) return;
+    sent.push_back(c);
+    c->send_text(frame);
+  };
+  for (int64_t id : r.ids) {
+    auto [first, last] = by_id_.equal_range(id);
+    for (auto it = first; it != last; ++it) send_once(it->second);
+  }
+  for (const std::string& identity : r.identities) {
+    auto [first, last] = by_identity_.equal_range(identity);
+    for (auto it = first; it != last; ++it) send_once(it->second);
+  }
+}
+
+}  // namespace capstan::app

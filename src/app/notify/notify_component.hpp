@@ -1,0 +1,74 @@
+// The `notify` component (SPEC section 3): one instance per loop, holding that loop's
+// connections of the route, indexed by user. It parses {"action", "data"}, enforces the
+// tutorial's fatal/non-fatal rules, runs the action (relay, sql on a worker, or a C++
+// handler) and delivers the reply to its targets, on this loop and, through Loop::post,
+// on the others.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "app/notify/notify_route.hpp"
+#include "capstan/component.hpp"
+
+namespace capstan::app {
+
+class ConnectionImpl;
+struct ActionMessage;
+
+// Who a reply goes to, beyond the sender: resolved once, carried to every loop.
+struct Recipients {
+  bool everyone = false;
+  std::vector<int64_t> ids;
+  std::vector<std::string> identities;
+};
+
+class NotifyComponent final : public Component {
+ public:
+  explicit NotifyComponent(std::shared_ptr<NotifyRoute> route) : route_(std::move(route)) {}
+
+  void on_open(Connection& c) override;
+  void on_message(Connection& c, Message message) override;
+  void on_close(Connection& c, CloseInfo) override;
+  void on_refused(Connection& c, uint16_t code, std::string_view reason) override;
+
+  const NotifyRoute& route() const noexcept { return *route_; }
+
+  // Replies and refusals (also used by the C++ handler context and sql continuations).
+  void send_reply(Connection& to, std::string_view action, std::string_view data_json);
+  void send_error(Connection& to, std::string_view message);
+  void send_validation_errors(Connection& to, const std::vector<std::string>& messages);
+  void fatal(Connection& to, std::string_view message, std::string_view why, uint16_t code = close_code::policy_violation);
+  // `data_json` under `action` to `target` (users: `recipients`), on every loop.
+  void deliver(Connection& sender, Target target, const Recipients& recipients, std::string_view action,
+               std::string_view data_json);
+  void deliver_frame(const std::shared_ptr<const std::string>& frame, const Recipients& recipients);
+
+ private:
+  struct Entry {
+    std::unique_ptr<std::deque<std::string>> waiting;  // messages held while the user is rechecked
+  };
+
+  void handle(Connection& c, std::string_view text);
+  void run_relay(Connection& c, const ActionDef& def, const ActionMessage& m, const Recipients& to);
+  void run_sql(Connection& c, const ActionDef& def, const ActionMessage& m, Recipients to);
+  void run_handler(Connection& c, const ActionDef& def, const ActionMessage& m, Recipients to);
+  void recheck_then_handle(Connection& c, Entry& entry, std::string_view text);
+  void deliver_local(const std::string& frame, const Recipients& recipients);
+
+  std::shared_ptr<NotifyRoute> route_;
+  std::unordered_map<Connection*, Entry> entries_;
+  std::unordered_multimap<int64_t, Connection*> by_id_;
+  std::unordered_multimap<std::string_view, Connection*> by_identity_;  // views into User::identity
+  std::string scratch_;  // replies are built here
+};
+
+// Recipients of a `users` target: data.to, a user id or identity, or a list of them.
+Recipients recipients_from(const Json& to);
+
+}  // namespace capstan::app

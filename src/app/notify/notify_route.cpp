@@ -1,0 +1,53 @@
+#include "app/notify/notify_route.hpp"
+
+#include "db/database.hpp"
+
+namespace capstan::app {
+
+bool NotifyRoute::uses_database() const noexcept {
+  for (const auto& [name, def] : actions)
+    if (def.kind == ActionDef::Kind::sql) return true;
+  return false;
+}
+
+bool parse_target(std::string_view text, Target& out) noexcept {
+  if (text == "all") out = Target::all;
+  else if (text == "sender") out = Target::sender;
+  else if (text == "self") out = Target::self;
+  else if (text == "users") out = Target::users;
+  else if (text == "none") out = Target::none;
+  else return false;
+  return true;
+}
+
+std::shared_ptr<NotifyRoute> make_notify_route(const RouteConfig* config, std::vector<Action> actions,
+                                               const NotifyOptions& options) {
+  auto route = std::make_shared<NotifyRoute>();
+  route->data_as_string = config ? config->data_as_string : options.data_as_string;
+  if (config) {
+    for (const ActionConfig& a : config->actions) {
+      ActionDef def;
+      def.name = a.name;
+      def.kind = a.kind == "sql" ? ActionDef::Kind::sql : ActionDef::Kind::relay;
+      parse_target(a.to, def.to);  // validated by the config loader
+      def.from_field = a.from_field;
+      def.query = a.query;
+      def.parameters = db::Database::named_parameters(a.query);
+      def.one = a.one;
+      def.not_found = a.not_found;
+      def.relative_dates = a.relative_dates;
+      route->actions[def.name] = std::move(def);
+    }
+  }
+  for (Action& a : actions) {
+    ActionDef def;
+    def.name = a.name;
+    def.kind = ActionDef::Kind::handler;
+    def.to = a.to;
+    def.handler = std::move(a.handler);
+    route->actions[def.name] = std::move(def);
+  }
+  return route;
+}
+
+}  // namespace capstan::app

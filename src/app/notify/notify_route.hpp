@@ -1,0 +1,48 @@
+// What one `notify` route is, shared by its instances on every loop: the actions (relay and
+// sql ones from the config, C++ ones from Server::notify), the reply format, and the list of
+// instances, through which a delivery reaches connections on other loops.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "capstan/config.hpp"
+#include "capstan/notify.hpp"
+
+namespace capstan::app {
+
+class NotifyComponent;
+
+struct ActionDef {
+  enum class Kind : uint8_t { relay, sql, handler };
+  std::string name;
+  Kind kind = Kind::relay;
+  Target to = Target::all;
+  std::string from_field;               // relay
+  std::string query;                    // sql
+  std::vector<std::string> parameters;  // sql: the :names of the query, bound from data
+  bool one = true;
+  std::string not_found;
+  std::vector<std::string> relative_dates;
+  ActionHandler handler;  // handler
+};
+
+struct NotifyRoute {
+  bool data_as_string = true;
+  std::map<std::string, ActionDef, std::less<>> actions;
+  // One instance per loop, in loop order; filled while the loops are built, read-only after.
+  std::vector<NotifyComponent*> instances;
+
+  bool uses_database() const noexcept;
+};
+
+bool parse_target(std::string_view text, Target& out) noexcept;
+
+// The route from its config (may be null for a route made by Server::notify alone) and its
+// C++ actions. A C++ action replaces a config action of the same name.
+std::shared_ptr<NotifyRoute> make_notify_route(const RouteConfig* config, std::vector<Action> actions,
+                                               const NotifyOptions& options);
+
+}  // namespace capstan::app

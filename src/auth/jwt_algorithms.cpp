@@ -1,0 +1,120 @@
+// The algorithm table and the key-to-algorithm compatibility rules.
+#include "auth/jwt_algorithms.hpp"
+
+#include <array>
+
+#include "auth/jwt.hpp"
+
+namespace capstan::auth {
+
+namespace {
+
+using F = AlgorithmFamily;
+
+constexpr Algorithm kAlgorithms[] = {
+    {"HS256", F::hmac, "SHA256", nullptr, 0},
+    {"HS384", F::hmac, "SHA384", nullptr, 0},
+    {"HS512", F::hmac, "SHA512", nullptr, 0},
+    {"RS256", F::rsa_pkcs1, "SHA256", nullptr, 0},
+    {"RS384", F::rsa_pkcs1, "SHA384", nullptr, 0},
+    {"RS512", F::rsa_pkcs1, "SHA512", nullptr, 0},
+    {"PS256", F::rsa_pss, "SHA256", nullptr, 0},
+    {"PS384", F::rsa_pss, "SHA384", nullptr, 0},
+    {"PS512", F::rsa_pss, "SHA512", nullptr, 0},
+    {"ES256", F::ecdsa, "SHA256", "prime256v1", 64},
+    {"ES384", F::ecdsa, "SHA384", "secp384r1", 96},
+    {"ES512", F::ecdsa, "SHA512", "secp521r1", 132},
+    {"EdDSA", F::eddsa, nullptr, nullptr, 0},
+};
+
+constexpr size_t kMinRsaBits = 2048;
+
+// Fetched on first use and kept for the life of the process.
+const EVP_MD* fetched_digest(const char* name) noexcept {
+  static const std::array<EVP_MD*, 3> digests = {
+      EVP_MD_fetch(nullptr, "SHA256", nullptr),
+      EVP_MD_fetch(nullptr, "SHA384", nullptr),
+      EVP_MD_fetch(nullptr, "SHA512", nullptr),
+  };
+  const std::string_view n = name;
+  if (n == "SHA256") return digests[0];
+  if (n == "SHA384") return digests[1];
+  if (n == "SHA512") return digests[2];
+  return nullptr;
+}
+
+std::string group_name(EVP_PKEY* key) {
+  char name[64];
+  size_t length = 0;
+  if (EVP_PKEY_get_group_name(key, name, sizeof name, &length) != 1) return {};
+  return std::string(name, length);
+}
+
+}  // namespace
+
+const EVP_MD* Algorithm::md() const noexcept { return digest ? fetched_digest(digest) : nullptr; }
+
+const Algorithm* find_algorithm(std::string_view name) noexcept {
+  for (const Algorithm& alg : kAlgorithms)
+    if (alg.name == name) return &alg;
+  return nullptr;
+}
+
+bool is_supported_algorithm(std::string_view name) noexcept { return find_algorithm(name) != nullptr; }
+
+std::string describe_key(EVP_PKEY* key) {
+  if (EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "RSA-PSS"))
+    return std::string(EVP_PKEY_get0_type_name(key)) + " " + std::to_string(EVP_PKEY_get_bits(key));
+  if (EVP_PKEY_is_a(key, "EC")) return "EC " + group_name(key);
+  const char* type = EVP_PKEY_get0_type_name(key);
+  return type ? type : "unknown key type";
+}
+
+bool key_fits_algorithm(const Algorithm& alg, EVP_PKEY* key, std::string& why) {
+  bool fits = false;
+  switch (alg.family) {
+    case F::hmac:
+      why = "an HMAC algorithm needs a secret, not a key";
+      return false;
+    case F::rsa_pkcs1:
+      fits = EVP_PKEY_is_a(key, "RSA");
+      break;
+    case F::rsa_pss:
+      fits = EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "RSA-PSS");
+      break;
+    case F::ecdsa:
+      fits = EVP_PKEY_is_a(key, "EC") && group_name(key) == alg.curve;
+      break;
+    case F::eddsa:
+      fits = EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448");
+      break;
+  }
+  if (!fits) {
+    const char* wanted = alg.family == F::ecdsa ? "an EC key on curve " : alg.family == F::eddsa ? "an Ed25519 or Ed448 key" : "an RSA key";
+    why = std::string(alg.name) + " needs " + wanted + (alg.curve ? alg.curve : "") + ", not " + describe_key(key);
+    return false;
+  }
+  if ((alg.family == F::rsa_pkcs1 || alg.family == F::rsa_pss) &&
+      static_cast<size_t>(EVP_PKEY_get_bits(key)) < kMinRsaBits) {
+    why = "RSA key of " + std::to_string(EVP_PKEY_get_bits(key)) + " bits is too small (2048 at least)";
+    return false;
+  }
+  return true;
+}
+
+size_t signature_size(const Algorithm& alg, EVP_PKEY* key) noexcept {
+  switch (alg.family) {
+    case F::hmac:
+      return static_cast<size_t>(EVP_MD_get_size(alg.md()));
+    case F::rsa_pkcs1:
+    case F::rsa_pss:
+      return static_cast<size_t>(EVP_PKEY_get_size(key));  // the modulus length (RFC 8017 §8.2.2)
+    case F::ecdsa:
+      return alg.ecdsa_size;
+    case F::eddsa:
+      return EVP_PKEY_is_a(key, "ED448") ? 114 : 64;
+  }
+  return 0;
+}
+
+}  // namespace capstan::auth

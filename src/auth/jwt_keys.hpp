@@ -1,0 +1,47 @@
+// Where the JWT keys come from: PEM files, the shared secret, a JWKS file (RFC 7517).
+//
+// Everything here runs once, when a Verifier is made or a token is signed; nothing is on the
+// per-handshake path.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/openssl_ptr.hpp"
+#include "capstan/config.hpp"
+
+namespace capstan::auth {
+
+// A key a token may be checked with: the PEM public key (no kid), or one JWKS entry.
+struct VerificationKey {
+  std::string kid;      // empty when the key has none
+  std::string alg;      // the JWK "alg": when set, the only algorithm the key serves
+  PkeyPtr key;          // an asymmetric public key, or
+  std::string secret;   // the bytes of a JWK "oct" key
+};
+
+// `path` as is when absolute or when `base_dir` is empty, else below `base_dir`.
+std::string resolve_path(const std::string& path, const std::string& base_dir);
+
+bool read_text_file(const std::string& path, std::string& out, std::string& error);
+
+// A "BEGIN PUBLIC KEY" PEM (what `openssl pkey -pubout` and Lexik write) or the key of a
+// "BEGIN CERTIFICATE". nullptr and `error` (naming the path) otherwise.
+PkeyPtr load_public_key(const std::string& path, std::string& error);
+
+// A PEM private key, encrypted or not. Never prompts on a terminal: a missing or wrong
+// passphrase is an error.
+PkeyPtr load_private_key(const std::string& path, const std::string& passphrase, std::string& error);
+
+// AuthConfig::secret, else $CAPSTAN_JWT_SECRET; empty when neither is set.
+std::string configured_secret(const AuthConfig& config);
+// AuthConfig::passphrase, else $CAPSTAN_JWT_PASSPHRASE.
+std::string configured_passphrase(const AuthConfig& config);
+
+// The signing keys of a JWKS document ({"keys": [...]}, or a single JWK). Keys meant for
+// something else (use other than "sig", an unknown kty, crv or alg) are skipped; a key of a
+// supported type that is malformed is an error.
+bool parse_jwks(std::string_view json, std::vector<VerificationKey>& out, std::string& error);
+
+}  // namespace capstan::auth
