@@ -16,13 +16,15 @@ namespace capstan::app {
 
 void ConnectionImpl::start_authentication(std::string_view token, const char* after_head, size_t after_size) {
   const AuthService& auth = *ctx_.auth();
-  auto anonymous_or_refuse = [&](std::string_view why) {
-    if (auth.required()) refuse(close_code::policy_violation, why);
-    else open_now(after_head, after_size);
-  };
-  if (token.empty()) return anonymous_or_refuse("no token");
+  if (token.empty()) {
+    if (auth.required()) refuse(close_code::policy_violation, "no token");
+    else open_now(after_head, after_size);  // anonymous
+    return;
+  }
+  // A token that fails is refused even where anonymous connections are allowed: its holder
+  // meant to be someone, and should learn that the token expired rather than lose identity.
   auth::VerifyResult verified = auth.verifier()->verify(token, static_cast<int64_t>(::time(nullptr)));
-  if (!verified.ok) return anonymous_or_refuse(verified.error);
+  if (!verified.ok) return refuse(close_code::policy_violation, verified.error);
 
   if (!auth.looks_up_users()) {
     user_ = std::make_unique<User>();

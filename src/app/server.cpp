@@ -1,6 +1,7 @@
 // Server: turns the configuration and the registered routes into running loops.
 //
-// Start order: resolve routes, block signals (so only signalfd sees them), build every loop,
+// Start order: block signals (so only signalfd sees them), resolve routes, start the auth
+// service and its worker pool, build every loop,
 // bind loop 0's listeners (learning the real port when asked for 0), bind the other loops to
 // the same ports with SO_REUSEPORT, start threads 1..n-1, run loop 0 on the caller's thread.
 #include "capstan/server.hpp"
@@ -169,6 +170,9 @@ bool Server::Impl::bind_all() {
 
 int Server::run() {
   Impl& s = *impl_;
+  // Before any thread exists (the worker pool's too), so only the signalfd sees signals.
+  net::block_signals({SIGINT, SIGTERM, SIGHUP});
+  std::signal(SIGPIPE, SIG_IGN);
   std::vector<app::RouteSpec> routes;
   bool uses_database = false;
   if (!s.resolve_routes(routes, uses_database)) return 1;
@@ -181,8 +185,6 @@ int Server::run() {
     if (!s.auth) return 1;
     s.shared.auth = s.auth.get();
   }
-  net::block_signals({SIGINT, SIGTERM, SIGHUP});
-  std::signal(SIGPIPE, SIG_IGN);
 
   unsigned threads = s.config.server.threads ? s.config.server.threads : std::thread::hardware_concurrency();
   if (threads == 0) threads = 1;

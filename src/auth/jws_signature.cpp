@@ -65,7 +65,7 @@ std::unique_ptr<SignatureChecker> SignatureChecker::with_key(const Algorithm& al
   std::unique_ptr<SignatureChecker> checker(new SignatureChecker(alg));
   if (EVP_PKEY_up_ref(key) != 1) return nullptr;
   checker->key_.reset(key);
-  checker->size_ = signature_size(alg, key);
+  checker->size_ = auth::signature_size(alg, key);
   checker->verifier_.reset(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;  // owned by the digest context
   if (!checker->verifier_ || EVP_DigestVerifyInit(checker->verifier_.get(), &pctx, alg.md(), nullptr, key) != 1 ||
@@ -79,7 +79,7 @@ std::unique_ptr<SignatureChecker> SignatureChecker::with_key(const Algorithm& al
 std::unique_ptr<SignatureChecker> SignatureChecker::with_secret(const Algorithm& alg, std::string_view secret,
                                                                std::string& error) {
   std::unique_ptr<SignatureChecker> checker(new SignatureChecker(alg));
-  checker->size_ = signature_size(alg, nullptr);
+  checker->size_ = auth::signature_size(alg, nullptr);
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(alg.digest), 0),
       OSSL_PARAM_construct_end(),

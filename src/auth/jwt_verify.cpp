@@ -39,7 +39,7 @@ bool parse_part(std::string_view encoded, simdjson::dom::object& out) {
   return thread_json_parser().parse(decoded).get_object().get(out) == simdjson::SUCCESS;
 }
 
-bool read_header(const Verifier::Impl& impl, std::string_view encoded, JoseHeader& header, std::string& error) {
+bool read_header(const std::vector<AllowedAlgorithm>& algorithms, std::string_view encoded, JoseHeader& header, std::string& error) {
   simdjson::dom::object object;
   if (!parse_part(encoded, object)) {
     error = "malformed token: header is not base64url JSON object";
@@ -86,7 +86,7 @@ bool read_header(const Verifier::Impl& impl, std::string_view encoded, JoseHeade
     error = "algorithm none refused";
     return false;
   }
-  for (const AllowedAlgorithm& allowed : impl.allowed)
+  for (const AllowedAlgorithm& allowed : algorithms)
     if (allowed.alg->name == alg) header.allowed = &allowed;
   if (!header.allowed) {
     error = "algorithm not allowed: " + printable(alg);
@@ -136,7 +136,7 @@ VerifyResult Verifier::verify(std::string_view token, int64_t now_unix_seconds) 
 
   VerifyResult result;
   JoseHeader header;
-  if (!read_header(*impl_, token.substr(0, dot1), header, result.error)) return result;
+  if (!read_header(impl_->allowed, token.substr(0, dot1), header, result.error)) return result;
 
   thread_local std::string signature;
   if (!base64url_decode(token.substr(dot2 + 1), signature)) return refuse("malformed token: signature is not base64url");

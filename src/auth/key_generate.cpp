@@ -114,13 +114,13 @@ bool generate_key_pair(std::string_view algorithm, const std::string& dir, const
     error = std::string(algorithm) + ": key generation failed: " + take_openssl_error();
     return false;
   }
-  if (!write_file(private_path, private_text, 0600, overwrite, error)) return false;
-  if (!write_file(public_path, public_text, 0644, overwrite, error)) {
-    std::filesystem::remove(private_path, ec);  // half a pair is worse than none
-    return false;
-  }
+  bool ok = write_file(private_path, private_text, 0600, overwrite, error);
   OPENSSL_cleanse(private_text.data(), private_text.size());
-  return true;
+  if (ok && !write_file(public_path, public_text, 0644, overwrite, error)) {
+    std::filesystem::remove(private_path, ec);  // half a pair is worse than none
+    ok = false;
+  }
+  return ok;
 }
 
 }  // namespace capstan::auth

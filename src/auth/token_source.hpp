@@ -1,6 +1,7 @@
 // Finds the JWT in an upgrade request, from the sources [auth].sources lists, in order.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
