@@ -1,12 +1,21 @@
 // capstan_loadgen: a WebSocket load generator for the Capstan benchmark.
 //
-// One thread, level-triggered epoll, loopback only. Two modes:
-//   echo  N connections, each with exactly one message in flight (send, wait for the echo,
-//         send the next). Reports messages/s, latency p50/p99 and the server's CPU time per
-//         echo, all measured over the same window after a warm-up (with --probe-cpu, only
-//         the parts of it in which the two CPUs were near: see xcpu_probe.hpp).
-//   idle  N connections that complete the handshake and then stay silent. Reports the growth
-//         of the server's VmRSS divided by N.
+// One thread, epoll, loopback only. Four modes:
+//   echo       N connections, each with exactly one message in flight (send, wait for the
+//              echo, send the next). Reports messages/s, latency p50/p99 and the server's CPU
+//              time per echo, all measured over the same window after a warm-up (with
+//              --probe-cpu, only the parts of it in which the two CPUs were near: see
+//              xcpu_probe.hpp).
+//   action     the same against a notify route: each message is a 55-byte
+//              {"action":"echo","data":{"id":N,"text":"hello"}} and the reply must be exactly
+//              {"action":"echo","data":"{\"id\":N,\"text\":\"hello\"}"} (a relay action to the
+//              sender, data sent back as a string holding JSON).
+//   handshake  N clients, each in a loop: connect, send the upgrade request, read and check the
+//              101, reset the connection (SO_LINGER 0: no TIME_WAIT on either side, so ports
+//              never run out). Reports handshakes/s and the server's CPU time per handshake
+//              over the same kind of window as echo.
+//   idle       N connections that complete the handshake and then stay silent. Reports the
+//              growth of the server's VmRSS divided by N.
 // The last line of output is machine-readable: "RESULT mode=... key=value ...".
 // Any failure (refused handshake, wrong echo, server closing, stall, timeout) exits non-zero:
 // a broken server must not look fast.
@@ -28,6 +37,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -85,6 +95,18 @@ long long server_rss(pid_t pid) {
 // ---------------------------------------------------------------------------------------------
 // Options
 
+enum class Mode { echo, action, handshake, idle };
+
+const char* mode_name(Mode m) {
+    switch (m) {
+    case Mode::echo: return "echo";
+    case Mode::action: return "action";
+    case Mode::handshake: return "handshake";
+    case Mode::idle: return "idle";
+    }
+    return "?";
+}
+
 struct Options {
     std::string host = "127.0.0.1";
     int port = 0;
@@ -94,7 +116,9 @@ struct Options {
     double duration = 10;
     double warmup = 2;
     pid_t server_pid = 0;
-    bool idle = false;
+    Mode mode = Mode::echo;
+    bool idle = false;            // mode == idle: messages are never sent
+    bool check_action = false;    // first check that one action round trip works on --path
     double idle_wait = 2;         // idle mode: settle time before reading VmRSS
     double connect_timeout = 60;  // all handshakes must complete within this
     int src_addrs = 0;            // 0: one 127.0.0.x source address per 20,000 connections
@@ -105,15 +129,20 @@ struct Options {
 void usage() {
     std::fputs(
         "usage: capstan_loadgen --port N --server-pid PID [--host 127.0.0.1] [--path /echo]\n"
-        "         [--mode echo|idle] [--connections 100] [--size 20] [--duration 10]\n"
-        "         [--warmup 2] [--idle-wait 2] [--connect-timeout 60] [--src-addrs K]\n"
-        "         [--probe-cpu SERVER_CPU [--near-ns 250]]\n",
+        "         [--mode echo|action|handshake|idle] [--connections 100] [--size 20]\n"
+        "         [--duration 10] [--warmup 2] [--idle-wait 2] [--connect-timeout 60]\n"
+        "         [--src-addrs K] [--probe-cpu SERVER_CPU [--near-ns 250]]\n"
+        "         [--token-file FILE] [--check-action 1]\n"
+        "  --url-path is --path; --token-file appends token=<the file's content> to its query.\n"
+        "  --check-action 1: before measuring, one connection must get {\"action\":\"echo\",\n"
+        "  \"data\":\"1\"} back for {\"action\":\"echo\",\"data\":1} (a refused token fails).\n",
         stderr);
     std::exit(2);
 }
 
 Options parse_args(int argc, char** argv) {
     Options o;
+    std::string token_file;
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
         if (a == "-h" || a == "--help") usage();
@@ -121,7 +150,9 @@ Options parse_args(int argc, char** argv) {
         const char* v = argv[++i];
         if (a == "--host") o.host = v;
         else if (a == "--port") o.port = std::atoi(v);
-        else if (a == "--path") o.path = v;
+        else if (a == "--path" || a == "--url-path") o.path = v;
+        else if (a == "--token-file") token_file = v;
+        else if (a == "--check-action") o.check_action = std::atoi(v) != 0;
         else if (a == "--connections") o.conns = std::atoi(v);
         else if (a == "--size") o.size = size_t(std::atoll(v));
         else if (a == "--duration") o.duration = std::atof(v);
@@ -133,9 +164,22 @@ Options parse_args(int argc, char** argv) {
         else if (a == "--probe-cpu") o.probe_cpu = std::atoi(v);
         else if (a == "--near-ns") o.near_ns = std::atof(v);
         else if (a == "--mode") {
-            if (std::string_view(v) != "echo" && std::string_view(v) != "idle") usage();
-            o.idle = std::string_view(v) == "idle";
+            const std::string_view m = v;
+            if (m == "echo") o.mode = Mode::echo;
+            else if (m == "action") o.mode = Mode::action;
+            else if (m == "handshake") o.mode = Mode::handshake;
+            else if (m == "idle") o.mode = Mode::idle;
+            else usage();
+            o.idle = o.mode == Mode::idle;
         } else usage();
+    }
+    if (!token_file.empty()) {
+        // A JWT is base64url and dots: nothing in it needs escaping in a query.
+        std::ifstream f(token_file);
+        std::string token;
+        if (!(f >> token)) die("cannot read a token from %s", token_file.c_str());
+        o.path += o.path.find('?') == std::string::npos ? "?token=" : "&token=";
+        o.path += token;
     }
     if (o.port <= 0 || o.port > 65535 || o.conns <= 0 || o.server_pid <= 0 || o.duration <= 0 ||
         o.warmup < 0 || o.path.empty() || o.path[0] != '/')
@@ -143,6 +187,20 @@ Options parse_args(int argc, char** argv) {
     if (o.src_addrs <= 0) o.src_addrs = 1 + o.conns / 20000;
     if (o.src_addrs > 250) die("--src-addrs must be at most 250");
     return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Action mode: the message and the reply the notify component sends for it (a relay action to
+// the sender; data_as_string, the default, sends data back as a string holding its JSON).
+// With an 8-digit id, both have a fixed size: 55 and 63 bytes.
+
+std::string action_message(const std::string& id) {
+    return "{\"action\":\"echo\",\"data\":{\"id\":" + id + ",\"text\":\"hello\"}}";
+}
+
+std::string action_reply(const std::string& id) {
+    return "{\"action\":\"echo\",\"data\":\"{\\\"id\\\":" + id +
+           ",\\\"text\\\":\\\"hello\\\"}\"}";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -157,6 +215,7 @@ struct Conn {
     std::string in;           // received bytes not yet consumed
     std::string out;          // bytes the kernel has not accepted yet (partial writes only)
     std::string payload;      // payload of the message in flight, to check the echo against
+    std::string expect;       // action mode: the reply it must get (echo: the payload itself)
     std::string fragments;    // a fragmented message being reassembled
     bool fragmented = false;
     bool waiting = false;     // a message is in flight
@@ -206,10 +265,15 @@ public:
     // With --probe-cpu it is made of the 250 ms intervals during which the two CPUs were near
     // (see xcpu_probe.hpp) and stays open until it holds `duration` seconds of them, or
     // 3 x `duration` have passed; intervals in the far state are left out of the figures.
+    // Action mode measures the same way, with action messages; handshake mode too, with
+    // handshakes in place of echoes (its connections are slots that reconnect in a loop).
     void run_echo() {
         std::unique_ptr<CrossCpuProbe> probe;
         if (opt_.probe_cpu >= 0) probe = std::make_unique<CrossCpuProbe>(opt_.probe_cpu);
-        for (Conn& c : conns_) send_message(c);
+        if (opt_.mode == Mode::handshake)
+            for (size_t i = 0; i < conns_.size(); ++i) hs_start(i);
+        else
+            for (Conn& c : conns_) send_message(c);
         const uint64_t start = now_ns();
         const uint64_t warm_end = start + uint64_t(opt_.warmup * 1e9);
         const uint64_t duration = uint64_t(opt_.duration * 1e9);
@@ -235,7 +299,10 @@ public:
             }
             if (measuring_ && (probe ? near_.ns >= duration || t >= last_end : t >= last_end))
                 break;
-            if (t - last_progress > 5'000'000'000ull) die("stalled: no echo for 5 s");
+            if (t - last_progress > 5'000'000'000ull)
+                die("stalled: no %s for 5 s", opt_.mode == Mode::handshake ? "handshake"
+                                              : opt_.mode == Mode::action  ? "reply"
+                                                                           : "echo");
             const uint64_t until = !measuring_ ? warm_end : probe ? next_probe : last_end;
             const int timeout_ms = int(std::min<uint64_t>((until - t) / 1'000'000 + 1, 1000));
             const uint64_t before = completed_;
@@ -245,6 +312,59 @@ public:
         report_echo(begin, snapshot(), probe != nullptr);
     }
 
+    // A 101 on a notify route proves nothing about the token: a refused one gets its 101, then
+    // fatalError and close 1008. So before a handshake run, one connection on the same path
+    // does an action round trip and must get the right reply. Blocking, 5 s at most per read.
+    void check_action() {
+        const std::string where = opt_.path.substr(0, opt_.path.find('?'));
+        const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) die("check: socket: %s", std::strerror(errno));
+        timeval tv{5, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        if (connect(fd, reinterpret_cast<sockaddr*>(&addr_), sizeof addr_) < 0)
+            die("check: connect to port %d: %s", opt_.port, std::strerror(errno));
+        const HsKey k = make_key();
+        const auto send_all = [&](const std::string& data) {
+            if (write(fd, data.data(), data.size()) != ssize_t(data.size()))
+                die("check: write: %s", std::strerror(errno));
+        };
+        std::string in;
+        const auto fill = [&] {
+            const ssize_t n = read(fd, rbuf_.data(), rbuf_.size());
+            if (n <= 0)
+                die("check on %s: %s", where.c_str(),
+                    n == 0 ? "the server closed the connection"
+                    : errno == EAGAIN ? "no answer within 5 s" : std::strerror(errno));
+            in.append(rbuf_.data(), size_t(n));
+        };
+        send_all(k.request);
+        size_t end;
+        while ((end = in.find("\r\n\r\n")) == std::string::npos) fill();
+        const std::string fault = ws_client::check_response(in.substr(0, end + 2), k.accept);
+        if (!fault.empty()) die("check on %s: %s", where.c_str(), fault.c_str());
+        in.erase(0, end + 4);
+        const std::string_view ask = R"({"action":"echo","data":1})";
+        const std::string_view want = R"({"action":"echo","data":"1"})";
+        std::string frame;
+        frame.resize(ws_client::build_frame(frame, 0x81, ask, uint32_t(rng())));
+        send_all(frame);
+        ws_client::FrameHeader h;
+        for (;;) {
+            h = ws_client::parse_header(reinterpret_cast<const unsigned char*>(in.data()), in.size());
+            if (h.status == ws_client::FrameHeader::Masked) die("check: server sent a masked frame");
+            if (h.status == ws_client::FrameHeader::Ok && in.size() >= h.size + h.length) break;
+            fill();
+        }
+        const std::string_view got(in.data() + h.size, size_t(h.length));
+        if ((h.b0 & 0x0f) != 0x1 || got != want)
+            die("check on %s: %.*s got opcode %d \"%.*s\" back, not %.*s (token refused?)",
+                where.c_str(), int(ask.size()), ask.data(), h.b0 & 0x0f,
+                int(std::min<size_t>(got.size(), 300)), got.data(), int(want.size()), want.data());
+        reset_close(fd);
+        std::printf("check: action round trip on %s ok\n", where.c_str());
+    }
+
     // Serves the connections (pongs, detecting closes) until the deadline.
     void idle_until(uint64_t deadline) {
         for (uint64_t t; (t = now_ns()) < deadline;) poll_once(int((deadline - t) / 1'000'000) + 1);
@@ -252,6 +372,117 @@ public:
 
 private:
     static constexpr int kMaxEvents = 1024;
+
+    // ---- handshake mode ----------------------------------------------------------------
+    // Each Conn is a client slot: connect, upgrade request, 101, reset, and again. The keys
+    // and requests come from a pool made beforehand: the server hashes every key anyway, the
+    // load generator need not.
+
+    struct HsKey {
+        std::string request, accept;
+    };
+
+    HsKey make_key() {
+        unsigned char raw[16];
+        for (int i = 0; i < 16; i += 8) {
+            const uint64_t r = rng();
+            std::memcpy(raw + i, &r, 8);
+        }
+        const std::string key = ws_client::base64(raw, sizeof raw);
+        return {ws_client::handshake_request(opt_.path, opt_.host, opt_.port, key),
+                ws_client::expected_accept(key)};
+    }
+
+    // Closes with a reset (SO_LINGER 0): the socket goes straight to CLOSED on both sides,
+    // no TIME_WAIT anywhere, so tens of thousands of connections per second never run out of
+    // ephemeral ports. The server sees ECONNRESET on its next read and closes its side.
+    static void reset_close(int fd) {
+        linger lg{1, 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        close(fd);
+    }
+
+    void hs_start(size_t idx) {
+        if (hs_keys_.empty()) {
+            for (int i = 0; i < 1024; ++i) hs_keys_.push_back(make_key());
+            hs_request_size_ = hs_keys_[0].request.size();
+        }
+        Conn& c = conns_[idx];
+        c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (c.fd < 0) die("socket: %s (client %zu)", std::strerror(errno), idx);
+        c.state = State::Connecting;
+        c.in.clear();
+        c.sent_ns = now_ns();
+        if (connect(c.fd, reinterpret_cast<sockaddr*>(&addr_), sizeof addr_) < 0 &&
+            errno != EINPROGRESS)
+            die("connect: %s (client %zu)", std::strerror(errno), idx);
+        // Edge-triggered: one registration per connection, no EPOLL_CTL_MOD; the 101 is read
+        // until EAGAIN. Closing the descriptor removes it from the epoll set.
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+        ev.data.u64 = idx;
+        if (epoll_ctl(ep_, EPOLL_CTL_ADD, c.fd, &ev) < 0)
+            die("epoll_ctl: %s", std::strerror(errno));
+        hs_send(c);  // on loopback the connection is often established by now
+    }
+
+    // Sends the upgrade request if the connection is established (else EAGAIN: EPOLLOUT
+    // will tell).
+    void hs_send(Conn& c) {
+        const HsKey& k = hs_keys_[hs_next_key_++ % hs_keys_.size()];
+        const ssize_t n = write(c.fd, k.request.data(), k.request.size());
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) return;
+            die("connect to port %d: %s", opt_.port, std::strerror(errno));
+        }
+        if (size_t(n) != k.request.size()) die("short write of the upgrade request");
+        c.accept = k.accept;
+        c.state = State::Handshake;
+    }
+
+    void hs_event(size_t idx, uint32_t events) {
+        Conn& c = conns_[idx];
+        if (c.state == State::Connecting) {
+            if (events & EPOLLOUT) hs_send(c);
+            if (c.state == State::Connecting) {
+                if (!(events & (EPOLLERR | EPOLLHUP))) return;
+                int err = 0;
+                socklen_t len = sizeof err;
+                getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+                die("connect to port %d: %s", opt_.port, err ? std::strerror(err) : "hang-up");
+            }
+        }
+        for (;;) {
+            const ssize_t n = read(c.fd, rbuf_.data(), rbuf_.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && errno == EAGAIN) return;  // the rest comes with the next edge
+            if (n <= 0)
+                die("server closed client %zu during the handshake (%s)", idx,
+                    n == 0 ? "EOF" : std::strerror(errno));
+            c.in.append(rbuf_.data(), size_t(n));
+            const size_t end = c.in.find("\r\n\r\n");
+            if (end == std::string::npos) {
+                if (c.in.size() > 16384) die("handshake response too large");
+                continue;
+            }
+            const std::string fault = ws_client::check_response(c.in.substr(0, end + 2), c.accept);
+            if (!fault.empty()) die("%s (path %s)", fault.c_str(), opt_.path.c_str());
+            // Nothing is due after the 101 before the client speaks; a refused token gets a
+            // fatalError and a close right behind it (the server writes them together).
+            if (c.in.size() > end + 4)
+                die("%zu bytes right after the 101 (token refused?): %.*s",
+                    c.in.size() - end - 4, int(std::min<size_t>(c.in.size() - end - 4, 200)),
+                    c.in.data() + end + 4);
+            break;
+        }
+        ++completed_;
+        if (measuring_) {
+            samples_.push_back(now_ns() - c.sent_ns);
+            ++c.window_msgs;
+        }
+        reset_close(c.fd);
+        hs_start(idx);
+    }
 
     // What the measured window is computed from, read at both of its ends.
     struct Snapshot {
@@ -297,6 +528,10 @@ private:
     void poll_once(int timeout_ms) {
         int n = epoll_wait(ep_, events_, kMaxEvents, timeout_ms);
         if (n < 0 && errno != EINTR) die("epoll_wait: %s", std::strerror(errno));
+        if (opt_.mode == Mode::handshake) {
+            for (int i = 0; i < n; ++i) hs_event(size_t(events_[i].data.u64), events_[i].events);
+            return;
+        }
         for (int i = 0; i < n; ++i) on_event(conns_[events_[i].data.u64], events_[i].events);
     }
 
@@ -329,24 +564,41 @@ private:
         const double xcpu_p50 = x.empty() ? -1 : x[x.size() / 2];
         size_t starved = 0;
         for (const Conn& c : conns_) starved += c.window_msgs == 0;
+        const bool hs = opt_.mode == Mode::handshake;
+        const char* unit = hs ? "handshake" : opt_.mode == Mode::action ? "round trip" : "echo";
         if (starved)
-            std::fprintf(stderr, "loadgen: warning: %zu connections got no echo in the window\n",
-                         starved);
+            std::fprintf(stderr, "loadgen: warning: %zu %s got no %s in the window\n", starved,
+                         hs ? "clients" : "connections", unit);
         const double p50 = percentile(0.50), p99 = percentile(0.99), max = percentile(1.0);
-        std::printf("echo: %d connections, %zu-byte messages: %.0f messages/s over %.2f s\n"
-                    "  placement %s: CPUs near for %.2f of %.2f s (round trip p50 %.0f ns)\n"
+        if (hs)
+            std::printf("handshake: %d clients, path %.40s%s: %.0f handshakes/s over %.2f s\n",
+                        opt_.conns, opt_.path.c_str(), opt_.path.size() > 40 ? "..." : "",
+                        msgs / secs, secs);
+        else
+            std::printf("%s: %d connections, %zu-byte messages: %.0f messages/s over %.2f s\n",
+                        mode_name(opt_.mode), opt_.conns, message_size(), msgs / secs, secs);
+        std::printf("  placement %s: CPUs near for %.2f of %.2f s (round trip p50 %.0f ns)\n"
                     "  latency p50 %.1f us, p99 %.1f us, max %.1f us (whole %.2f s)\n"
-                    "  CPU per echo: server %.2f us, loadgen %.2f us\n"
+                    "  CPU per %s: server %.2f us, loadgen %.2f us\n"
                     "  other processes used %.1f%% of a CPU; hypervisor steal %.1f%%\n",
-                    opt_.conns, opt_.size, msgs / secs, secs, placement,
-                    double(near_.ns) / 1e9, elapsed, xcpu_p50, p50, p99, max, elapsed, cpu_us,
-                    own_us, others_pct, steal_pct);
-        std::printf("RESULT mode=echo conns=%d size=%zu window_s=%.3f elapsed_s=%.3f msgs=%.0f "
+                    placement, double(near_.ns) / 1e9, elapsed, xcpu_p50, p50, p99, max, elapsed,
+                    unit, cpu_us, own_us, others_pct, steal_pct);
+        // The keys are those of echo whatever the mode: a "msg" is one round trip in action
+        // mode and one handshake in handshake mode (size is then the request's size).
+        std::printf("RESULT mode=%s conns=%d size=%zu window_s=%.3f elapsed_s=%.3f msgs=%.0f "
                     "msgs_per_s=%.0f p50_us=%.1f p99_us=%.1f cpu_us_per_msg=%.3f "
                     "loadgen_cpu_us_per_msg=%.3f starved=%zu others_cpu_pct=%.1f "
                     "steal_pct=%.1f placement=%s xcpu_ns=%.0f\n",
-                    opt_.conns, opt_.size, secs, elapsed, msgs, msgs / secs, p50, p99, cpu_us,
-                    own_us, starved, others_pct, steal_pct, placement, xcpu_p50);
+                    mode_name(opt_.mode), opt_.conns, message_size(), secs,
+                    elapsed, msgs, msgs / secs, p50, p99, cpu_us, own_us, starved, others_pct,
+                    steal_pct, placement, xcpu_p50);
+    }
+
+    // Bytes of what one operation sends: the message, or the upgrade request.
+    size_t message_size() const {
+        return opt_.mode == Mode::handshake ? hs_request_size_
+               : opt_.mode == Mode::action  ? action_message("10000000").size()
+                                            : opt_.size;
     }
 
     void start_connect(size_t idx) {
@@ -488,12 +740,23 @@ private:
     }
 
     void on_message(Conn& c, std::string_view msg) {
-        if (!c.waiting) die("message received with none in flight");
-        // Comparing the whole payload costs a memcmp: cheap next to two syscalls, and it
-        // catches servers that drop, truncate, reorder or replay messages.
-        if (msg.size() != c.payload.size()) die("echo of %zu bytes came back with %zu",
-                                                c.payload.size(), msg.size());
-        if (msg != c.payload) die("echo content differs from what was sent");
+        if (!c.waiting)
+            die("message received with none in flight: %.*s", int(std::min<size_t>(msg.size(), 300)),
+                msg.data());
+        if (opt_.mode == Mode::action) {
+            // The whole reply, exactly: a fatalError (refused token), an error (unknown
+            // action) or a stale reply fails the run and shows what came back.
+            if (msg != c.expect)
+                die("action reply differs from the expected one:\n  sent     %s\n  expected %s\n"
+                    "  got      %.*s", c.payload.c_str(), c.expect.c_str(),
+                    int(std::min<size_t>(msg.size(), 300)), msg.data());
+        } else {
+            // Comparing the whole payload costs a memcmp: cheap next to two syscalls, and it
+            // catches servers that drop, truncate, reorder or replay messages.
+            if (msg.size() != c.payload.size()) die("echo of %zu bytes came back with %zu",
+                                                    c.payload.size(), msg.size());
+            if (msg != c.payload) die("echo content differs from what was sent");
+        }
         c.waiting = false;
         ++completed_;
         if (measuring_) {
@@ -506,6 +769,16 @@ private:
     // Text message of opt_.size ASCII bytes; the first bytes carry a running counter in hex
     // so that no two consecutive messages are equal (a replayed echo would not match).
     void send_message(Conn& c) {
+        if (opt_.mode == Mode::action) {
+            // An 8-digit id that changes with every message, so a stale reply cannot pass.
+            const std::string id = std::to_string(10'000'000 + ++seq_ % 90'000'000);
+            c.payload = action_message(id);
+            c.expect = action_reply(id);
+            c.waiting = true;
+            c.sent_ns = now_ns();
+            send_frame(c, 0x81, c.payload);
+            return;
+        }
         if (c.payload.size() != opt_.size) {
             c.payload.resize(opt_.size);
             for (size_t i = 0; i < opt_.size; ++i) c.payload[i] = char('a' + i % 26);
@@ -572,6 +845,8 @@ private:
     bool measuring_ = false;
     Totals near_;                // the intervals measured with the CPUs near
     std::vector<double> xcpu_;   // every probe's round trip in ns
+    std::vector<HsKey> hs_keys_; // handshake mode: requests to send and the accepts they get
+    size_t hs_next_key_ = 0, hs_request_size_ = 0;
 };
 
 // The kernel default soft limit (1024 here) is far below 10k connections.
@@ -595,6 +870,11 @@ int main(int argc, char** argv) {
     if (kill(opt.server_pid, 0) < 0 && errno == ESRCH) die("no process %d", int(opt.server_pid));
 
     LoadGen lg(opt);
+    if (opt.check_action) lg.check_action();
+    if (opt.mode == Mode::handshake) {
+        lg.run_echo();
+        return 0;
+    }
     if (!opt.idle) {
         lg.connect_all();
         lg.run_echo();

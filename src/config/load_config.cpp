@@ -198,6 +198,11 @@ struct Loader {
       error("users.database", line_at("users", "database"), "needed by provider \"" + c.users.provider + "\"");
     if (c.users.recheck != "never" && c.users.recheck != "message")
       error("users.recheck", line_at("users", "recheck"), "must be \"never\" or \"message\"");
+    for (size_t r = 0; r < c.routes.size(); ++r)
+      for (size_t a = 0; a < c.routes[r].actions.size(); ++a)
+        if (c.routes[r].actions[a].kind == "sql" && c.users.provider == "none")
+          error("routes[" + std::to_string(r) + "].actions[" + std::to_string(a) + "].kind", 0,
+                "sql actions run against the user database: set users.provider and users.database");
     const std::string& prefix = c.server.prefix;
     if (!prefix.empty() && (prefix.front() != '/' || prefix.back() == '/'))
       error("server.prefix", line_at("server", "prefix"), "must start with '/' and not end with '/'");

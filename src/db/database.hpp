@@ -46,7 +46,8 @@ class Database {
   // error that names it.
   virtual bool query(std::string_view sql, const std::vector<Param>& params, Result& out, std::string& error) = 0;
   // The named parameters (":name") a query uses, in order of first appearance, without the
-  // colon. Quoted strings, comments and PostgreSQL's `::type` casts are not parameters.
+  // colon. Quoted strings and identifiers, comments (-- and nested /* */), PostgreSQL's
+  // $$dollar quotes$$ and `::type` casts are not parameters.
   static std::vector<std::string> named_parameters(std::string_view sql);
 };
 

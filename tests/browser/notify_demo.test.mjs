@@ -6,7 +6,8 @@
 // show. Plain node, no test framework:  node notify_demo.test.mjs   (or ./run.sh)
 //
 // Environment: CAPSTAN_BIN (default build/release/capstan), CHROMIUM_BIN (default
-// /usr/bin/chromium), SCREENSHOT_DIR (default /tmp), KEEP_TMP=1 keeps the temp dir.
+// /usr/bin/chromium), SCREENSHOT_DIR (default /tmp; capstan-demo-*.png), KEEP_TMP=1 keeps
+// the temp dir.
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -96,6 +97,13 @@ async function openPage(context, url, errors) {
     return page;
 }
 
+// The page being driven goes to the front: Chromium throttles background tabs' animation
+// frames, which Playwright's actionability checks wait on (seconds per click otherwise).
+async function front(page) {
+    await page.bringToFront();
+    return page;
+}
+
 async function waitConnected(page) {
     await page.locator('[data-testid="status"][data-state="connected"]').waitFor();
 }
@@ -158,6 +166,7 @@ async function main() {
     await check('Alice notifies Bob through the UI; only Bob receives it', async () => {
         assert.ok(alicePage && bobPage && bobId, 'pages are open');
         const message = `hello Bob ${Date.now()}`;
+        await front(alicePage);
         await alicePage.getByTestId(`notify-input-${bobId}`).fill(message);
         await alicePage.getByTestId(`notify-button-${bobId}`).click();
         const received = bobPage.getByTestId('notification').filter({ hasText: message });
@@ -176,6 +185,7 @@ async function main() {
     await check('Bob messages everyone; both receive it', async () => {
         assert.ok(alicePage && bobPage, 'pages are open');
         const message = `hi all ${Date.now()}`;
+        await front(bobPage);
         await bobPage.getByTestId('broadcast-input').fill(message);
         await bobPage.getByTestId('broadcast-button').click();
         for (const page of [alicePage, bobPage]) {
@@ -188,6 +198,7 @@ async function main() {
 
     await check('Show product 1: name, price and relative date', async () => {
         assert.ok(alicePage, 'page is open');
+        await front(alicePage);
         await alicePage.getByTestId('product-id').fill('1');
         assert.equal(await text(alicePage, 'show-product'), 'Show product 1');
         await alicePage.getByTestId('show-product').click();
@@ -203,18 +214,22 @@ async function main() {
 
     await check('An unknown product is a visible, non-fatal error', async () => {
         assert.ok(alicePage, 'page is open');
+        await front(alicePage);
         await alicePage.getByTestId('product-id').fill('999');
         await alicePage.getByTestId('show-product').click();
         const error = alicePage.getByTestId('error');
         await error.waitFor();
         assert.equal((await error.textContent()).trim(), 'Error: Product not found');
+        await alicePage.screenshot({ path: path.join(SCREENSHOT_DIR, 'capstan-demo-alice-error.png'), fullPage: true });
         assert.equal(await alicePage.getByTestId('status').getAttribute('data-state'), 'connected');
         assert.equal(await alicePage.getByTestId('fatal-error').isVisible(), false);
+        assert.equal(await alicePage.getByTestId('product-card').isVisible(), false, 'no stale product card');
         // the next good request clears it
         await alicePage.getByTestId('product-id').fill('1');
         await alicePage.getByTestId('show-product').click();
         await error.waitFor({ state: 'hidden' });
         await alicePage.getByTestId('product-card').filter({ hasText: 'Capstan mug' }).waitFor();
+        await alicePage.screenshot({ path: path.join(SCREENSHOT_DIR, 'capstan-demo-alice-product.png'), fullPage: true });
     });
 
     await check('An invalid token shows the fatal error "Invalid request"', async () => {
@@ -224,6 +239,7 @@ async function main() {
         assert.match(await fatal.textContent(), /Invalid request/);
         await page.locator('[data-testid="status"][data-state="closed"]').waitFor();
         assert.equal(await text(page, 'whoami'), 'unreadable token');
+        await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'capstan-demo-invalid-token.png'), fullPage: true });
         await page.close();
     });
 

@@ -141,6 +141,9 @@ def test_relay_to_users_between_two_users(start_server, env):
             await send_action(bob, "notify", {"to": "alice@example.com", "text": "hi", "from": "forged"})
             assert await recv_reply(alice) == ("notify", {"to": "alice@example.com", "text": "hi",
                                                           "from": {"id": 2, "identity": "bob@example.com"}})
+            # ids as strings, as form values arrive
+            await send_action(carol, "notify", {"to": ["2"], "text": "from a form"})
+            assert (await recv_reply(bob))[1]["text"] == "from a form"
             await expect_silence(carol)
             await expect_silence(alice, 0.1)
     run(scenario())

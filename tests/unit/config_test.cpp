@@ -67,6 +67,23 @@ void expect_configs_equal(const Config& a, const Config& b) {
   EXPECT_EQ(a.compression.level, b.compression.level);
   EXPECT_EQ(a.compression.threshold, b.compression.threshold);
   EXPECT_EQ(a.compression.mode, b.compression.mode);
+  EXPECT_EQ(a.auth.required, b.auth.required);
+  EXPECT_EQ(a.auth.sources, b.auth.sources);
+  EXPECT_EQ(a.auth.algorithms, b.auth.algorithms);
+  EXPECT_EQ(a.auth.public_key, b.auth.public_key);
+  EXPECT_EQ(a.auth.private_key, b.auth.private_key);
+  EXPECT_EQ(a.auth.passphrase, b.auth.passphrase);
+  EXPECT_EQ(a.auth.secret, b.auth.secret);
+  EXPECT_EQ(a.auth.jwks, b.auth.jwks);
+  EXPECT_EQ(a.auth.identity_claim, b.auth.identity_claim);
+  EXPECT_EQ(a.auth.leeway, b.auth.leeway);
+  EXPECT_EQ(a.auth.issuer, b.auth.issuer);
+  EXPECT_EQ(a.auth.audience, b.auth.audience);
+  EXPECT_EQ(a.users.provider, b.users.provider);
+  EXPECT_EQ(a.users.database, b.users.database);
+  EXPECT_EQ(a.users.query, b.users.query);
+  EXPECT_EQ(a.users.recheck, b.users.recheck);
+  EXPECT_EQ(a.users.workers, b.users.workers);
   ASSERT_EQ(a.routes.size(), b.routes.size());
   for (size_t i = 0; i < a.routes.size(); ++i) {
     EXPECT_EQ(a.routes[i].path, b.routes[i].path);
@@ -113,6 +130,25 @@ enabled = false
 level = 6
 threshold = "1KiB"
 mode = "dedicated"
+[auth]
+required = false
+sources = ["cookie:JWT"]
+algorithms = "HS512"
+public_key = "pub.pem"
+private_key = "priv.pem"
+passphrase = "p"
+secret = "s"
+jwks = "keys.json"
+identity_claim = "sub"
+leeway = "5s"
+issuer = "i"
+audience = "a"
+[users]
+provider = "sqlite"
+database = "u.sqlite"
+query = "SELECT id FROM users WHERE login = ?1"
+recheck = "message"
+workers = 3
 )";
   const Config c = load_ok(toml);
   const Config d;
@@ -137,8 +173,25 @@ mode = "dedicated"
   EXPECT_NE(c.compression.level, d.compression.level);
   EXPECT_NE(c.compression.threshold, d.compression.threshold);
   EXPECT_NE(c.compression.mode, d.compression.mode);
+  EXPECT_NE(c.auth.required, d.auth.required);
+  EXPECT_NE(c.auth.sources, d.auth.sources);
+  EXPECT_NE(c.auth.algorithms, d.auth.algorithms);
+  EXPECT_NE(c.auth.public_key, d.auth.public_key);
+  EXPECT_NE(c.auth.private_key, d.auth.private_key);
+  EXPECT_NE(c.auth.passphrase, d.auth.passphrase);
+  EXPECT_NE(c.auth.secret, d.auth.secret);
+  EXPECT_NE(c.auth.jwks, d.auth.jwks);
+  EXPECT_NE(c.auth.identity_claim, d.auth.identity_claim);
+  EXPECT_NE(c.auth.leeway, d.auth.leeway);
+  EXPECT_NE(c.auth.issuer, d.auth.issuer);
+  EXPECT_NE(c.auth.audience, d.auth.audience);
+  EXPECT_NE(c.users.provider, d.users.provider);
+  EXPECT_NE(c.users.database, d.users.database);
+  EXPECT_NE(c.users.query, d.users.query);
+  EXPECT_NE(c.users.recheck, d.users.recheck);
+  EXPECT_NE(c.users.workers, d.users.workers);
   // And the table has one entry per field above (a new field needs a new option).
-  EXPECT_EQ(config::server_options().size(), 21u);
+  EXPECT_EQ(config::server_options().size(), 38u);
 }
 
 TEST(Config, DefaultsAreWithinTheirOwnBounds) {
@@ -383,6 +436,76 @@ TEST(Config, LoadConfigFileReadsAFile) {
   EXPECT_EQ(c.errors[0].line, 4);
   std::remove(path.c_str());
   EXPECT_FALSE(load_config_file(path + ".does-not-exist").ok());
+}
+
+
+// ---- notify routes and their actions ----------------------------------------------------------
+
+TEST(Config, NotifyRouteWithActions) {
+  const Config c = load_ok(R"(
+[users]
+provider = "sqlite"
+database = "demo.sqlite"
+
+[[routes]]
+path = "/"
+component = "notify"
+auth = false
+data_as_string = false
+
+  [[routes.actions]]
+  name = "message"
+  kind = "relay"
+  to = "users"
+  from_field = "from"
+
+  [[routes.actions]]
+  name = "show"
+  kind = "sql"
+  query = "SELECT id, created_at FROM product WHERE id = :id"
+  one = false
+  not_found = "Product not found"
+  relative_dates = ["created_at"]
+  to = "sender"
+)");
+  ASSERT_EQ(c.routes.size(), 1u);
+  const RouteConfig& r = c.routes[0];
+  EXPECT_EQ(r.auth, 0);
+  EXPECT_FALSE(r.data_as_string);
+  ASSERT_EQ(r.actions.size(), 2u);
+  EXPECT_EQ(r.actions[0].name, "message");
+  EXPECT_EQ(r.actions[0].kind, "relay");
+  EXPECT_EQ(r.actions[0].to, "users");
+  EXPECT_EQ(r.actions[0].from_field, "from");
+  EXPECT_EQ(r.actions[1].kind, "sql");
+  EXPECT_EQ(r.actions[1].query, "SELECT id, created_at FROM product WHERE id = :id");
+  EXPECT_FALSE(r.actions[1].one);
+  EXPECT_EQ(r.actions[1].not_found, "Product not found");
+  EXPECT_EQ(r.actions[1].relative_dates, std::vector<std::string>{"created_at"});
+  EXPECT_EQ(r.actions[1].to, "sender");
+  EXPECT_EQ(Config{}.routes.size(), 0u);
+  EXPECT_EQ(RouteConfig{}.auth, -1);  // the component decides
+}
+
+TEST(Config, BadActionsNameTheirKey) {
+  const std::string head = "[[routes]]\ncomponent = \"notify\"\n[[routes.actions]]\n";
+  expect_one_error(head + "name = \"a\"\nkind = \"teleport\"\n", "routes[0].actions[0].kind", 3);
+  expect_one_error(head + "name = \"a\"\nkind = \"relay\"\nto = \"everyone\"\n", "routes[0].actions[0].to", 3);
+  expect_one_error("[users]\nprovider = \"sqlite\"\ndatabase = \"d\"\n" + head + "name = \"a\"\nkind = \"sql\"\n",
+                   "routes[0].actions[0].query", 6);
+  expect_one_error(head + "name = \"a\"\nkind = \"sql\"\nquery = \"SELECT 1\"\n", "routes[0].actions[0].kind", 0,
+                   "user database");
+  expect_one_error(head + "kind = \"relay\"\n", "routes[0].actions[0].name", 3);
+  expect_one_error(head + "name = \"a\"\nkind = \"relay\"\nqueri = \"x\"\n", "routes[0].actions[0].queri", 6);
+}
+
+TEST(Config, BadAuthAndUsersNameTheirKey) {
+  expect_one_error("[auth]\nalgorithms = [\"RS256\", \"none\"]\n", "auth.algorithms", 2);
+  expect_one_error("[auth]\nsources = [\"query:\"]\n", "auth.sources", 2);
+  expect_one_error("[auth]\nleeway = \"soon\"\n", "auth.leeway", 2);
+  expect_one_error("[users]\nprovider = \"mysql\"\ndatabase = \"x\"\n", "users.provider", 2);
+  expect_one_error("[users]\nprovider = \"sqlite\"\n", "users.database", 0);
+  expect_one_error("[users]\nrecheck = \"always\"\n", "users.recheck", 2);
 }
 
 }  // namespace

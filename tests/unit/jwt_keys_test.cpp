@@ -288,6 +288,8 @@ TEST(JwtKeyGenerate, PassphraseEncryptsLikeLexik) {
   EXPECT_EQ(system(("openssl asn1parse -in " + private_path + " | grep -q aes-256-cbc").c_str()), 0);
   AuthConfig config;
   config.algorithms = {"RS256"};
+  config.private_key = "private.pem";
+  config.public_key = "public.pem";
   config.passphrase = "s3cret";
   const std::string token = sign_token(config, dir.path, kClaims, error);
   ASSERT_FALSE(token.empty()) << error;

@@ -115,6 +115,8 @@ const ui = {
         status.dataset.state = state;
         status.textContent = connected ? 'connected' : 'disconnected';
         for (const button of document.querySelectorAll('button[data-needs-connection]')) button.disabled = !connected;
+        const placeholder = $('users-placeholder');
+        if (placeholder && !connected) placeholder.textContent = 'Not connected.';
     },
 
     // Called before each request, so an old error does not stay on screen.
@@ -221,6 +223,7 @@ $('product-form').addEventListener('submit', (event) => {
     const id = Number.parseInt($('product-id').value, 10);
     if (!Number.isInteger(id)) return;
     ui.clearError();
+    $('product-card').hidden = true; // until the answer, which may be an error
     webSocket.send('show', { id });
 });
 productLabel();

@@ -30,8 +30,13 @@ void erase_pair(Map& map, const Key& key, Connection* c) {
 Recipients recipients_from(const Json& to) {
   Recipients r;
   auto add = [&r](const Json& v) {
-    if (auto id = v.as_int()) r.ids.push_back(*id);
-    else if (auto identity = v.as_string()) r.identities.emplace_back(*identity);
+    if (auto id = v.as_int()) {
+      r.ids.push_back(*id);
+    } else if (auto identity = v.as_string()) {
+      r.identities.emplace_back(*identity);
+      // Ids often arrive as strings (form values, PHP): "2" also means user 2.
+      if (int64_t numeric = AuthService::id_from_identity(*identity)) r.ids.push_back(numeric);
+    }
   };
   if (to.type() == Json::Type::array) {
     for (size_t i = 0; i < to.size(); ++i) add(to[i]);

@@ -16,8 +16,10 @@
 //      then m -> y again.
 //   The DST corrections that follow never apply in UTC (offset 0, no transitions).
 // PHP 8.0 and older (timelib 2020 and before) diffed through the Unix timestamps and borrowed
-// days differently; those results are not reproduced. Times are whole seconds: PHP's "now"
-// carries microseconds, which can turn a diff of one second into "now" there.
+// days differently; those results are not reproduced. Times are whole seconds here, while
+// PHP's "now" carries microseconds: for a `from` in the future PHP's interval is that fraction
+// shorter, so at an exact boundary PHP says "in 59 seconds" where this says "in 1 minute"
+// (and "now" for one second ahead).
 #include "app/notify/relative_time.hpp"
 
 #include <cstdio>
