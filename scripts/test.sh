@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test suite: unit tests and the
 # integration, conformance (Autobahn case groups) and abuse suites against the release build,
-# all again under ASan+UBSan, the fuzzers for a bounded time, and a build of an example
-# against the installed package.
+# all again under ASan+UBSan, the headless-Chromium test of the demo, the fuzzers for a
+# bounded time, and a build of an example against the installed package. A throwaway
+# PostgreSQL server (scripts/postgres.sh) serves the PostgreSQL tests and is stopped at exit.
 # Usage: scripts/test.sh        (FUZZ_SECONDS=20 by default per target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,15 @@ step() { printf '\n=== %s\n' "$*"; }
 
 step "dependencies"
 scripts/install-deps.sh
+
+step "PostgreSQL for the tests"
+pgdir=$(mktemp -d -u /tmp/capstan-pg.XXXXXX)
+prefix=$(mktemp -d)
+cleanup() { scripts/postgres.sh stop "$pgdir" >/dev/null 2>&1 || true; rm -rf "$prefix"; }
+trap cleanup EXIT
+CAPSTAN_TEST_POSTGRES=$(scripts/postgres.sh start "$pgdir")
+export CAPSTAN_TEST_POSTGRES
+echo "postgres: $CAPSTAN_TEST_POSTGRES"
 
 status=0
 run() {  # run a suite, remember a failure, go on with the next suite
@@ -30,14 +40,15 @@ for preset in release asan; do
     tests/integration tests/conformance tests/abuse -q -p no:cacheprovider
 done
 
+step "browser test (headless Chromium, playwright-core)"
+run env CAPSTAN_BIN="$root/build/release/capstan" tests/browser/run.sh
+
 step "fuzzers (${FUZZ_SECONDS}s each, ASan+UBSan)"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz
 run tests/fuzz/run.sh "$FUZZ_SECONDS" build/fuzz
 
 step "install + find_package(capstan) + pkg-config"
-prefix=$(mktemp -d)
-trap 'rm -rf "$prefix"' EXIT
 cmake --install build/release --prefix "$prefix" >/dev/null
 run cmake -S examples/chat -B "$prefix/example-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 run cmake --build "$prefix/example-build"

@@ -1,7 +1,7 @@
 // Authentication of a connection on an authenticating route: the token found in the upgrade
 // request is verified on the loop (a signature check, no I/O); with a users provider the
-// identity is then looked up on a worker while the connection reads nothing, and only then
-// does the component see the connection. Failures complete the handshake and hand the
+// identity is then looked up on a worker while the connection reads nothing and its 101
+// waits, and only then does the component see the connection. Failures complete the handshake and hand the
 // connection to Component::on_refused (the notify component answers fatalError, then 1008).
 #include <ctime>
 
@@ -14,9 +14,15 @@
 
 namespace capstan::app {
 
-void ConnectionImpl::start_authentication(std::string_view token, const char* after_head, size_t after_size) {
+void ConnectionImpl::start_authentication(std::string_view token, std::string switching, const char* after_head,
+                                          size_t after_size) {
   const AuthService& auth = *ctx_.auth();
+  auto complete_handshake = [&] {
+    queue_raw(switching.data(), switching.size());
+    state_ = State::open;
+  };
   if (token.empty()) {
+    complete_handshake();
     if (auth.required()) refuse(close_code::policy_violation, "no token");
     else open_now(after_head, after_size);  // anonymous
     return;
@@ -24,6 +30,7 @@ void ConnectionImpl::start_authentication(std::string_view token, const char* af
   // A token that fails is refused even where anonymous connections are allowed: its holder
   // meant to be someone, and should learn that the token expired rather than lose identity.
   auth::VerifyResult verified = auth.verifier()->verify(token, static_cast<int64_t>(::time(nullptr)));
+  if (!verified.ok || !auth.looks_up_users()) complete_handshake();
   if (!verified.ok) return refuse(close_code::policy_violation, verified.error);
 
   if (!auth.looks_up_users()) {
@@ -34,8 +41,10 @@ void ConnectionImpl::start_authentication(std::string_view token, const char* af
     open_now(after_head, after_size);
     return;
   }
-  // The lookup may take milliseconds: read nothing meanwhile, so no message overtakes it.
+  // The lookup may take milliseconds: read nothing meanwhile, so no message overtakes it,
+  // and hold the 101 back, so that a client that sees the connection open is registered.
   handshake_->early.assign(after_head, after_size);
+  handshake_->switching = std::move(switching);
   state_ = State::authenticating;
   pause_reading();
   ctx_.offload(*this, [&auth, identity = std::move(verified.token.identity),
@@ -56,6 +65,7 @@ void ConnectionImpl::start_authentication(std::string_view token, const char* af
 void ConnectionImpl::finish_lookup(uint16_t refuse_code, int64_t user_id, std::string identity, std::string claims,
                                    std::string_view error) {
   if (state_ != State::authenticating) return;  // closed meanwhile (shutdown, timeout, hang-up)
+  queue_raw(handshake_->switching.data(), handshake_->switching.size());
   state_ = State::open;
   resume_reading();
   if (refuse_code) {

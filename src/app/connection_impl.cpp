@@ -140,11 +140,15 @@ void ConnectionImpl::handle_request(const http::Request& req, const char* after_
   const std::string extensions = negotiate_compression(req);
   std::string response;
   http::append_switching_protocols(response, http::accept_key(upgrade.key), protocol, extensions);
+  last_ping_ms_ = now_ms();
+  if (auth) {
+    start_authentication(has_token ? std::string_view(token.token) : std::string_view{}, std::move(response),
+                         after_head, after_size);
+    return;
+  }
   queue_raw(response.data(), response.size());
   state_ = State::open;
-  last_ping_ms_ = now_ms();
-  if (auth) start_authentication(has_token ? std::string_view(token.token) : std::string_view{}, after_head, after_size);
-  else open_now(after_head, after_size);
+  open_now(after_head, after_size);
 }
 
 void ConnectionImpl::open_now(const char* early, size_t early_size) {

@@ -3,7 +3,7 @@
 // Life of a connection (docs/design.md has the picture):
 //   http ──101──> open ──close()──> closing ──peer's close──> draining ──EOF/timeout──> closed
 //     │  │              └──peer's close / protocol fault / send-buffer overflow──┘
-//     │  └──101, token valid, user lookup on a worker──> authenticating ──found──> open
+//     │  └──token valid, user lookup on a worker──> authenticating ──101, found──> open
 //     └──plain response or refusal──> draining
 // `draining` flushes what is queued, half-closes the socket and discards input until the peer
 // hangs up, so a final close frame or HTTP error is not lost to a TCP reset. `closed`
@@ -83,7 +83,9 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   void handle_request(const http::Request& request, const char* after_head, size_t after_size);
   void respond_and_drain(int status, std::string_view reason);
   // connection_auth.cpp: the token, its verification and the user lookup, then open_now.
-  void start_authentication(std::string_view token, const char* after_head, size_t after_size);
+  // `switching` is the 101 response: sent at once, or once the user was looked up, so a
+  // client that sees the connection open is already reachable by user.
+  void start_authentication(std::string_view token, std::string switching, const char* after_head, size_t after_size);
   // `refuse_code` 0: the user was found.
   void finish_lookup(uint16_t refuse_code, int64_t user_id, std::string identity, std::string claims,
                      std::string_view error);

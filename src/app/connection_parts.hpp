@@ -16,7 +16,8 @@ namespace capstan::app {
 struct Handshake {
   explicit Handshake(size_t max_head) : parser(max_head) {}
   std::string buffer;  // only when the request spans reads
-  std::string early;   // frames sent right behind the request, kept while the user is looked up
+  std::string early;      // frames sent right behind the request, kept while the user is looked up
+  std::string switching;  // the 101 response, held back while the user is looked up
   http::RequestParser parser;
   http::Request request;
 };

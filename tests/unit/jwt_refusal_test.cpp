@@ -136,6 +136,31 @@ TEST_F(JwtRefuse, SignatureOfTheWrongLength) {
   refused(hs.substr(0, hs.rfind('.') + 1) + b64(signature.substr(0, 16)), "bad signature length", hs256.get());
 }
 
+// RFC 7518 §3.5: the PSS salt is exactly as long as the hash. A signature with another salt
+// length is valid PSS, but not a valid PS256 JWS.
+TEST_F(JwtRefuse, PssWithAnotherSaltLength) {
+  AuthConfig config = config_for("PS256");
+  auto ps256 = make_verifier(config);
+  ASSERT_TRUE(ps256);
+  const std::string input = b64(header_for("PS256")) + "." + b64(kClaims);
+  for (int salt : {0, 20, RSA_PSS_SALTLEN_MAX, 32}) {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX* pctx = nullptr;
+    std::string sig(256, '\0');
+    size_t n = sig.size();
+    ASSERT_EQ(EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), nullptr, rsa_.get()), 1);
+    ASSERT_EQ(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), 1);
+    ASSERT_EQ(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, salt), 1);
+    ASSERT_EQ(EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &n,
+                             reinterpret_cast<const unsigned char*>(input.data()), input.size()),
+              1);
+    EVP_MD_CTX_free(ctx);
+    const VerifyResult r = ps256->verify(input + "." + b64(sig), kNow);
+    if (salt == 32) EXPECT_TRUE(r.ok) << r.error;
+    else EXPECT_EQ(r.error, "bad signature") << "salt length " << salt;
+  }
+}
+
 TEST_F(JwtRefuse, MalformedBase64url) {
   const std::string token = rs256(header_for("RS256"));
   const size_t dot2 = token.rfind('.');

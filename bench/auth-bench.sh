@@ -1,0 +1,325 @@
+#!/usr/bin/env bash
+# Capstan handshake and action benchmark (issue 4): authenticated handshakes per second with
+# HS256 and RS256 against unauthenticated ones, and notify action round trips (JSON parse,
+# dispatch, serialize, reply) against plain echo in the same server process. Prints a markdown
+# table with the issue's two targets and whether they are met:
+#   - at least 10k RS256-authenticated handshakes per second per core;
+#   - the action path at 85% or more of echo's messages per second.
+#
+#   bench/auth-bench.sh                         defaults: 3 rounds of 5 s windows (~3 minutes)
+#   DURATION=2 WARMUP=1 REPEAT=1 bench/auth-bench.sh   a quick check
+#
+# Environment: DURATION (s, default 5), WARMUP (s, default 1), REPEAT (default 3: the table shows
+# medians), CONNS (connections of the action and echo runs, default 100), HS_CLIENTS (concurrent
+# handshaking clients, default 64), QUIET_PCT, QUIET_TIMEOUT, XCPU_NEAR_NS (as in run.sh, see
+# bench/README.md).
+# The server runs alone, pinned to CPU 0 with one thread; the load generator runs on CPU 1.
+# Loopback only. Keys, tokens, configs, logs and report.md go to build/bench/results/<date>-auth/.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+DURATION=${DURATION:-5}
+WARMUP=${WARMUP:-1}
+REPEAT=${REPEAT:-3}
+CONNS=${CONNS:-100}
+HS_CLIENTS=${HS_CLIENTS:-64}
+QUIET_PCT=${QUIET_PCT:-10}
+QUIET_TIMEOUT=${QUIET_TIMEOUT:-120}
+XCPU_NEAR_NS=${XCPU_NEAR_NS:-250}
+ACTION_SIZE=55  # bytes of the loadgen's action message; echo is measured with the same size
+
+BUILD=$ROOT/build/bench
+CAPSTAN=$ROOT/build/release/capstan
+LOADGEN=$BUILD/capstan_loadgen
+OUT=$BUILD/results/$(date +%Y%m%d-%H%M%S)-auth
+mkdir -p "$OUT"
+
+log() { printf 'auth-bench: %s\n' "$*" >&2; }
+
+# --- Build ----------------------------------------------------------------------------------
+# The same configuration as run.sh, so the two scripts share build/bench without reconfiguring.
+log "building the load generator in build/bench (Release, -O2)"
+if ! { cmake -S bench -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" &&
+       cmake --build "$BUILD" --target capstan_loadgen; } >"$OUT/build.log" 2>&1; then
+  log "build failed, see $OUT/build.log"; tail -20 "$OUT/build.log" >&2; exit 1
+fi
+if [[ ! -x $CAPSTAN ]]; then
+  log "build/release/capstan does not exist: cmake --preset release && cmake --build --preset release"
+  { cmake --preset release && cmake --build --preset release; } >"$OUT/capstan-build.log" 2>&1 ||
+    { log "capstan build failed, see $OUT/capstan-build.log"; exit 1; }
+fi
+
+# --- Keys, tokens, configs --------------------------------------------------------------------
+# RS256: a fresh 2048-bit pair from capstan itself. HS256: a random 256-bit secret.
+"$CAPSTAN" keys generate --alg RS256 --dir "$OUT/keys" >"$OUT/keys.log" 2>&1 ||
+  { log "capstan keys generate failed:"; cat "$OUT/keys.log" >&2; exit 1; }
+HS_SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+
+# capstan_config ALG PORT: one thread; notify on "/" (authenticated with ALG) with a relay
+# action "echo" to the sender; notify on "/open" without authentication; echo on "/echo".
+# users.provider = "none": the token is trusted as it is, no database is involved.
+capstan_config() {
+  local alg=$1 port=$2
+  printf '[server]\nname = "capstan-auth-bench-%s"\nlisten = "127.0.0.1:%s"\nthreads = 1\n\n' "$port" "$port"
+  printf '[limits]\nmax_connections = 200000\n\n'
+  printf '[auth]\nalgorithms = ["%s"]\n' "$alg"
+  case $alg in
+    RS256) printf 'public_key = "keys/public.pem"\nprivate_key = "keys/private.pem"\n' ;;
+    HS256) printf 'secret = "%s"\n' "$HS_SECRET" ;;
+  esac
+  printf '\n[users]\nprovider = "none"\n'
+  local route
+  for route in '/|' '/open|auth = false'; do
+    printf '\n[[routes]]\npath = "%s"\ncomponent = "notify"\n%s\n' "${route%%|*}" "${route#*|}"
+    printf '  [[routes.actions]]\n  name = "echo"\n  kind = "relay"\n  to = "sender"\n'
+  done
+  printf '\n[[routes]]\npath = "/echo"\ncomponent = "echo"\n'
+}
+for alg in RS256 HS256; do
+  capstan_config "$alg" 19000 >"$OUT/check-$alg.toml"
+  "$CAPSTAN" check -c "$OUT/check-$alg.toml" >"$OUT/check-$alg.log" 2>&1 ||
+    { log "capstan check rejects the $alg benchmark config:"; cat "$OUT/check-$alg.log" >&2; exit 1; }
+  # A day of validity: the run is bounded well below that.
+  "$CAPSTAN" token -c "$OUT/check-$alg.toml" --claim username=bench --ttl 86400 >"$OUT/$alg.token" 2>"$OUT/token-$alg.log" ||
+    { log "capstan token ($alg) failed:"; cat "$OUT/token-$alg.log" >&2; exit 1; }
+done
+
+# --- Starting and stopping the server ---------------------------------------------------------
+ulimit -n "$(ulimit -Hn)"
+SERVER_PID=""
+NEXT_PORT=19101  # run.sh uses 19001-19100
+
+stop_server() {
+  [[ -n $SERVER_PID ]] || return 0
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+listening_pid() { ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
+
+# start_server ALG: a fresh capstan on a port of its own, pinned to CPU 0; sets SERVER_PID, PORT.
+start_server() {
+  local alg=$1
+  for _ in $(seq 100); do
+    PORT=$NEXT_PORT
+    NEXT_PORT=$((NEXT_PORT >= 19200 ? 19101 : NEXT_PORT + 1))
+    [[ -z $(listening_pid "$PORT") ]] && break
+  done
+  capstan_config "$alg" "$PORT" >"$OUT/capstan-$alg-$PORT.toml"
+  taskset -c 0 "$CAPSTAN" start -c "$OUT/capstan-$alg-$PORT.toml" >"$OUT/capstan-$alg-$PORT.log" 2>&1 &
+  SERVER_PID=$!  # taskset execs the server
+  for _ in $(seq 300); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      log "capstan exited during startup:"; tail -5 "$OUT/capstan-$alg-$PORT.log" >&2
+      wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; return 1
+    fi
+    [[ $(listening_pid "$PORT") == "$SERVER_PID" ]] && return 0
+    sleep 0.05
+  done
+  log "capstan did not listen on 127.0.0.1:$PORT within 15 s (pid $SERVER_PID)"
+  stop_server; return 1
+}
+
+# --- Measurements -----------------------------------------------------------------------------
+declare -A R  # "<figure> <key>" -> the values of that RESULT field, one per repetition
+FAILED=0
+
+machine_busy_pct() {
+  local a b
+  a=$(head -1 /proc/stat); sleep 1; b=$(head -1 /proc/stat)
+  awk -v a="$a" -v b="$b" -v hz="$(getconf CLK_TCK)" 'BEGIN { split(a, x); split(b, y)
+    busy = (y[2] + y[3] + y[4] + y[7] + y[8]) - (x[2] + x[3] + x[4] + x[7] + x[8])
+    printf "%.0f", 100 * busy / hz }'
+}
+
+wait_quiet() {
+  local busy waited=0
+  while busy=$(machine_busy_pct); ((busy > QUIET_PCT)); do
+    ((waited == 0)) && log "other processes use ${busy}% of a CPU; waiting up to ${QUIET_TIMEOUT}s for quiet"
+    ((waited += 1, waited < QUIET_TIMEOUT)) || { log "warning: still ${busy}% busy, measuring anyway"; return; }
+  done
+}
+
+# loadgen FIGURE MODE LOG ARGS...: one run against the running server, bounded in time.
+loadgen() {
+  local figure=$1 mode=$2 log=$3 limit probe=()
+  shift 3
+  limit=$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN { print 3 * d + w + 60 }')
+  [[ $XCPU_NEAR_NS != 0 ]] && probe=(--probe-cpu 0 --near-ns "$XCPU_NEAR_NS")
+  log "$figure: $mode, run $rep/$REPEAT (port $PORT, pid $SERVER_PID)"
+  timeout --kill-after=5 "$limit" taskset -c 1 "$LOADGEN" --mode "$mode" --port "$PORT" \
+    --server-pid "$SERVER_PID" --duration "$DURATION" --warmup "$WARMUP" "${probe[@]}" "$@" >"$log" 2>&1 ||
+    { log "$figure: loadgen failed:"; grep -v '^RESULT' "$log" | tail -3 >&2; return 1; }
+}
+
+# measure FIGURE MODE ARGS...: one good run against the running server (measured again, twice at
+# most, if other processes disturbed it or the CPUs were not near); appends its RESULT to R.
+measure() {
+  local figure=$1 mode=$2 log attempt others placement kv tw
+  shift 2
+  log="$OUT/$figure-r$rep.log"
+  for attempt in 1 2 3; do
+    wait_quiet
+    loadgen "$figure" "$mode" "$log" "$@" || { R["$figure failed"]=1; FAILED=1; return 1; }
+    grep '^loadgen: warning' "$log" >&2 || true
+    others=$(grep -o 'others_cpu_pct=[0-9]*' "$log" | cut -d= -f2 || true)
+    placement=$(grep -o 'placement=[a-z]*' "$log" | cut -d= -f2 || true)
+    if ((others <= QUIET_PCT)) && [[ $placement == near || $placement == unprobed ]]; then break; fi
+    log "$figure: other processes took ${others}% of a CPU, CPU placement $placement$( ((attempt < 3)) && echo ", measuring again")"
+    cp "$log" "${log%.log}-retry$attempt.log"
+  done
+  for kv in $(grep '^RESULT ' "$log" | tail -1 | cut -d' ' -f2-); do
+    R["$figure ${kv%%=*}"]+="${kv#*=} "
+  done
+  # Connections closed with a reset leave no TIME_WAIT: checked, since a run that did would
+  # run out of ephemeral ports after ~28k handshakes and measure something else.
+  tw=$(ss -Htan state time-wait "( sport = :$PORT or dport = :$PORT )" 2>/dev/null | wc -l)
+  R["$figure time_wait"]+="$tw "
+}
+
+# handshake FIGURE ALG PATH [TOKEN_ALG]: a fresh server, then HS_CLIENTS clients handshaking in a loop.
+handshake() {
+  local figure=$1 alg=$2 path=$3 token=${4:-} args=()
+  [[ -n $token ]] && args=(--token-file "$OUT/$token.token")
+  # A 101 on a notify route does not mean the token was accepted: the loadgen first checks one
+  # action round trip on that path, and fails on anything sent right behind a 101.
+  [[ $path != /echo ]] && args+=(--check-action 1)
+  start_server "$alg" || { R["$figure failed"]=1; FAILED=1; return; }
+  measure "$figure" handshake --path "$path" --connections "$HS_CLIENTS" "${args[@]}" || true
+  stop_server
+}
+
+log "$(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg) (anything else running skews the figures)"
+for ((rep = 1; rep <= REPEAT; rep++)); do
+  handshake hs-none RS256 /echo
+  handshake hs-open RS256 /open
+  handshake hs-hs256 HS256 / HS256
+  handshake hs-rs256 RS256 / RS256
+  # Action and echo in the same server process, in alternating order from one round to the next.
+  if start_server RS256; then
+    order=(echo action); ((rep % 2)) || order=(action echo)
+    for m in "${order[@]}"; do
+      case $m in
+        echo) measure msg-echo echo --path /echo --size "$ACTION_SIZE" --connections "$CONNS" || true ;;
+        action) measure msg-action action --path / --token-file "$OUT/RS256.token" --connections "$CONNS" || true ;;
+      esac
+    done
+    # The ratio of this pair, from the same server: the table gives the median of the pairs.
+    a=${R["msg-action msgs_per_s"]:-}; e=${R["msg-echo msgs_per_s"]:-}
+    ca=${R["msg-action cpu_us_per_msg"]:-}; ce=${R["msg-echo cpu_us_per_msg"]:-}
+    if [[ -z ${R["msg-action failed"]:-} && -z ${R["msg-echo failed"]:-} ]] &&
+       (($(wc -w <<<"$a") == rep && $(wc -w <<<"$e") == rep)); then
+      R["ratio msgs"]+="$(awk -v a="${a% }" -v e="${e% }" 'BEGIN { n = split(a, x, " "); split(e, y, " "); printf "%.3f", x[n] / y[n] }') "
+      R["ratio cpu"]+="$(awk -v a="${ca% }" -v e="${ce% }" 'BEGIN { n = split(a, x, " "); split(e, y, " "); printf "%.3f", y[n] / x[n] }') "
+    fi
+    stop_server
+  else
+    R["msg-echo failed"]=1; R["msg-action failed"]=1; FAILED=1
+  fi
+done
+
+# --- Report -----------------------------------------------------------------------------------
+summary() {
+  local how=$1; shift
+  printf '%s\n' "$@" | sort -g | awk -v how="$how" '{ v[NR] = $1 }
+    END { if (how == "range") printf "%s–%s", v[1], v[NR];
+          else print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+# median FIGURE KEY: the median of a figure over the repetitions, empty if there is none.
+median() {
+  local v=${R["$1 $2"]:-} nums
+  [[ -n $v && -z ${R["$1 failed"]:-} ]] || return 0
+  read -ra nums <<<"$v"
+  summary median "${nums[@]}"
+}
+far() { [[ " $1 " == *" mixed "* || " $1 " == *" far "* ]]; }
+disturbed() { awk -v q="$QUIET_PCT" '{ for (i = 1; i <= NF; i++) if ($i > q) f = 1 } END { exit !f }' <<<"$1"; }
+# cell FIGURE KEY FORMAT [range]: the median, marked † (disturbed) / ‡ (CPUs not near); with
+# "range" and REPEAT > 1 also the spread.
+cell() {
+  local v=${R["$1 $2"]:-} out nums
+  if [[ -n ${R["$1 failed"]:-} ]]; then echo "failed"; return; fi
+  if [[ -z $v ]]; then echo "-"; return; fi
+  read -ra nums <<<"$v"
+  # shellcheck disable=SC2059
+  out=$(printf "$3" "$(summary median "${nums[@]}")")
+  if [[ $2 == msgs_per_s || $2 == cpu_us_per_msg || $2 == per_core ]]; then
+    disturbed "${R["$1 others_cpu_pct"]:-}" && out+=" †"
+    far "${R["$1 placement"]:-}" && out+=" ‡"
+  fi
+  [[ ${4:-} == range && $REPEAT -gt 1 ]] && out+=" ($(summary range "${nums[@]}"))"
+  echo "$out"
+}
+# Handshakes per second per core: what one fully busy core would do at the measured CPU cost,
+# 1e6 / (server CPU µs per handshake); the load generator may be the limit of the measured rate.
+for f in hs-none hs-open hs-hs256 hs-rs256; do
+  for v in ${R["$f cpu_us_per_msg"]:-}; do
+    R["$f per_core"]+="$(awk -v u="$v" 'BEGIN { printf "%.0f", u > 0 ? 1e6 / u : 0 }') "
+  done
+done
+verdict() { if [[ -z $1 ]]; then echo "n/a"; elif awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; then echo "**pass**"; else echo "**FAIL**"; fi; }
+
+{
+  echo
+  echo "Handshakes and action round trips, ${DURATION}s windows after ${WARMUP}s warm-up;"
+  ((REPEAT == 1)) || echo "each figure the median of $REPEAT runs (the range in brackets);"
+  echo "capstan on CPU 0 (one thread), load generator on CPU 1; $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')."
+  echo
+  echo "Handshakes: $HS_CLIENTS clients, each in a loop: connect, upgrade request (token in ?token=), 101, reset."
+  echo
+  echo "| route | handshakes/s | server CPU µs/handshake | handshakes/s per core | loadgen CPU µs/handshake | p50 µs | request bytes |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  while IFS='|' read -r f label; do
+    echo "| $label | $(cell "$f" msgs_per_s %.0f range) | $(cell "$f" cpu_us_per_msg %.2f range) | $(cell "$f" per_core %.0f) | $(cell "$f" loadgen_cpu_us_per_msg %.2f) | $(cell "$f" p50_us %.0f) | $(cell "$f" size %.0f) |"
+  done <<'EOF'
+hs-none|echo `/echo`, no auth
+hs-open|notify `/open`, no auth
+hs-hs256|notify `/`, HS256
+hs-rs256|notify `/`, RS256
+EOF
+  echo
+  echo "Action round trips against echo, same server process, $CONNS connections, one message in flight each:"
+  echo "action = {\"action\":\"echo\",\"data\":{\"id\":N,\"text\":\"hello\"}} ($ACTION_SIZE B) relayed to the sender;"
+  echo "echo = $ACTION_SIZE-byte text messages on \`/echo\`."
+  echo
+  echo "| path | msgs/s | server CPU µs/msg | loadgen CPU µs/msg | p50 µs | p99 µs |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  echo "| echo \`/echo\` | $(cell msg-echo msgs_per_s %.0f range) | $(cell msg-echo cpu_us_per_msg %.2f range) | $(cell msg-echo loadgen_cpu_us_per_msg %.2f) | $(cell msg-echo p50_us %.1f) | $(cell msg-echo p99_us %.1f) |"
+  echo "| action \`/\` (RS256 token) | $(cell msg-action msgs_per_s %.0f range) | $(cell msg-action cpu_us_per_msg %.2f range) | $(cell msg-action loadgen_cpu_us_per_msg %.2f) | $(cell msg-action p50_us %.1f) | $(cell msg-action p99_us %.1f) |"
+  echo
+  ratio=$(median ratio msgs); cpu_ratio=$(median ratio cpu)
+  echo "action / echo: msgs/s $(cell ratio msgs %.3f range); per core (echo CPU µs ÷ action CPU µs) $(cell ratio cpu %.3f range)."
+  echo
+  rs=$(median hs-rs256 per_core)
+  echo "| target | measured | verdict |"
+  echo "|---|---:|---|"
+  echo "| ≥ 10,000 RS256 handshakes/s per core | $(cell hs-rs256 per_core %.0f) per core ($(cell hs-rs256 msgs_per_s %.0f) measured) | $(verdict "$rs" 10000) |"
+  echo "| action ≥ 85% of echo msgs/s | $(awk -v r="$ratio" 'BEGIN { if (r == "") print "-"; else printf "%.1f%%", 100 * r }') (per core: $(awk -v r="$cpu_ratio" 'BEGIN { if (r == "") print "-"; else printf "%.1f%%", 100 * r }')) | $(verdict "$ratio" 0.85) |"
+  notes=""
+  for key in "${!R[@]}"; do
+    [[ $key == *" others_cpu_pct" ]] && disturbed "${R[$key]}" &&
+      notes+="† other processes used more than ${QUIET_PCT}% of a CPU during that measurement, even after two retries."$'\n'
+    [[ $key == *" placement" ]] && far "${R[$key]}" &&
+      notes+="‡ measured partly or wholly with CPU 0 and 1 far apart (see README), even after two retries."$'\n'
+  done
+  [[ -z $notes ]] || { echo; sort -u <<<"${notes%$'\n'}"; }
+  echo
+  echo "Details: window s = seconds the figures cover (CPUs near) / seconds elapsed; others' CPU in % of one CPU;"
+  echo "TIME_WAIT = sockets in TIME_WAIT on the server's port after the run (resets leave none)."
+  echo
+  echo "| figure | window s | CPU0↔1 ns | others' CPU % | TIME_WAIT |"
+  echo "|---|---:|---:|---:|---:|"
+  for f in hs-none hs-open hs-hs256 hs-rs256 msg-echo msg-action; do
+    echo "| $f | $(cell "$f" window_s %.1f)/$(cell "$f" elapsed_s %.1f) | $(cell "$f" xcpu_ns %.0f) | $(cell "$f" others_cpu_pct %.1f) | $(cell "$f" time_wait %.0f) |"
+  done
+  echo
+  echo "Logs, keys, tokens and configs: ${OUT#"$ROOT"/}"
+} | tee "$OUT/report.md"
+
+exit "$FAILED"
