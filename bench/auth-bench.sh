@@ -260,7 +260,7 @@ cell() {
 # 1e6 / (server CPU µs per handshake); the load generator may be the limit of the measured rate.
 for f in hs-none hs-open hs-hs256 hs-rs256; do
   for v in ${R["$f cpu_us_per_msg"]:-}; do
-    R["$f per_core"]+="$(awk -v u="$v" 'BEGIN { printf "%.0f", u > 0 ? 1e6 / u : 0 }') "
+    R["$f per_core"]+="$(awk -v u="$v" 'BEGIN { printf "%.0f", (u > 0 ? 1e6 / u : 0) }') "
   done
 done
 verdict() { if [[ -z $1 ]]; then echo "n/a"; elif awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; then echo "**pass**"; else echo "**FAIL**"; fi; }

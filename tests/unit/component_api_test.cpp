@@ -15,6 +15,10 @@
 #include <thread>
 
 #include "capstan/capstan.hpp"
+#include "test_client.hpp"
+
+using capstan::test::Client;
+using capstan::test::eventually;
 
 namespace {
 
@@ -69,61 +73,6 @@ class Probe final : public capstan::Component {
  private:
   Seen& seen_;
 };
-
-// A minimal blocking client: enough to drive the probe.
-class Client {
- public:
-  explicit Client(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    timeval tv{5, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  }
-  ~Client() { ::close(fd_); }
-  void write(const std::string& s) { ASSERT_EQ(::send(fd_, s.data(), s.size(), 0), static_cast<ssize_t>(s.size())); }
-  std::string read_head() {
-    std::string head;
-    char ch;
-    while (head.find("\r\n\r\n") == std::string::npos && ::recv(fd_, &ch, 1, 0) == 1) head.push_back(ch);
-    return head;
-  }
-  void send_text(const std::string& payload) {
-    std::string f{static_cast<char>(0x81), static_cast<char>(0x80 | payload.size())};
-    const char mask[4] = {1, 2, 3, 4};
-    f.append(mask, 4);
-    for (size_t i = 0; i < payload.size(); ++i) f.push_back(static_cast<char>(payload[i] ^ mask[i & 3]));
-    write(f);
-  }
-  // Returns (opcode, payload) of the next frame (server frames are unmasked, short here).
-  std::pair<int, std::string> read_frame() {
-    unsigned char h[2];
-    if (!read_exact(h, 2)) return {-1, ""};
-    std::string payload(h[1] & 0x7F, '\0');
-    if (!payload.empty() && !read_exact(reinterpret_cast<unsigned char*>(payload.data()), payload.size())) return {-1, ""};
-    return {h[0] & 0x0F, payload};
-  }
-
- private:
-  bool read_exact(unsigned char* p, size_t n) {
-    for (size_t got = 0; got < n;) {
-      ssize_t r = ::recv(fd_, p + got, n - got, 0);
-      if (r <= 0) return false;
-      got += static_cast<size_t>(r);
-    }
-    return true;
-  }
-  int fd_;
-};
-
-template <class Pred>
-bool eventually(Pred pred) {
-  for (int i = 0; i < 500 && !pred(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  return pred();
-}
 
 }  // namespace
 
