@@ -249,3 +249,27 @@ component = "notify"
     assert 590 <= claims["exp"] - claims["iat"] <= 600
     server = start_server(config)
     assert accepted(server, token)
+
+
+def test_jwks_file_selects_the_key_by_kid(start_server, tmp_path):
+    from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+    make_keys(tmp_path / "rsa", "RS256")
+    make_keys(tmp_path / "ec", "ES256")
+    rsa, ec = private_key(tmp_path / "rsa", None), private_key(tmp_path / "ec", None)
+    keys = [dict(json.loads(RSAAlgorithm.to_jwk(rsa.public_key())), kid="rsa-2026", use="sig"),
+            dict(json.loads(ECAlgorithm.to_jwk(ec.public_key())), kid="ec-2026")]
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": keys}))
+    server = start_server(f"""
+[auth]
+algorithms = ["RS256", "ES256"]
+jwks = "jwks.json"
+
+[[routes]]
+path = "/"
+component = "notify"
+{ECHO_ACTION}""")
+    claims = lexik_claims("alice@example.com")
+    assert accepted(server, jwt.encode(claims, rsa, algorithm="RS256", headers={"kid": "rsa-2026"}))
+    assert accepted(server, jwt.encode(claims, ec, algorithm="ES256", headers={"kid": "ec-2026"}))
+    assert refused(server, jwt.encode(claims, rsa, algorithm="RS256", headers={"kid": "ec-2026"}))
+    assert refused(server, jwt.encode(claims, rsa, algorithm="RS256", headers={"kid": "unknown"}))
