@@ -50,6 +50,10 @@ TEST(ActionJson, ReserializesCompactlyAndExactly) {
   EXPECT_EQ(data_of(R"({"action":"x","data":18446744073709551615})"), "18446744073709551615");
   EXPECT_EQ(data_of(R"({"action":"x","data":-9223372036854775808})"), "-9223372036854775808");
   EXPECT_EQ(data_of(R"({"action":"x","data":0.1})"), "0.1");  // shortest round trip
+  EXPECT_EQ(data_of(R"({"action":"x","data":[-0.0,-0e300,-0]})"), "[0,0,0]");  // as JSON.stringify
+  // Integers past 64 bits are refused by simdjson, so such doubles are written with an exponent.
+  EXPECT_EQ(data_of(R"({"action":"x","data":[333333333333333185615.0,1e20,-2e19]})"),
+            "[3.333333333333332e+20,1e+20,-2e+19]");
   EXPECT_EQ(data_of(R"({"action":"x","data":"\u00e9\n\"\\\/\u0001"})"), "\"\xc3\xa9\\n\\\"\\\\/\\u0001\"");
 }
 

@@ -1,6 +1,7 @@
 #include "app/notify/action_json.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <type_traits>
 
@@ -17,9 +18,18 @@ dom::parser& thread_parser() {
 }
 
 void append_number(std::string& out, double value) {
+  if (value == 0) {  // -0 too: JSON.stringify(-0) is "0", and "-0" would read back as the integer 0
+    out += '0';
+    return;
+  }
   char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);  // shortest round trip, as JSON.stringify
-  if (ec == std::errc()) out.append(buf, end);
+  std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, value);  // shortest round trip, as JSON.stringify
+  // A huge integral double comes out as digits alone ("333333333333333200000"), which parsers
+  // (simdjson included) take for an integer too big for 64 bits: write it with an exponent.
+  if (r.ec == std::errc() && std::fabs(value) >= 9.2e18 &&
+      std::string_view(buf, static_cast<size_t>(r.ptr - buf)).find_first_of(".e") == std::string_view::npos)
+    r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
+  if (r.ec == std::errc()) out.append(buf, r.ptr);
   else out += "null";
 }
 
