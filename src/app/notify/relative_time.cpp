@@ -55,8 +55,10 @@ int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
 }
 
 Civil civil_from_unix(int64_t t) {
-  const int64_t days = floor_div(t, kSecondsPerDay);
-  const int64_t secs = t - days * kSecondsPerDay;
+  // Floor division without forming days * 86400, which overflows near INT64_MIN.
+  const bool before_midnight = t % kSecondsPerDay < 0;
+  const int64_t days = t / kSecondsPerDay - before_midnight;
+  const int64_t secs = t % kSecondsPerDay + (before_midnight ? kSecondsPerDay : 0);
   const int64_t z = days + 719468;
   const int64_t era = floor_div(z, 146097);
   const int64_t doe = z - era * 146097;
