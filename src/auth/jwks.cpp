@@ -69,7 +69,8 @@ PkeyPtr rsa_key(object jwk, std::string& error) {
   if (!required_bytes(jwk, "n", n, error) || !required_bytes(jwk, "e", e, error)) return nullptr;
   ParamBldPtr builder(OSSL_PARAM_BLD_new());
   BignumPtr modulus = bignum(n), exponent = bignum(e);
-  if (!builder || !modulus || !exponent || !OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, modulus.get()) ||
+  if (!builder || !modulus || !exponent ||
+      !OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, modulus.get()) ||
       !OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, exponent.get()))
     return nullptr;
   return key_from_params("RSA", builder.get());

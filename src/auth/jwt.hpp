@@ -23,14 +23,22 @@ struct VerifiedToken {
 
 struct VerifyResult {
   bool ok = false;
-  std::string error;  // why not, for logs: "expired", "bad signature", "algorithm not allowed"...
+  // Why not, for logs: "malformed token[: detail]", "algorithm none refused", "algorithm not
+  // allowed: HS256", "typ is not JWT: X", "crit header not supported", "unknown kid: K", "bad
+  // signature length", "bad signature", "expired", "not yet valid (nbf)", "issued in the
+  // future (iat)", "bad claim: exp", "duplicate claim: exp", "missing claim: iss", "issuer
+  // mismatch", "missing claim: aud", "audience mismatch", "missing claim: username"...
+  // Text taken from the token (alg, kid, typ) is cut short and cleaned for a log line.
+  std::string error;
   VerifiedToken token;
 };
 
 class Verifier {
  public:
   // Loads the keys the configured algorithms need. nullptr and `error` when a key is missing,
-  // unreadable or of the wrong type for an algorithm.
+  // unreadable or of the wrong type for an algorithm. HS* tokens are only ever checked with
+  // the secret (or a JWKS "oct" key), the others only with public keys of their type, so one
+  // algorithm's key is never used as another's (no algorithm confusion).
   static std::unique_ptr<Verifier> create(const AuthConfig& config, const std::string& base_dir, std::string& error);
   ~Verifier();
 
@@ -49,12 +57,15 @@ std::string sign_token(const AuthConfig& config, const std::string& base_dir, st
 
 // Writes private.pem and public.pem into `dir` (made if missing), like
 // `lexik:jwt:generate-keypair`: "RS256" (RSA 2048), "RS384"/"RS512"/"PS*" (RSA 2048),
-// "ES256" (P-256), "ES384" (P-384), "EdDSA" (Ed25519). A non-empty passphrase encrypts the
-// private key with AES-256-CBC, as Lexik does. False and `error` on failure.
+// "ES256" (P-256), "ES384" (P-384), "ES512" (P-521), "EdDSA" (Ed25519). private.pem is
+// PKCS#8 with mode 0600, public.pem SubjectPublicKeyInfo with mode 0644. A non-empty
+// passphrase encrypts the private key with AES-256-CBC ("BEGIN ENCRYPTED PRIVATE KEY"), as
+// Lexik does. An existing file is an error unless `overwrite`. False and `error` on failure.
 bool generate_key_pair(std::string_view algorithm, const std::string& dir, const std::string& passphrase,
                        bool overwrite, std::string& error);
 
-// Whether `name` is an algorithm the verifier supports.
+// Whether `name` is an algorithm the verifier supports: HS256/384/512, RS256/384/512,
+// PS256/384/512, ES256/384/512, EdDSA (Ed25519 or Ed448 keys). Never "none".
 bool is_supported_algorithm(std::string_view name) noexcept;
 
 }  // namespace capstan::auth

@@ -90,8 +90,10 @@ bool key_fits_algorithm(const Algorithm& alg, EVP_PKEY* key, std::string& why) {
       break;
   }
   if (!fits) {
-    const char* wanted = alg.family == F::ecdsa ? "an EC key on curve " : alg.family == F::eddsa ? "an Ed25519 or Ed448 key" : "an RSA key";
-    why = std::string(alg.name) + " needs " + wanted + (alg.curve ? alg.curve : "") + ", not " + describe_key(key);
+    const std::string wanted = alg.family == F::ecdsa   ? std::string("an EC key on curve ") + alg.curve
+                               : alg.family == F::eddsa ? "an Ed25519 or Ed448 key"
+                                                        : "an RSA key";
+    why = std::string(alg.name) + " needs " + wanted + ", not " + describe_key(key);
     return false;
   }
   if ((alg.family == F::rsa_pkcs1 || alg.family == F::rsa_pss) &&

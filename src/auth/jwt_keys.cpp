@@ -23,7 +23,9 @@ int passphrase_callback(char* buf, int size, int /*rwflag*/, void* user) {
   return static_cast<int>(passphrase->size());
 }
 
-BioPtr memory_bio(const std::string& text) { return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size()))); }
+BioPtr memory_bio(const std::string& text) {
+  return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+}
 
 std::string env_or(const std::string& value, const char* variable) {
   if (!value.empty()) return value;

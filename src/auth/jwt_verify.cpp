@@ -1,10 +1,9 @@
 // Verifier::verify: the compact serialization taken apart (RFC 7515 §5.2), the JOSE header
 // checked, the signature checked with the keys of the announced algorithm, then the claims.
 //
-// This runs on the event loop for every authenticated handshake, so it allocates little,
-// parses each part once, and does the cheap refusals before the signature check.
-#include <cstring>
-
+// This runs on the event loop for every authenticated handshake, so it allocates little and
+// parses each part once. The header is read first (it names the algorithm and key), and the
+// payload only once the signature is good, so forged payloads never reach the JSON parser.
 #include "auth/base64url.hpp"
 #include "auth/jwt_verifier_impl.hpp"
 #include "http/request_parser.hpp"
@@ -39,10 +38,11 @@ bool parse_part(std::string_view encoded, simdjson::dom::object& out) {
   return thread_json_parser().parse(decoded).get_object().get(out) == simdjson::SUCCESS;
 }
 
-bool read_header(const std::vector<AllowedAlgorithm>& algorithms, std::string_view encoded, JoseHeader& header, std::string& error) {
+bool read_header(const std::vector<AllowedAlgorithm>& algorithms, std::string_view encoded, JoseHeader& header,
+                 std::string& error) {
   simdjson::dom::object object;
   if (!parse_part(encoded, object)) {
-    error = "malformed token: header is not base64url JSON object";
+    error = "malformed token: header is not a base64url JSON object";
     return false;
   }
   std::string_view alg;
@@ -59,13 +59,13 @@ bool read_header(const std::vector<AllowedAlgorithm>& algorithms, std::string_vi
       }
       *seen = true;
     }
-    std::string_view text;
     if (name == "crit") {
       // §4.1.11: an extension we do not understand must not be ignored, and we know none.
       error = "crit header not supported";
       return false;
     }
     if (!seen) continue;
+    std::string_view text;
     if (field.value.get_string().get(text) != simdjson::SUCCESS) {
       error = "malformed token: header " + std::string(name) + " is not a string";
       return false;
@@ -139,7 +139,8 @@ VerifyResult Verifier::verify(std::string_view token, int64_t now_unix_seconds) 
   if (!read_header(impl_->allowed, token.substr(0, dot1), header, result.error)) return result;
 
   thread_local std::string signature;
-  if (!base64url_decode(token.substr(dot2 + 1), signature)) return refuse("malformed token: signature is not base64url");
+  if (!base64url_decode(token.substr(dot2 + 1), signature))
+    return refuse("malformed token: signature is not base64url");
   if (!check_signature(header, token.substr(0, dot2), signature, result.error)) return result;
 
   std::string payload;  // becomes VerifiedToken::claims

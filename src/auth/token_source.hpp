@@ -32,7 +32,10 @@ struct FoundToken {
 };
 
 // The first token found. `route_protocols` are the subprotocols the route accepts: one of
-// them, when offered beside a token, is the preferred answer.
+// them, when offered beside a token, is the preferred answer. An offered subprotocol is taken
+// for a token when it has the compact JWS shape: three non-empty base64url parts, the first
+// starting with "ey" (an encoded '{'), so names like "wamp.2.json" are not mistaken for one.
+// Every header line of a repeated header (Sec-WebSocket-Protocol, Cookie) is searched.
 bool find_token(const http::Request& request, std::string_view query, const std::vector<TokenSource>& sources,
                 const std::vector<std::string>& route_protocols, FoundToken& out);
 

@@ -181,7 +181,7 @@ struct Loader {
     if (c.compression.mode != "shared" && c.compression.mode != "dedicated")
       error("compression.mode", line_at("compression", "mode"), "must be \"shared\" or \"dedicated\"");
     static constexpr std::string_view kAlgorithms[] = {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256",
-                                                       "PS384", "PS512", "ES256", "ES384", "EdDSA"};
+                                                       "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"};
     for (const std::string& alg : c.auth.algorithms)
       if (std::find(std::begin(kAlgorithms), std::end(kAlgorithms), alg) == std::end(kAlgorithms))
         error("auth.algorithms", line_at("auth", "algorithms"), "unsupported algorithm \"" + alg + "\"");

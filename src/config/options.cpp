@@ -42,7 +42,7 @@ const ServerOption kServerOptions[] = {
     {"auth", "required", Type::boolean, "true", "false: anonymous connections allowed, the user attached when a token is valid", 0, 0, SET(auth.required, boolean)},
     {"auth", "sources", Type::string_list, "[\"query:token\", \"header:Authorization\", \"protocol\", \"cookie:BEARER\"]",
      "where the JWT is looked for, in order", 0, 0, SET(auth.sources, list)},
-    {"auth", "algorithms", Type::string_or_list, "[\"RS256\"]", "accepted JWT algorithms: HS256/384/512, RS256/384/512, PS256/384/512, ES256/384, EdDSA", 0, 0, SET(auth.algorithms, list)},
+    {"auth", "algorithms", Type::string_or_list, "[\"RS256\"]", "accepted JWT algorithms: HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512, EdDSA", 0, 0, SET(auth.algorithms, list)},
     {"auth", "public_key", Type::string, "\"config/jwt/public.pem\"", "PEM public key (Lexik's config/jwt/public.pem works as it is)", 0, 0, SET(auth.public_key, text)},
     {"auth", "private_key", Type::string, "\"config/jwt/private.pem\"", "PEM private key, only for `capstan token`", 0, 0, SET(auth.private_key, text)},
     {"auth", "passphrase", Type::string, "\"\"", "private key passphrase; or CAPSTAN_JWT_PASSPHRASE", 0, 0, SET(auth.passphrase, text)},

@@ -33,11 +33,14 @@ constexpr int64_t kNow = 1'700'000'000;
 constexpr std::string_view kSecret = "fuzz-secret-fuzz-secret-fuzz-sec";
 
 // Fixed public keys, so a crashing input replays the same way; "s" is kSecret.
-constexpr std::string_view kJwks = R"({"keys":[
-{"kty":"RSA","kid":"r","n":"qhY5rtAsVT12hQdbOm4ahYaTb-P0oiLuJhzvEccgZRP_oucy9onzHZ_54Grwdl4Q2odsc-URoRH2J7dRltPolvWyR84gPG_M_--YSBSXIby3jxQbQ_kMV63Fp10BH-3exaRItIKVeOf2IxvCUdvi1BUrsNRrrznvRgxiCmBydHQMy8rP4-zetpwlARpKB3DJOigmdSgU3p6vgOM42jEYvvA-qhVsBLWvFHyTM_OrcFUz_OccfNua4oULQ_o7M6530pClbDxwqC3zAvI2YpM8Zez9fql70cMNGz3l3M9dbCEOULAO7zHPLYju2TmOw5SbSHiTzpbOfZjeO9glgo9jdQ","e":"AQAB"},
-{"kty":"EC","kid":"e","crv":"P-256","x":"wGw3IT0kpv90cjsEwryhpd0N99VgyP8ivu6pVZYynwE","y":"aHF4gUroJc5KkjpFyeZT7KOaEPfiVyRPUkM0wZtR7nU"},
-{"kty":"OKP","kid":"d","crv":"Ed25519","x":"g68qKu9onbuwazjYUGw-cqMPt3eQN0uJ1nd6Lpy68XM"},
-{"kty":"oct","kid":"s","k":"ZnV6ei1zZWNyZXQtZnV6ei1zZWNyZXQtZnV6ei1zZWM"}]})";
+constexpr std::string_view kJwks =
+    R"({"keys":[{"kty":"RSA","kid":"r","n":"qhY5rtAsVT12hQdbOm4ahYaTb-P0oiLuJhzvEccgZRP_oucy9onzHZ_54Grwdl4)"
+    R"(Q2odsc-URoRH2J7dRltPolvWyR84gPG_M_--YSBSXIby3jxQbQ_kMV63Fp10BH-3exaRItIKVeOf2IxvCUdvi1BUrsNRrrznvRgx)"
+    R"(iCmBydHQMy8rP4-zetpwlARpKB3DJOigmdSgU3p6vgOM42jEYvvA-qhVsBLWvFHyTM_OrcFUz_OccfNua4oULQ_o7M6530pClbDx)"
+    R"(wqC3zAvI2YpM8Zez9fql70cMNGz3l3M9dbCEOULAO7zHPLYju2TmOw5SbSHiTzpbOfZjeO9glgo9jdQ","e":"AQAB"},{"kty":)"
+    R"("EC","kid":"e","crv":"P-256","x":"wGw3IT0kpv90cjsEwryhpd0N99VgyP8ivu6pVZYynwE","y":"aHF4gUroJc5KkjpF)"
+    R"(yeZT7KOaEPfiVyRPUkM0wZtR7nU"},{"kty":"OKP","kid":"d","crv":"Ed25519","x":"g68qKu9onbuwazjYUGw-cqMPt3)"
+    R"(eQN0uJ1nd6Lpy68XM"},{"kty":"oct","kid":"s","k":"ZnV6ei1zZWNyZXQtZnV6ei1zZWNyZXQtZnV6ei1zZWM"}]})";
 
 const Verifier& verifier() {
   static const std::unique_ptr<Verifier> instance = [] {

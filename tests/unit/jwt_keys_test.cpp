@@ -126,7 +126,8 @@ std::string jwk_of(EVP_PKEY* key, const std::string& kid, const std::string& ext
 class JwtJwks : public testing::Test {
  protected:
   void SetUp() override {
-    for (const char* name : {"rsa", "rsa_b", "p256", "p384", "ed25519"}) keys_[name] = KeyFiles::get().private_key(name);
+    for (const char* name : {"rsa", "rsa_b", "p256", "p384", "ed25519"})
+      keys_[name] = KeyFiles::get().private_key(name);
   }
   AuthConfig with_jwks(std::vector<std::string> algorithms, const std::string& jwks_text) {
     write_file(dir_.file("jwks.json"), jwks_text);

@@ -132,7 +132,8 @@ void NotifyComponent::handle(Connection& c, std::string_view text) {
 }
 
 void NotifyComponent::run_relay(Connection& c, const ActionDef& def, const ActionMessage& m, const Recipients& to) {
-  std::string data;
+  std::string& data = relay_data_;  // reused: no allocation per relayed message
+  data.clear();
   const User* u = c.user();
   if (!def.from_field.empty() && m.data.is_object()) {
     // The client's object with the sender added (replacing a field of that name it sent).

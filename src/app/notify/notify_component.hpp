@@ -65,7 +65,8 @@ class NotifyComponent final : public Component {
   std::unordered_map<Connection*, Entry> entries_;
   std::unordered_multimap<int64_t, Connection*> by_id_;
   std::unordered_multimap<std::string_view, Connection*> by_identity_;  // views into User::identity
-  std::string scratch_;  // replies are built here
+  std::string scratch_;     // replies are built here
+  std::string relay_data_;  // a relayed message's data, re-serialized
 };
 
 // Recipients of a `users` target: data.to, a user id or identity, or a list of them.
