@@ -13,7 +13,11 @@ namespace {
 
 // With no file, or a file without routes: the demo's echo route.
 void apply_defaults(capstan::Config& config) {
-  if (config.routes.empty()) config.routes.push_back({"/echo", "echo", {}});
+  if (!config.routes.empty()) return;
+  capstan::RouteConfig echo;
+  echo.path = "/echo";
+  echo.component = "echo";
+  config.routes.push_back(std::move(echo));
 }
 
 bool load(const std::string& path, capstan::Config& config) {

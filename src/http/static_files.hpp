@@ -1,5 +1,7 @@
 // Files from `server.static_dir` for plain GETs (the demo page), read per request so an
-// edited page shows at once. Only regular files under the folder; no listing, no "..".
+// edited page shows at once (a read on the loop thread, from the page cache: fine for a demo
+// page and a few assets; big static sites belong behind nginx). Only regular files under the
+// folder; no listing, no "..", no hidden files.
 #pragma once
 
 #include <string>
