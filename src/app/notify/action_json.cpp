@@ -1,5 +1,6 @@
 #include "app/notify/action_json.hpp"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -78,72 +79,93 @@ std::string_view describe(ActionMessage::Status status) noexcept {
   return "?";
 }
 
-void append_quoted(std::string& out, std::string_view value) {
+namespace {
+
+// For each byte: 0 copy as is, else the character after the backslash ('u' for \u00XX).
+constexpr std::array<char, 256> kEscape = [] {
+  std::array<char, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = 'u';
+  t['\b'] = 'b';
+  t['\f'] = 'f';
+  t['\n'] = 'n';
+  t['\r'] = 'r';
+  t['\t'] = 't';
+  t['"'] = '"';
+  t['\\'] = '\\';
+  return t;
+}();
+
+}  // namespace
+
+void JsonWriter::string(std::string_view value) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  size_t run = 0;  // copy unescaped stretches in one append
-  for (size_t i = 0; i < value.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(value[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(value.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
+  quote();
+  const char* run = value.data();  // plain stretches are copied in one append
+  const char* const end = value.data() + value.size();
+  for (const char* p = run; p != end; ++p) {
+    const unsigned char c = static_cast<unsigned char>(*p);
+    const char escape = kEscape[c];
+    if (escape == 0) continue;
+    out_.append(run, static_cast<size_t>(p - run));
+    run = p + 1;
+    // Inside a string the escape's backslash is escaped in turn, and so is an escaped quote
+    // or backslash: the JSON text "a\"b" held in a string reads "a\\\"b".
+    out_.append(in_string_ ? "\\\\" : "\\", in_string_ ? 2 : 1);
+    if (escape == 'u') {
+      const char hex[] = {'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+      out_.append(hex, sizeof hex);
+    } else {
+      if (in_string_ && (escape == '"' || escape == '\\')) out_ += '\\';
+      out_ += escape;
     }
   }
-  out.append(value.data() + run, value.size() - run);
-  out += '"';
+  out_.append(run, static_cast<size_t>(end - run));
+  quote();
 }
 
-void append_json(std::string& out, const dom::element& e) {
+void JsonWriter::value(const dom::element& e) {
   switch (e.type()) {
     case dom::element_type::OBJECT: {
-      out += '{';
+      out_ += '{';
       bool first = true;
       for (dom::key_value_pair field : dom::object(e)) {
-        if (!first) out += ',';
+        if (!first) out_ += ',';
         first = false;
-        append_quoted(out, field.key);
-        out += ':';
-        append_json(out, field.value);
+        string(field.key);
+        out_ += ':';
+        value(field.value);
       }
-      out += '}';
+      out_ += '}';
       return;
     }
     case dom::element_type::ARRAY: {
-      out += '[';
+      out_ += '[';
       bool first = true;
       for (dom::element item : dom::array(e)) {
-        if (!first) out += ',';
+        if (!first) out_ += ',';
         first = false;
-        append_json(out, item);
+        value(item);
       }
-      out += ']';
+      out_ += ']';
       return;
     }
-    case dom::element_type::STRING: append_quoted(out, std::string_view(e)); return;
-    case dom::element_type::INT64: append_integer(out, int64_t(e)); return;
-    case dom::element_type::UINT64: append_integer(out, uint64_t(e)); return;
-    case dom::element_type::DOUBLE: append_number(out, double(e)); return;
-    case dom::element_type::BOOL: out += bool(e) ? "true" : "false"; return;
-    case dom::element_type::NULL_VALUE: out += "null"; return;
+    case dom::element_type::STRING: string(std::string_view(e)); return;
+    case dom::element_type::INT64: append_integer(out_, int64_t(e)); return;
+    case dom::element_type::UINT64: append_integer(out_, uint64_t(e)); return;
+    case dom::element_type::DOUBLE: append_number(out_, double(e)); return;
+    case dom::element_type::BOOL: out_ += bool(e) ? "true" : "false"; return;
+    case dom::element_type::NULL_VALUE: out_ += "null"; return;
   }
 }
 
-void append_reply(std::string& out, std::string_view action, std::string_view data_json, bool as_string) {
+void begin_reply(std::string& out, std::string_view action, bool as_string) {
   out += "{\"action\":";
   append_quoted(out, action);
-  out += ",\"data\":";
+  out += as_string ? ",\"data\":\"" : ",\"data\":";
+}
+
+void append_reply(std::string& out, std::string_view action, std::string_view data_json, bool as_string) {
+  begin_reply(out, action, false);
   if (as_string) append_quoted(out, data_json);
   else out += data_json;
   out += '}';

@@ -132,30 +132,40 @@ void NotifyComponent::handle(Connection& c, std::string_view text) {
 }
 
 void NotifyComponent::run_relay(Connection& c, const ActionDef& def, const ActionMessage& m, const Recipients& to) {
-  std::string& data = relay_data_;  // reused: no allocation per relayed message
-  data.clear();
+  // The client's data goes straight from the parsed message into the reply, escaped for the
+  // string that holds it when data_as_string: serialized once, into a reused buffer.
+  std::string& reply = relay_reply_;
+  reply.clear();
+  const bool as_string = route_->data_as_string;
+  begin_reply(reply, def.name, as_string);
+  JsonWriter json(reply, as_string);
   const User* u = c.user();
   if (!def.from_field.empty() && m.data.is_object()) {
     // The client's object with the sender added (replacing a field of that name it sent).
-    data += '{';
+    json.raw("{");
     for (simdjson::dom::key_value_pair field : simdjson::dom::object(m.data)) {
       if (field.key == def.from_field) continue;
-      append_quoted(data, field.key);
-      data += ':';
-      append_json(data, field.value);
-      data += ',';
+      json.string(field.key);
+      json.raw(":");
+      json.value(field.value);
+      json.raw(",");
     }
-    append_quoted(data, def.from_field);
-    data += ":{\"id\":";
-    data += u ? std::to_string(u->id) : "null";
-    data += ",\"identity\":";
-    if (u) append_quoted(data, u->identity);
-    else data += "null";
-    data += "}}";
+    json.string(def.from_field);
+    json.raw(":{");
+    json.string("id");
+    json.raw(":");
+    json.raw(u ? std::to_string(u->id) : "null");
+    json.raw(",");
+    json.string("identity");
+    json.raw(":");
+    if (u) json.string(u->identity);
+    else json.raw("null");
+    json.raw("}}");
   } else {
-    append_json(data, m.data);
+    json.value(m.data);
   }
-  deliver(c, def.to, to, def.name, data);
+  end_reply(reply, as_string);
+  deliver_reply(c, def.to, to, reply);
 }
 
 // ---- replies ---------------------------------------------------------------------------------
@@ -195,13 +205,25 @@ void NotifyComponent::fatal(Connection& to, std::string_view message, std::strin
 
 void NotifyComponent::deliver(Connection& sender, Target target, const Recipients& recipients, std::string_view action,
                               std::string_view data_json) {
+  scratch_.clear();
+  append_reply(scratch_, action, data_json, route_->data_as_string);
+  deliver_reply(sender, target, recipients, scratch_);
+}
+
+void NotifyComponent::deliver_reply(Connection& sender, Target target, const Recipients& recipients,
+                                    std::string_view reply) {
   Recipients self;
   const Recipients* who = &recipients;
   switch (target) {
     case Target::none: return;
-    case Target::sender: return send_reply(sender, action, data_json);
+    case Target::sender:
+      sender.send_text(reply);
+      return;
     case Target::self:
-      if (!sender.user()) return send_reply(sender, action, data_json);
+      if (!sender.user()) {
+        sender.send_text(reply);
+        return;
+      }
       self.identities.push_back(sender.user()->identity);
       who = &self;
       break;
@@ -211,9 +233,7 @@ void NotifyComponent::deliver(Connection& sender, Target target, const Recipient
       break;
     case Target::users: break;
   }
-  auto frame = std::make_shared<std::string>();
-  append_reply(*frame, action, data_json, route_->data_as_string);
-  deliver_frame(frame, *who);
+  deliver_frame(std::make_shared<const std::string>(reply), *who);
 }
 
 void NotifyComponent::deliver_frame(const std::shared_ptr<const std::string>& frame, const Recipients& recipients) {

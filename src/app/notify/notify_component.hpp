@@ -47,6 +47,8 @@ class NotifyComponent final : public Component {
   // `data_json` under `action` to `target` (users: `recipients`), on every loop.
   void deliver(Connection& sender, Target target, const Recipients& recipients, std::string_view action,
                std::string_view data_json);
+  // A complete reply message to `target`.
+  void deliver_reply(Connection& sender, Target target, const Recipients& recipients, std::string_view reply);
   void deliver_frame(const std::shared_ptr<const std::string>& frame, const Recipients& recipients);
 
  private:
@@ -66,7 +68,7 @@ class NotifyComponent final : public Component {
   std::unordered_multimap<int64_t, Connection*> by_id_;
   std::unordered_multimap<std::string_view, Connection*> by_identity_;  // views into User::identity
   std::string scratch_;     // replies are built here
-  std::string relay_data_;  // a relayed message's data, re-serialized
+  std::string relay_reply_;  // a relayed message's reply, data included
 };
 
 // Recipients of a `users` target: data.to, a user id or identity, or a list of them.
