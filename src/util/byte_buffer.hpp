@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstring>
 #include <memory>
+#include <string_view>
 
 namespace capstan::util {
 
@@ -17,7 +18,13 @@ class ByteBuffer {
     if (n) std::memcpy(data_.get() + size_, bytes, n);
     size_ += n;
   }
+  void append(const char* bytes, size_t n) { append(static_cast<const void*>(bytes), n); }
+  void push_back(char c) {
+    if (size_ == capacity_) grow(1);
+    data_[size_++] = c;
+  }
   const char* data() const noexcept { return data_.get(); }
+  std::string_view view() const noexcept { return {data_.get(), size_}; }
   size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
   size_t capacity() const noexcept { return capacity_; }

@@ -18,9 +18,10 @@ dom::parser& thread_parser() {
   return parser;
 }
 
-void append_number(std::string& out, double value) {
+template <class Out>
+void append_number(Out& out, double value) {
   if (value == 0) {  // -0 too: JSON.stringify(-0) is "0", and "-0" would read back as the integer 0
-    out += '0';
+    out.push_back('0');
     return;
   }
   char buf[32];
@@ -30,15 +31,15 @@ void append_number(std::string& out, double value) {
   if (r.ec == std::errc() && std::fabs(value) >= 9.2e18 &&
       std::string_view(buf, static_cast<size_t>(r.ptr - buf)).find_first_of(".e") == std::string_view::npos)
     r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
-  if (r.ec == std::errc()) out.append(buf, r.ptr);
-  else out += "null";
+  if (r.ec == std::errc()) out.append(buf, static_cast<size_t>(r.ptr - buf));
+  else out.append("null", 4);
 }
 
-template <class Int>
-void append_integer(std::string& out, Int value) {
+template <class Out, class Int>
+void append_integer(Out& out, Int value) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, end);
+  out.append(buf, static_cast<size_t>(end - buf));
 }
 
 }  // namespace
@@ -97,7 +98,8 @@ constexpr std::array<char, 256> kEscape = [] {
 
 }  // namespace
 
-void JsonWriter::string(std::string_view value) {
+template <class Out>
+void BasicJsonWriter<Out>::string(std::string_view value) {
   static constexpr char kHex[] = "0123456789abcdef";
   quote();
   const char* run = value.data();  // plain stretches are copied in one append
@@ -110,59 +112,58 @@ void JsonWriter::string(std::string_view value) {
     run = p + 1;
     // Inside a string the escape's backslash is escaped in turn, and so is an escaped quote
     // or backslash: the JSON text "a\"b" held in a string reads "a\\\"b".
-    out_.append(in_string_ ? "\\\\" : "\\", in_string_ ? 2 : 1);
+    if (in_string_) out_.push_back('\\');
+    out_.push_back('\\');
     if (escape == 'u') {
       const char hex[] = {'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
       out_.append(hex, sizeof hex);
     } else {
-      if (in_string_ && (escape == '"' || escape == '\\')) out_ += '\\';
-      out_ += escape;
+      if (in_string_ && (escape == '"' || escape == '\\')) out_.push_back('\\');
+      out_.push_back(escape);
     }
   }
   out_.append(run, static_cast<size_t>(end - run));
   quote();
 }
 
-void JsonWriter::value(const dom::element& e) {
+template <class Out>
+void BasicJsonWriter<Out>::value(const dom::element& e) {
   switch (e.type()) {
     case dom::element_type::OBJECT: {
-      out_ += '{';
+      out_.push_back('{');
       bool first = true;
       for (dom::key_value_pair field : dom::object(e)) {
-        if (!first) out_ += ',';
+        if (!first) out_.push_back(',');
         first = false;
         string(field.key);
-        out_ += ':';
+        out_.push_back(':');
         value(field.value);
       }
-      out_ += '}';
+      out_.push_back('}');
       return;
     }
     case dom::element_type::ARRAY: {
-      out_ += '[';
+      out_.push_back('[');
       bool first = true;
       for (dom::element item : dom::array(e)) {
-        if (!first) out_ += ',';
+        if (!first) out_.push_back(',');
         first = false;
         value(item);
       }
-      out_ += ']';
+      out_.push_back(']');
       return;
     }
     case dom::element_type::STRING: string(std::string_view(e)); return;
     case dom::element_type::INT64: append_integer(out_, int64_t(e)); return;
     case dom::element_type::UINT64: append_integer(out_, uint64_t(e)); return;
     case dom::element_type::DOUBLE: append_number(out_, double(e)); return;
-    case dom::element_type::BOOL: out_ += bool(e) ? "true" : "false"; return;
-    case dom::element_type::NULL_VALUE: out_ += "null"; return;
+    case dom::element_type::BOOL: bool(e) ? out_.append("true", 4) : out_.append("false", 5); return;
+    case dom::element_type::NULL_VALUE: out_.append("null", 4); return;
   }
 }
 
-void begin_reply(std::string& out, std::string_view action, bool as_string) {
-  out += "{\"action\":";
-  append_quoted(out, action);
-  out += as_string ? ",\"data\":\"" : ",\"data\":";
-}
+template class BasicJsonWriter<std::string>;
+template class BasicJsonWriter<util::ByteBuffer>;
 
 void append_reply(std::string& out, std::string_view action, std::string_view data_json, bool as_string) {
   begin_reply(out, action, false);

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "capstan/notify.hpp"
+#include "util/byte_buffer.hpp"
 
 namespace capstan::app {
 
@@ -24,33 +25,45 @@ struct ActionMessage {
 ActionMessage parse_action_message(std::string_view text);
 std::string_view describe(ActionMessage::Status status) noexcept;
 
-// Writes JSON into a buffer. With `in_string` it writes the JSON as the content of a JSON
-// string (the tutorial's `data` holding JSON), escaping as it goes, so relayed data is
-// serialized once, straight into the reply.
-class JsonWriter {
+// Writes JSON into a buffer (std::string, or util::ByteBuffer whose appends are inline). With
+// `in_string` it writes the JSON as the content of a JSON string (the tutorial's `data`
+// holding JSON), escaping as it goes, so relayed data is serialized once, into the reply.
+template <class Out>
+class BasicJsonWriter {
  public:
-  JsonWriter(std::string& out, bool in_string) noexcept : out_(out), in_string_(in_string) {}
-  void string(std::string_view value);               // a string value, quotes included
-  void raw(std::string_view text) { out_ += text; }  // numbers and punctuation only
-  void value(const simdjson::dom::element& element);  // compact JSON
+  BasicJsonWriter(Out& out, bool in_string) noexcept : out_(out), in_string_(in_string) {}
+  void string(std::string_view value);                                  // quotes included
+  void raw(std::string_view text) { out_.append(text.data(), text.size()); }  // numbers, punctuation
+  void value(const simdjson::dom::element& element);                    // compact JSON
 
  private:
-  void quote() {  // push_back is inlined where append is a call: this runs twice per string
+  void quote() {
     if (in_string_) out_.push_back('\\');
     out_.push_back('"');
   }
-  std::string& out_;
+  Out& out_;
   bool in_string_;
 };
+using JsonWriter = BasicJsonWriter<std::string>;
 
 // Appends `value` as a JSON string literal (quotes included).
 inline void append_quoted(std::string& out, std::string_view value) { JsonWriter(out, false).string(value); }
 // Appends `element` as compact JSON.
 inline void append_json(std::string& out, const simdjson::dom::element& element) { JsonWriter(out, false).value(element); }
-// {"action":ACTION,"data": ... }: what goes between is written by a JsonWriter with
-// `in_string` = `as_string`.
-void begin_reply(std::string& out, std::string_view action, bool as_string);
-inline void end_reply(std::string& out, bool as_string) { out += as_string ? "\"}" : "}"; }
+// {"action":ACTION,"data": ... }: what goes between is written by a writer with `in_string`
+// = `as_string`.
+template <class Out>
+void begin_reply(Out& out, std::string_view action, bool as_string) {
+  out.append("{\"action\":", 10);
+  BasicJsonWriter<Out>(out, false).string(action);
+  if (as_string) out.append(",\"data\":\"", 9);
+  else out.append(",\"data\":", 8);
+}
+template <class Out>
+void end_reply(Out& out, bool as_string) {
+  if (as_string) out.push_back('"');
+  out.push_back('}');
+}
 // Appends {"action":ACTION,"data":DATA}; DATA is JSON text, written as a string holding it
 // when `as_string` (the tutorial's format), else as it is.
 void append_reply(std::string& out, std::string_view action, std::string_view data_json, bool as_string);

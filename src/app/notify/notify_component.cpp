@@ -134,11 +134,11 @@ void NotifyComponent::handle(Connection& c, std::string_view text) {
 void NotifyComponent::run_relay(Connection& c, const ActionDef& def, const ActionMessage& m, const Recipients& to) {
   // The client's data goes straight from the parsed message into the reply, escaped for the
   // string that holds it when data_as_string: serialized once, into a reused buffer.
-  std::string& reply = relay_reply_;
+  util::ByteBuffer& reply = relay_reply_;
   reply.clear();
   const bool as_string = route_->data_as_string;
   begin_reply(reply, def.name, as_string);
-  JsonWriter json(reply, as_string);
+  BasicJsonWriter<util::ByteBuffer> json(reply, as_string);
   const User* u = c.user();
   if (!def.from_field.empty() && m.data.is_object()) {
     // The client's object with the sender added (replacing a field of that name it sent).
@@ -165,7 +165,7 @@ void NotifyComponent::run_relay(Connection& c, const ActionDef& def, const Actio
     json.value(m.data);
   }
   end_reply(reply, as_string);
-  deliver_reply(c, def.to, to, reply);
+  deliver_reply(c, def.to, to, reply.view());
 }
 
 // ---- replies ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@
 
 #include "app/notify/notify_route.hpp"
 #include "capstan/component.hpp"
+#include "util/byte_buffer.hpp"
 
 namespace capstan::app {
 
@@ -68,7 +69,7 @@ class NotifyComponent final : public Component {
   std::unordered_multimap<int64_t, Connection*> by_id_;
   std::unordered_multimap<std::string_view, Connection*> by_identity_;  // views into User::identity
   std::string scratch_;     // replies are built here
-  std::string relay_reply_;  // a relayed message's reply, data included
+  util::ByteBuffer relay_reply_{256};  // a relayed message's reply, data included
 };
 
 // Recipients of a `users` target: data.to, a user id or identity, or a list of them.
