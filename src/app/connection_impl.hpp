@@ -64,8 +64,8 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   void resume_reading() noexcept;
   bool reading_paused() const noexcept { return reading_paused_; }
 
-  // Blocking work for this connection is in flight on the worker pool (loop_context.hpp).
-  uint8_t jobs_in_flight = 0;
+  // Blocking work for this connection in flight on the worker pool (loop_context.hpp).
+  uint8_t& jobs_in_flight() noexcept { return jobs_in_flight_; }
   size_t pending_output() const noexcept;
 
   // Intrusive list of the loop's connections, for the sweep and shutdown.
@@ -137,6 +137,7 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   bool writable_armed_ = false;
   bool write_shut_ = false;
   bool reading_paused_ = false;
+  uint8_t jobs_in_flight_ = 0;  // with the flags above: the object stays 248 bytes (malloc's 256)
 };
 
 }  // namespace capstan::app

@@ -82,21 +82,21 @@ void LoopContext::on_accept(int fd, const sockaddr* peer) {
 
 void LoopContext::offload(ConnectionImpl& c, BlockingWork work) {
   const uint64_t id = c.id();
-  if (c.jobs_in_flight++ == 0) waiting_[id] = &c;
+  if (c.jobs_in_flight()++ == 0) waiting_[id] = &c;
   shared_.auth->workers()->submit([this, id, work = std::move(work)](db::Database* db, const std::string& open_error) {
     Continuation then = work(db, open_error);
     loop_.post_task([this, id, then = std::move(then)] {
       auto it = waiting_.find(id);
       if (it == waiting_.end()) return;  // the connection is gone
       ConnectionImpl& conn = *it->second;
-      if (--conn.jobs_in_flight == 0) waiting_.erase(it);
+      if (--conn.jobs_in_flight() == 0) waiting_.erase(it);
       if (conn.state() != ConnectionImpl::State::closed) then(conn);
     });
   });
 }
 
 void LoopContext::forget_jobs_of(ConnectionImpl& c) noexcept {
-  if (c.jobs_in_flight) waiting_.erase(c.id());
+  if (c.jobs_in_flight()) waiting_.erase(c.id());
 }
 
 void LoopContext::switch_cork(ConnectionImpl* c) {
