@@ -10,6 +10,7 @@
 
 #include "app/auth_service.hpp"
 #include "app/connection_parts.hpp"
+#include "app/http_endpoints.hpp"
 #include "app/loop_context.hpp"
 #include "app/route.hpp"
 #include "http/handshake.hpp"
@@ -102,9 +103,8 @@ void ConnectionImpl::handle_request(const http::Request& req, const char* after_
   if (upgrade.kind == http::UpgradeCheck::Kind::not_websocket) {
     const bool get = req.method == "GET" || req.method == "HEAD";
     std::string response;
-    if (get && req.path == "/healthz") {
-      http::append_response(response, 200, "text/plain; charset=utf-8", "ok\n");
-      if (req.method == "HEAD") response.resize(response.size() - 3);  // RFC 9110 §9.3.2: no content
+    if (get && serve_endpoint(ctx_, req, response)) {
+      // /healthz, /status, /metrics
     } else if (get && http::append_static_file(response, ctx_.static_root(), req.path, req.method == "HEAD")) {
       // the demo page, or any file of server.static_dir; also on a WebSocket route's path
     }
