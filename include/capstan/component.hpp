@@ -27,6 +27,10 @@ class Component {
   // user): the handshake completed, on_open and on_close are not called. The default closes
   // with `code` (1008, or 1011 when the user database failed); `reason` is for logs.
   virtual void on_refused(Connection& connection, uint16_t code, std::string_view reason);
+  // A message over the connection's rate (limits.messages_per_second, message_burst) with
+  // limits.on_limit = "error": it is not delivered to on_message. The default drops it; the
+  // notify component answers `error`. (With on_limit = "close" the connection closes 1008.)
+  virtual void on_rate_limited(Connection&, Message) {}
   // The connection ended. No sends are possible any more.
   virtual void on_close(Connection&, CloseInfo) {}
   // A fault closes the connection; on_close follows.

@@ -23,7 +23,10 @@ struct ServerConfig {
   std::string static_dir;
   std::vector<std::string> allowed_origins;  // empty: any origin
   std::string log_format = "text";
+  std::string log_level = "info";  // debug | info | warn | error
   Duration shutdown_timeout{std::chrono::seconds(10)};
+
+  bool operator==(const ServerConfig&) const = default;
 };
 
 struct Limits {
@@ -35,6 +38,13 @@ struct Limits {
   Duration close_timeout{std::chrono::seconds(5)};  // wait for the peer's close frame
   size_t send_buffer = 16 << 20;  // per connection; a slower reader is closed with 1008
   uint32_t max_connections = 100000;
+  uint32_t connections_per_ip = 1000;   // concurrent, per client address; then 429
+  uint32_t connection_rate_per_ip = 0;  // new connections per second per address (0: off); then 429
+  uint32_t messages_per_second = 100;   // per connection, a token bucket (0: off) ...
+  uint32_t message_burst = 200;         // ... this deep
+  std::string on_limit = "error";       // "error": the message is refused, the connection kept; "close": 1008
+
+  bool operator==(const Limits&) const = default;
 };
 
 // permessage-deflate (RFC 7692), used when a client offers it.
@@ -46,6 +56,8 @@ struct CompressionConfig {
   // hundred KiB per loop, nothing per connection). "dedicated": a compressor per connection
   // with context takeover (better ratio, ~300 KiB per compressing connection).
   std::string mode = "shared";
+
+  bool operator==(const CompressionConfig&) const = default;
 };
 
 // JWT authentication of upgrade requests (SPEC section 5). Relative paths are resolved
@@ -65,6 +77,8 @@ struct AuthConfig {
   Duration leeway{std::chrono::seconds(30)};
   std::string issuer;    // checked when set
   std::string audience;  // checked when set
+
+  bool operator==(const AuthConfig&) const = default;
 };
 
 // Maps a token's identity to a user id (SPEC section 5).
@@ -74,6 +88,8 @@ struct UsersConfig {
   std::string query = "SELECT id FROM user WHERE email = ?1";  // no row: fatalError
   std::string recheck = "never";  // "message": look the user up again on every message
   unsigned workers = 2;           // threads running lookups and sql actions off the loops
+
+  bool operator==(const UsersConfig&) const = default;
 };
 
 // One action of a notify route, declared in the config (SPEC section 3).
@@ -86,6 +102,8 @@ struct ActionConfig {
   bool one = true;        // sql: one row, else a list
   std::string not_found = "Not found";
   std::vector<std::string> relative_dates;  // sql: columns rendered as "5 minutes ago"
+
+  bool operator==(const ActionConfig&) const = default;
 };
 
 struct RouteConfig {
@@ -95,6 +113,8 @@ struct RouteConfig {
   int auth = -1;                       // -1: the component's default (notify: on, echo: off)
   bool data_as_string = true;          // notify: `data` sent as a string holding JSON
   std::vector<ActionConfig> actions;   // notify
+
+  bool operator==(const RouteConfig&) const = default;
 };
 
 struct Config {
@@ -105,6 +125,7 @@ struct Config {
   UsersConfig users;
   std::vector<RouteConfig> routes;
   std::string base_dir;  // the configuration file's folder; relative paths start here
+  std::string source_path;  // the file it was loaded from (load_config_file), for the state file
 };
 
 // A fault in a configuration file, pointing at the key.

@@ -24,8 +24,7 @@ std::unique_ptr<AuthService> AuthService::create(const Config& config, bool veri
   s->recheck_ = s->looks_up_ && config.users.recheck == "message";
   if (verify) {
     if (!auth::parse_token_sources(a.sources, s->sources_, error)) return nullptr;
-    s->verifier_ = auth::Verifier::create(a, config.base_dir, error);
-    if (!s->verifier_) return nullptr;
+    if (!s->reload_keys(a, config.base_dir, error)) return nullptr;
   }
   if (database || s->looks_up_) {
     if (config.users.provider == "none") {
@@ -41,6 +40,13 @@ std::unique_ptr<AuthService> AuthService::create(const Config& config, bool veri
     });
   }
   return s;
+}
+
+bool AuthService::reload_keys(const AuthConfig& auth, const std::string& base_dir, std::string& error) {
+  std::shared_ptr<const auth::Verifier> fresh = auth::Verifier::create(auth, base_dir, error);
+  if (!fresh) return false;
+  verifier_.store(std::move(fresh), std::memory_order_release);
+  return true;
 }
 
 AuthService::Lookup AuthService::lookup_user(db::Database* db, const std::string& open_error, std::string_view identity,

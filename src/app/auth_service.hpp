@@ -3,6 +3,7 @@
 // every loop (the verifier and the pool are thread-safe).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,7 +24,11 @@ class AuthService {
   static std::unique_ptr<AuthService> create(const Config& config, bool verify, bool database, std::string& error);
   ~AuthService();
 
-  const auth::Verifier* verifier() const noexcept { return verifier_.get(); }
+  // The verifier of the moment: a reload (SIGHUP) may replace it while loops verify, so each
+  // handshake holds its own reference for the verification.
+  std::shared_ptr<const auth::Verifier> verifier() const noexcept { return verifier_.load(std::memory_order_acquire); }
+  // Loads the keys again from `auth`; false and `error` (the old keys stay) when they fail.
+  bool reload_keys(const AuthConfig& auth, const std::string& base_dir, std::string& error);
   const std::vector<auth::TokenSource>& sources() const noexcept { return sources_; }
   bool required() const noexcept { return required_; }
   // A users provider is configured: the identity must be found in the database.
@@ -41,7 +46,7 @@ class AuthService {
 
  private:
   AuthService() = default;
-  std::unique_ptr<auth::Verifier> verifier_;
+  std::atomic<std::shared_ptr<const auth::Verifier>> verifier_;
   std::vector<auth::TokenSource> sources_;
   std::string user_query_;
   bool required_ = true;

@@ -49,7 +49,10 @@ std::string_view Connection::subprotocol() const noexcept {
   if (c.subprotocol_ == app::ConnectionImpl::kNoSubprotocol || !c.route_) return {};
   return c.route_->protocols[c.subprotocol_];
 }
-const User* Connection::user() const noexcept { return impl(this).user_.get(); }
+const User* Connection::user() const noexcept {
+  const auto& extras = impl(this).extras_;
+  return extras && extras->user ? &*extras->user : nullptr;
+}
 std::string Connection::remote_address() const { return impl(this).peer_.to_string(); }
 size_t Connection::buffered_amount() const noexcept { return impl(this).pending_output(); }
 uint64_t Connection::id() const noexcept { return impl(this).id_; }

@@ -19,11 +19,15 @@ void ConnectionImpl::start_authentication(std::string_view token, std::string sw
   const AuthService& auth = *ctx_.auth();
   auto complete_handshake = [&] {
     queue_raw(switching.data(), switching.size());
+    switching_protocols_sent();
     state_ = State::open;
   };
   if (token.empty()) {
     complete_handshake();
-    if (auth.required()) refuse(close_code::policy_violation, "no token");
+    if (auth.required()) {
+      ctx_.metrics().auth_failed(metrics::AuthFailure::no_token);
+      refuse(close_code::policy_violation, "no token");
+    }
     else open_now(after_head, after_size);  // anonymous
     return;
   }
@@ -31,13 +35,14 @@ void ConnectionImpl::start_authentication(std::string_view token, std::string sw
   // meant to be someone, and should learn that the token expired rather than lose identity.
   auth::VerifyResult verified = auth.verifier()->verify(token, static_cast<int64_t>(::time(nullptr)));
   if (!verified.ok || !auth.looks_up_users()) complete_handshake();
-  if (!verified.ok) return refuse(close_code::policy_violation, verified.error);
+  if (!verified.ok) {
+    ctx_.metrics().auth_failed(metrics::AuthFailure::invalid_token);
+    return refuse(close_code::policy_violation, verified.error);
+  }
 
   if (!auth.looks_up_users()) {
-    user_ = std::make_unique<User>();
-    user_->id = AuthService::id_from_identity(verified.token.identity);
-    user_->identity = std::move(verified.token.identity);
-    user_->claims = std::move(verified.token.claims);
+    set_user(AuthService::id_from_identity(verified.token.identity), std::move(verified.token.identity),
+             std::move(verified.token.claims));
     open_now(after_head, after_size);
     return;
   }
@@ -66,18 +71,22 @@ void ConnectionImpl::finish_lookup(uint16_t refuse_code, int64_t user_id, std::s
                                    std::string_view error) {
   if (state_ != State::authenticating) return;  // closed meanwhile (shutdown, timeout, hang-up)
   queue_raw(handshake_->switching.data(), handshake_->switching.size());
+  switching_protocols_sent();
   state_ = State::open;
   resume_reading();
   if (refuse_code) {
+    ctx_.metrics().auth_failed(refuse_code == close_code::internal_error ? metrics::AuthFailure::database
+                                                                          : metrics::AuthFailure::unknown_user);
     refuse(refuse_code, error);
     return;
   }
-  user_ = std::make_unique<User>();
-  user_->id = user_id;
-  user_->identity = std::move(identity);
-  user_->claims = std::move(claims);
+  set_user(user_id, std::move(identity), std::move(claims));
   std::string early = std::move(handshake_->early);
   open_now(early.data(), early.size());
+}
+
+void ConnectionImpl::set_user(int64_t id, std::string identity, std::string claims) {
+  extras().user = User{id, std::move(identity), std::move(claims)};
 }
 
 void ConnectionImpl::refuse(uint16_t code, std::string_view reason) {

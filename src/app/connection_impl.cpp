@@ -27,6 +27,27 @@ static_assert(sizeof(ConnectionImpl) <= 248, "ConnectionImpl outgrew its malloc 
 ConnectionImpl::ConnectionImpl(LoopContext& ctx, int fd, const sockaddr* peer, uint64_t id)
     : ctx_(ctx), id_(id), peer_(net::CompactAddress::from(peer)), fd_(fd) {
   last_read_ms_ = phase_start_ms_ = now_ms();
+  accepted_us_ = metrics::now_us();
+  message_tat_us_ = static_cast<uint32_t>(ctx_.loop().now_ms() * 1000);
+}
+
+bool ConnectionImpl::admit_message() noexcept {
+  // GCRA: the bucket is a theoretical arrival time that each message moves on by one
+  // interval; a message is refused when that time runs more than `burst` intervals ahead of
+  // now. One 32-bit field, integer arithmetic; the sweep keeps it from falling behind now by
+  // more than a tick, so the 71-minute wrap of 32-bit microseconds never shows.
+  const LoopContext::MessageLimit& limit = ctx_.message_limit();
+  if (limit.interval_us == 0) return true;
+  const uint32_t now = static_cast<uint32_t>(ctx_.loop().now_ms() * 1000);
+  const uint32_t tat = static_cast<int32_t>(message_tat_us_ - now) > 0 ? message_tat_us_ : now;
+  if (tat - now > limit.tolerance_us) return false;
+  message_tat_us_ = tat + limit.interval_us;
+  return true;
+}
+
+Extras& ConnectionImpl::extras() {
+  if (!extras_) extras_ = std::make_unique<Extras>();
+  return *extras_;
 }
 
 uint32_t ConnectionImpl::now_ms() const noexcept { return static_cast<uint32_t>(ctx_.loop().now_ms()); }
@@ -85,6 +106,7 @@ void ConnectionImpl::handle_http(const char* data, size_t size) {
       if (hs.buffer.empty()) hs.buffer.assign(data, size);
       return;
     case http::ParseResult::Status::error:
+      ctx_.metrics().handshake_refused(r.http_status);
       respond_and_drain(r.http_status, r.reason);
       return;
     case http::ParseResult::Status::complete:
@@ -97,6 +119,7 @@ void ConnectionImpl::handle_request(const http::Request& req, const char* after_
   const http::UpgradeCheck upgrade = http::check_upgrade(req);
   const Route* route = ctx_.find_route(req.path);
   if (upgrade.kind == http::UpgradeCheck::Kind::invalid) {
+    ctx_.metrics().handshake_refused(upgrade.http_status);
     respond_and_drain(upgrade.http_status, upgrade.reason);
     return;
   }
@@ -119,6 +142,7 @@ void ConnectionImpl::handle_request(const http::Request& req, const char* after_
     return;
   }
   if (!route) {
+    ctx_.metrics().handshake_refused(404);
     respond_and_drain(404, "no route for this path");
     return;
   }
@@ -126,6 +150,7 @@ void ConnectionImpl::handle_request(const http::Request& req, const char* after_
   if (!origins.empty()) {
     std::string_view origin = req.header("Origin");
     if (std::find(origins.begin(), origins.end(), origin) == origins.end()) {
+      ctx_.metrics().handshake_refused(403);
       respond_and_drain(403, "origin not allowed");
       return;
     }
@@ -144,19 +169,26 @@ void ConnectionImpl::handle_request(const http::Request& req, const char* after_
   const std::string extensions = negotiate_compression(req);
   std::string response;
   http::append_switching_protocols(response, http::accept_key(upgrade.key), protocol, extensions);
-  last_ping_ms_ = now_ms();
   if (auth) {
     start_authentication(has_token ? std::string_view(token.token) : std::string_view{}, std::move(response),
                          after_head, after_size);
     return;
   }
   queue_raw(response.data(), response.size());
+  switching_protocols_sent();
   state_ = State::open;
   open_now(after_head, after_size);
 }
 
+void ConnectionImpl::switching_protocols_sent() noexcept {
+  ctx_.metrics().handshake_completed(accepted_us_);
+  last_ping_ms_ = now_ms();  // accepted_us_ is done with: the field is the ping clock from now on
+}
+
 void ConnectionImpl::open_now(const char* early, size_t early_size) {
   opened_ = true;
+  ctx_.route_opened(route_);
+  route_->counters.opened.add();
   route_->component->on_open(*this);  // Connection::header() reads handshake_, alive until below
 
   // Frames a client sent right behind its request (it may not wait for the 101).
@@ -185,7 +217,16 @@ struct DecoderEvents {
   bool on_message(Opcode op, std::string_view payload, bool compressed) {
     if (c.state_ != ConnectionImpl::State::open) return true;  // closing: data is discarded
     if (compressed && !c.inflate_message(payload, op, payload)) return false;
-    c.route_->component->on_message(c, Message{payload, op == Opcode::binary});
+    c.route_->counters.received(payload.size());
+    if (!c.admit_message()) {
+      if (c.ctx_.message_limit().closes) {
+        c.fail(close_code::policy_violation, "message rate limit exceeded");
+        return false;
+      }
+      c.route_->component->on_rate_limited(c, Message{payload, op == Opcode::binary});
+    } else {
+      c.route_->component->on_message(c, Message{payload, op == Opcode::binary});
+    }
     return c.state_ == ConnectionImpl::State::open || c.state_ == ConnectionImpl::State::closing;
   }
   bool on_ping(std::string_view payload) {
@@ -198,7 +239,8 @@ struct DecoderEvents {
   bool on_close(uint16_t code, std::string_view reason) {
     c.close_received_ = true;
     c.peer_close_code_ = code;
-    if (!reason.empty()) c.close_reason_ = std::make_unique<std::string>(reason);
+    if (!reason.empty()) c.extras().peer_close_reason = reason;
+    if (!c.close_sent_) c.ctx_.metrics().closed(code);  // the peer closed first (1005: without a code)
     // Echo the peer's code (RFC 6455 §5.5.1); a close without a code is answered without one.
     if (!c.close_sent_) c.send_close_frame(code == close_code::no_status ? 0 : code, {});
     c.enter_draining();
@@ -256,10 +298,12 @@ void ConnectionImpl::close_now() noexcept {
 void ConnectionImpl::notify_closed() {
   if (!opened_ || !route_) return;
   opened_ = false;
+  if (!close_sent_ && !close_received_) ctx_.metrics().closed(close_code::abnormal);  // dropped, no close frame
+  ctx_.route_closed(route_);
   CloseInfo info;
   info.clean = close_received_;
   info.code = close_received_ ? peer_close_code_ : close_code::abnormal;
-  if (close_reason_) info.reason = *close_reason_;
+  if (extras_) info.reason = extras_->peer_close_reason;
   route_->component->on_close(*this, info);
 }
 
@@ -270,13 +314,17 @@ void ConnectionImpl::sweep(uint64_t now64) {
   switch (state_) {
     case State::http:
     case State::authenticating:
-      if (passed(phase_start_ms_, l.handshake_timeout)) close_now();
+      if (passed(phase_start_ms_, l.handshake_timeout)) {
+        ctx_.metrics().handshake_failed(metrics::HandshakeFailure::timeout);
+        close_now();
+      }
       return;
     case State::closing:
     case State::draining:
       if (passed(phase_start_ms_, l.close_timeout)) close_now();
       return;
     case State::open:
+      if (static_cast<int32_t>(message_tat_us_ - now * 1000) < 0) message_tat_us_ = now * 1000;  // see admit_message
       if (passed(last_read_ms_, l.idle_timeout)) {
         fail(close_code::going_away, "idle timeout");
       } else if (passed(last_read_ms_, l.ping_interval) && passed(last_ping_ms_, l.ping_interval)) {

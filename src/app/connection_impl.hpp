@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,12 @@ namespace capstan::app {
 
 class LoopContext;
 class AuthService;
+
+// What only some connections have, in one allocation: one pointer in every connection.
+struct Extras {
+  std::optional<User> user;       // authenticated connections
+  std::string peer_close_reason;  // kept for on_close
+};
 struct Route;
 struct Handshake;
 struct Outbox;
@@ -57,6 +64,7 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
 
   State state() const noexcept { return state_; }
   LoopContext& context() const noexcept { return ctx_; }
+  const net::CompactAddress& peer() const noexcept { return peer_; }
 
   // While paused, nothing is read: input waits in the kernel (and TCP pushes back on the
   // client). Used while the user is looked up, before the connection's messages may run.
@@ -92,7 +100,13 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   void refuse(uint16_t code, std::string_view reason);
   // The connection is the component's: on_open, then the frames that came behind the request.
   void open_now(const char* early, size_t early_size);
+  // The 101 is queued: records the handshake's duration, then starts the ping clock.
+  void switching_protocols_sent() noexcept;
   void update_interest() noexcept;
+  Extras& extras();
+  void set_user(int64_t id, std::string identity, std::string claims);
+  // messages_per_second: true when this message fits the connection's bucket.
+  bool admit_message() noexcept;
   void feed_frames(uint8_t* data, size_t size);
   void fail(uint16_t code, std::string_view reason);
   void enter_draining();
@@ -116,16 +130,21 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   std::unique_ptr<Outbox> outbox_;        // only while the kernel refuses output
   std::unique_ptr<Compression> compression_;  // only when permessage-deflate was negotiated
   std::unique_ptr<DataBase> data_;
-  std::unique_ptr<std::string> close_reason_;  // the peer's, kept for on_close
-  std::unique_ptr<User> user_;                 // only on authenticating routes
+  std::unique_ptr<Extras> extras_;             // the user, the peer's close reason: when there are some
   std::string target_;                         // path?query of the upgrade request
   ws::FrameDecoder decoder_;
   uint64_t id_;
   // Loop milliseconds, 32-bit: only differences are compared (now - since, in unsigned
   // arithmetic), which stay exact across the 49-day wrap because every timeout is at most a day.
   uint32_t last_read_ms_ = 0;
-  uint32_t last_ping_ms_ = 0;
+  // One field, two lives: until the 101 goes out, when the connection was accepted (for the
+  // handshake histogram, metrics::now_us()); from then on, when the last ping went out.
+  union {
+    uint32_t accepted_us_ = 0;
+    uint32_t last_ping_ms_;
+  };
   uint32_t phase_start_ms_ = 0;  // when the http, closing or draining phase began
+  uint32_t message_tat_us_ = 0;  // messages_per_second: the bucket's GCRA arrival time, in µs (mod 2^32)
   net::CompactAddress peer_;
   int fd_;
   uint16_t peer_close_code_ = close_code::abnormal;

@@ -18,6 +18,7 @@ size_t ConnectionImpl::pending_output() const noexcept {
 
 SendStatus ConnectionImpl::send_message(std::string_view data, Opcode opcode) {
   if (state_ != State::open) return SendStatus::dropped;
+  route_->counters.sent(data.size());  // queued or not: a refused one closes the connection (1008)
   if (compression_ && data.size() >= ctx_.compression().threshold) {
     std::string_view packed = compress_message(data);
     return queue_frame(opcode, packed.data(), packed.size(), false, true);
@@ -46,6 +47,7 @@ SendStatus ConnectionImpl::queue_frame(Opcode opcode, const char* data, size_t s
     }
     if (held + total - written > cap) {
       // A reader this slow would make us hold unbounded memory: drop it (RFC 6455 1008).
+      ctx_.metrics().send_buffer_overflow();
       fail(close_code::policy_violation, "send buffer full");
       return SendStatus::dropped;
     }
@@ -96,6 +98,7 @@ void ConnectionImpl::queue_raw(const char* data, size_t size) {
 void ConnectionImpl::send_close_frame(uint16_t code, std::string_view reason) {
   uint8_t payload[125];
   size_t size = code ? ws::encode_close_payload(payload, code, reason.data(), reason.size()) : 0;
+  if (!close_received_) ctx_.metrics().closed(code);  // we close first; echoes were counted as the peer's
   close_sent_ = true;
   queue_frame(Opcode::close, reinterpret_cast<const char*>(payload), size, true);
 }

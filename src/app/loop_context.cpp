@@ -23,7 +23,9 @@ LoopContext::LoopContext(unsigned index, ServerShared& shared, const std::vector
     ComponentAttach::attach(*r.component, loop_);
     routes_.push_back(std::move(r));
   }
+  route_open_ = std::vector<std::atomic<uint64_t>>(routes_.size());
   loop_.set_end_of_turn([this] { end_of_turn(); });
+  set_limits(shared.config->limits);
   start_sweep_timer();
   for (Route& r : routes_) r.component->on_start();
 }
@@ -60,8 +62,20 @@ void LoopContext::on_accept(int fd, const sockaddr* peer) {
   }
   if (shared_.connections.fetch_add(1, std::memory_order_relaxed) >= limits().max_connections) {
     shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+    metrics_.limit_hit(metrics::LimitKind::max_connections);
     std::string response;
     http::append_error(response, 503, "too many connections");
+    [[maybe_unused]] ssize_t n = ::send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::close(fd);
+    return;
+  }
+  const net::CompactAddress address = net::CompactAddress::from(peer);
+  const IpLimiter::Verdict verdict = shared_.ip_limiter->admit(address, loop_.now_ms());
+  if (verdict != IpLimiter::Verdict::admitted) {
+    shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+    std::string response;
+    http::append_error(response, 429, verdict == IpLimiter::Verdict::too_many ? "too many connections from this address"
+                                                                               : "connection rate from this address exceeded");
     [[maybe_unused]] ssize_t n = ::send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     ::close(fd);
     return;
@@ -71,6 +85,7 @@ void LoopContext::on_accept(int fd, const sockaddr* peer) {
   if (!loop_.add(fd, c, EPOLLIN | EPOLLRDHUP)) {
     c->close_now();
     delete c;
+    shared_.ip_limiter->release(address, loop_.now_ms());
     connection_closed();
     return;
   }
@@ -78,6 +93,13 @@ void LoopContext::on_accept(int fd, const sockaddr* peer) {
   if (connections_) connections_->prev = c;
   connections_ = c;
   ++connection_count_;
+}
+
+void LoopContext::set_limits(const Limits& l) {
+  limits_ = l;
+  message_limit_.interval_us = l.messages_per_second ? 1'000'000 / l.messages_per_second : 0;
+  message_limit_.tolerance_us = message_limit_.interval_us * (l.message_burst - 1);  // bounded by the config check
+  message_limit_.closes = l.on_limit == "close";
 }
 
 void LoopContext::offload(ConnectionImpl& c, BlockingWork work) {
@@ -154,6 +176,7 @@ void LoopContext::end_of_turn() {
       list = c->next_reaped;
       unlink(c);
       c->notify_closed();
+      shared_.ip_limiter->release(c->peer(), loop_.now_ms());
       delete c;
       connection_closed();
     }

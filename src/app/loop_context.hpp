@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "app/ip_limiter.hpp"
+#include "app/metrics.hpp"
 #include "app/route.hpp"
 #include "capstan/config.hpp"
 #include "db/database.hpp"
@@ -23,6 +25,8 @@ namespace capstan::app {
 
 class ConnectionImpl;
 class AuthService;
+class LoopContext;
+class RuntimeState;
 
 // What a job on the worker pool hands back: run on the connection's loop, with the
 // connection, if it still exists by then.
@@ -34,8 +38,11 @@ struct ServerShared {
   const Config* config = nullptr;
   const AuthService* auth = nullptr;  // when some route authenticates or uses the database
   std::string static_root;            // server.static_dir, resolved; empty: no files
+  std::unique_ptr<IpLimiter> ip_limiter;  // connections per client address, all loops
   std::atomic<uint32_t> connections{0};
   std::atomic<uint64_t> next_connection_id{1};
+  std::vector<LoopContext*> loops;       // every loop, filled before they run: /status sums them
+  const RuntimeState* runtime = nullptr;  // name, pid, start time, listen addresses
 };
 
 class LoopContext {
@@ -44,7 +51,9 @@ class LoopContext {
   ~LoopContext();
 
   net::EventLoop& loop() noexcept { return loop_; }
-  const Limits& limits() const noexcept { return shared_.config->limits; }
+  // This loop's copy: a reload (SIGHUP) replaces it on the loop's own thread, so readers
+  // never race with the change.
+  const Limits& limits() const noexcept { return limits_; }
   const ServerConfig& server_config() const noexcept { return shared_.config->server; }
 
   bool listen(const net::ListenAddress& address, std::string& error);
@@ -54,6 +63,16 @@ class LoopContext {
   void begin_shutdown();
 
   const Route* find_route(std::string_view path) const noexcept;
+
+  // The message bucket (limits.messages_per_second / message_burst) in the form the hot path
+  // uses: µs between messages (0: no limit), how far ahead the bucket may run, and on_limit.
+  struct MessageLimit {
+    uint32_t interval_us = 0;
+    uint32_t tolerance_us = 0;
+    bool closes = false;
+  };
+  const MessageLimit& message_limit() const noexcept { return message_limit_; }
+  void set_limits(const Limits& limits);  // loop thread: at start and on reload
   const AuthService* auth() const noexcept { return shared_.auth; }
   const std::string& static_root() const noexcept { return shared_.static_root; }
 
@@ -86,11 +105,28 @@ class LoopContext {
   void schedule_reap(ConnectionImpl* c) noexcept;
   void connection_closed() noexcept { shared_.connections.fetch_sub(1, std::memory_order_relaxed); }
 
+  // Open WebSocket connections per route, in route order: written by this loop's thread only
+  // (a plain load and store, no locked instruction on the hot path), read by /status on any.
+  void route_opened(const Route* r) noexcept { bump_route(r, 1); }
+  void route_closed(const Route* r) noexcept { bump_route(r, -1); }
+  const std::vector<Route>& routes() const noexcept { return routes_; }
+  uint64_t route_connections(size_t i) const noexcept { return route_open_[i].load(std::memory_order_relaxed); }
+  const ServerShared& shared() const noexcept { return shared_; }
+
+  // This loop's counters for /metrics (metrics.hpp): written by this loop's thread only,
+  // read by whichever loop serves the scrape. The limiter reports its hits here.
+  metrics::LoopMetrics& metrics() noexcept { return metrics_; }
+  const metrics::LoopMetrics& metrics() const noexcept { return metrics_; }
+
  private:
   static constexpr size_t kReadBufferSize = 512 * 1024;
   static constexpr size_t kCorkCapacity = 64 * 1024;
 
   void switch_cork(ConnectionImpl* c);
+  void bump_route(const Route* r, int delta) noexcept {
+    auto& n = route_open_[static_cast<size_t>(r - routes_.data())];
+    n.store(n.load(std::memory_order_relaxed) + static_cast<uint64_t>(delta), std::memory_order_relaxed);
+  }
   void on_accept(int fd, const sockaddr* peer);
   void sweep();
   void end_of_turn();
@@ -101,6 +137,7 @@ class LoopContext {
   net::EventLoop loop_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   std::vector<Route> routes_;
+  std::vector<std::atomic<uint64_t>> route_open_;  // by route index
   std::unique_ptr<uint8_t[]> read_buffer_;
   util::ByteBuffer cork_{kCorkCapacity};
   ConnectionImpl* corked_ = nullptr;
@@ -114,7 +151,10 @@ class LoopContext {
   // Connections with jobs in flight, by id: a continuation finds its connection here or
   // learns it is gone. Only waiting connections are in it, so idle ones cost nothing.
   std::unordered_map<uint64_t, ConnectionImpl*> waiting_;
+  Limits limits_;
+  MessageLimit message_limit_;
   bool shutting_down_ = false;
+  metrics::LoopMetrics metrics_;  // written per connection event, never per message
 };
 
 }  // namespace capstan::app

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "app/metrics.hpp"
 #include "capstan/component.hpp"
 
 namespace capstan::app {
@@ -14,6 +15,9 @@ struct Route {
   std::unique_ptr<Component> component;
   std::vector<std::string> protocols;
   bool auth = false;  // connections must present a valid token (AuthService)
+  // This loop's traffic on the route, written by the loop's thread only (metrics.hpp); here
+  // because a connection already holds its route pointer, so counting costs no extra load.
+  mutable metrics::RouteCounters counters;
 };
 
 // What the server knows of a route before loops exist: how to make each loop's instance.

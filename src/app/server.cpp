@@ -14,9 +14,11 @@
 #include <thread>
 
 #include "app/auth_service.hpp"
+#include "app/config_reload.hpp"
 #include "app/echo.hpp"
 #include "app/notify/notify_component.hpp"
 #include "app/loop_context.hpp"
+#include "app/runtime_state.hpp"
 #include "net/signals.hpp"
 #include "util/log.hpp"
 
@@ -39,8 +41,13 @@ struct Server::Impl {
   std::atomic<uint16_t> port{0};
   std::atomic<bool> stop_requested{false};
   std::string last_error;
+  app::RuntimeState runtime;            // the state file `capstan list / status / stop` read
+  std::vector<std::string> listening;  // the real addresses (port 0 resolved), for it
+
+  Config reloaded;  // the configuration a SIGHUP compares with (loop 0's thread only)
 
   bool resolve_routes(std::vector<app::RouteSpec>& out, bool& uses_database);
+  void reload();
   static app::RouteSpec notify_spec(std::string path, std::shared_ptr<app::NotifyRoute> route, bool auth);
   bool bind_all();
 };
@@ -160,6 +167,7 @@ bool Server::Impl::bind_all() {
         if (sa->sa_family == AF_INET) reinterpret_cast<sockaddr_in*>(sa)->sin_port = htons(port);
         else reinterpret_cast<sockaddr_in6*>(sa)->sin6_port = htons(port);
         if (this->port == 0) this->port = port;
+        listening.push_back(net::CompactAddress::from(sa).to_string());
         std::string shown = text.substr(0, text.rfind(':') + 1) + std::to_string(port);
         log::info("listening", {{"address", shown}, {"loops", std::to_string(loops.size())}});
       }
@@ -176,6 +184,9 @@ int Server::run() {
   std::vector<app::RouteSpec> routes;
   bool uses_database = false;
   if (!s.resolve_routes(routes, uses_database)) return 1;
+  if (!s.runtime.claim(s.config, s.last_error)) return 1;  // a server of this name runs already
+  s.shared.ip_limiter = std::make_unique<app::IpLimiter>(s.config.limits.connections_per_ip,
+                                                         s.config.limits.connection_rate_per_ip);
   const std::string& dir = s.config.server.static_dir;
   s.shared.static_root = dir.empty() || dir.front() == '/' || s.config.base_dir.empty() ? dir : s.config.base_dir + "/" + dir;
   while (s.shared.static_root.size() > 1 && s.shared.static_root.back() == '/') s.shared.static_root.pop_back();
@@ -195,13 +206,17 @@ int Server::run() {
     s.loops.clear();
     return 1;
   }
-  if (!s.bind_all()) {
+  if (!s.bind_all() || !s.runtime.publish(s.listening, routes, s.last_error)) {
     s.loops.clear();
     return 1;
   }
+  for (const auto& l : s.loops) s.shared.loops.push_back(l.get());
+  s.shared.runtime = &s.runtime;
   for (const auto& r : routes) log::info("route", {{"path", r.path}, {"component", r.component_name.empty() ? "c++" : r.component_name}});
 
-  auto signals = std::make_unique<net::SignalWatcher>(s.loops[0]->loop(), std::initializer_list<int>{SIGINT, SIGTERM}, [this](int sig) {
+  s.reloaded = s.config;
+  auto signals = std::make_unique<net::SignalWatcher>(s.loops[0]->loop(), std::initializer_list<int>{SIGINT, SIGTERM, SIGHUP}, [this](int sig) {
+    if (sig == SIGHUP) return impl_->reload();
     log::info("stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
     stop();
   });
@@ -216,9 +231,65 @@ int Server::run() {
   // Jobs still queued run and post their results to loops that still exist (and never run).
   s.shared.auth = nullptr;
   s.auth.reset();
+  s.shared.loops.clear();
   s.loops.clear();
+  s.runtime.withdraw();
   log::info("stopped");
   return 0;
+}
+
+// SIGHUP, on loop 0: reads the file again and applies what can change under running
+// connections; says in the log what was applied and what needs a restart.
+void Server::Impl::reload() {
+  if (config.source_path.empty()) {
+    log::warn("reload: no configuration file to read again");
+    return;
+  }
+  LoadedConfig loaded = load_config_file(config.source_path);
+  if (!loaded.ok()) {
+    for (const ConfigError& e : loaded.errors)
+      log::error("reload refused: the file has a fault, nothing changed",
+                 {{"key", e.key}, {"line", std::to_string(e.line)}, {"reason", e.message}});
+    return;
+  }
+  Config next = std::move(loaded.config);
+  // What the command line set, and the default route, are not in the file.
+  next.server.listen = reloaded.server.listen;
+  next.server.name = reloaded.server.name;
+  if (next.routes.empty()) next.routes = reloaded.routes;
+  const app::ReloadPlan plan = app::plan_reload(reloaded, next);
+
+  std::string applied;
+  auto note = [&applied](const char* what) { applied += applied.empty() ? what : std::string(", ") + what; };
+  if (plan.limits) {
+    for (auto& ctx : loops) {
+      app::LoopContext* c = ctx.get();
+      c->loop().post_task([c, limits = next.limits] { c->set_limits(limits); });
+    }
+    shared.ip_limiter->configure(next.limits.connections_per_ip, next.limits.connection_rate_per_ip);
+    reloaded.limits = next.limits;
+    note("limits");
+  }
+  if (plan.auth && auth && auth->verifier()) {
+    std::string error;
+    if (auth->reload_keys(next.auth, next.base_dir, error)) {
+      reloaded.auth = next.auth;
+      note("auth keys");
+    } else {
+      log::error("reload: the new keys were refused, the old ones stay", {{"reason", error}});
+    }
+  }
+  if (plan.log) {
+    log::set_format_json(next.server.log_format == "json");
+    log::set_level(log::level_named(next.server.log_level));
+    reloaded.server.log_format = next.server.log_format;
+    reloaded.server.log_level = next.server.log_level;
+    note("log");
+  }
+  std::string restart;
+  for (const std::string& what : plan.needs_restart) restart += (restart.empty() ? "" : ", ") + what;
+  log::info("reloaded", {{"applied", applied.empty() ? "nothing changed" : applied},
+                         {"needs_restart", restart.empty() ? "nothing" : restart}});
 }
 
 void Server::stop() {

@@ -1,9 +1,61 @@
+// GET /status: the server's live state as JSON, what `capstan list` and `capstan status`
+// show. Open connections per route are summed over the loops' counters, each read with a
+// relaxed load: a loop may be a connection ahead of another, which a status page can be.
+#include <unistd.h>
+
+#include <string>
+
 #include "app/http_endpoints.hpp"
 #include "app/loop_context.hpp"
+#include "app/notify/action_json.hpp"
+#include "app/runtime_state.hpp"
 
 namespace capstan::app {
 
-// Being written (issue 5): name, pid, uptime, listen, connections per route.
-void append_status_json(LoopContext&, std::string& body) { body = "{}\n"; }
+void append_status_json(LoopContext& ctx, std::string& body) {
+  const ServerShared& shared = ctx.shared();
+  const RuntimeState* runtime = shared.runtime;
+  const ServerState* state = runtime ? &runtime->state() : nullptr;
+
+  std::vector<uint64_t> per_route(ctx.routes().size(), 0);
+  for (const LoopContext* loop : shared.loops)
+    for (size_t i = 0; i < per_route.size() && i < loop->routes().size(); ++i) per_route[i] += loop->route_connections(i);
+  uint64_t total = 0;
+  for (uint64_t n : per_route) total += n;
+
+  body = "{\"name\":";
+  append_quoted(body, shared.config ? shared.config->server.name : std::string());
+  body += ",\"pid\":" + std::to_string(::getpid());
+  body += ",\"version\":";
+  append_quoted(body, capstan_version());
+  if (state) {
+    body += ",\"started\":";
+    append_quoted(body, iso8601_utc(state->started_unix));
+    body += ",\"started_unix\":" + std::to_string(state->started_unix);
+    body += ",\"uptime_seconds\":" + std::to_string(runtime->uptime_seconds());
+    body += ",\"listen\":[";
+    for (size_t i = 0; i < state->listen.size(); ++i) {
+      if (i) body += ',';
+      append_quoted(body, state->listen[i]);
+    }
+    body += ']';  // no file paths: this port may face the internet; the state file has them
+  }
+  // WebSocket connections that are open; `sockets` also counts HTTP requests (this one
+  // included) and handshakes in progress.
+  body += ",\"connections\":" + std::to_string(total);
+  body += ",\"sockets\":" + std::to_string(shared.connections.load(std::memory_order_relaxed));
+  body += ",\"routes\":[";
+  for (size_t i = 0; i < per_route.size(); ++i) {
+    const Route& r = ctx.routes()[i];
+    if (i) body += ',';
+    body += "{\"path\":";
+    append_quoted(body, r.path);
+    body += ",\"component\":";
+    append_quoted(body, state && i < state->routes.size() ? state->routes[i].component : std::string());
+    body += ",\"connections\":" + std::to_string(per_route[i]);
+    body += '}';
+  }
+  body += "]}\n";
+}
 
 }  // namespace capstan::app

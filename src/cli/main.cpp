@@ -7,6 +7,7 @@
 
 #include "capstan/server.hpp"
 #include "cli/auth_commands.hpp"
+#include "cli/process_commands.hpp"
 #include "util/log.hpp"
 
 namespace {
@@ -32,14 +33,18 @@ bool load(const std::string& path, capstan::Config& config) {
   return true;
 }
 
-int start(const std::string& path, const std::string& listen, const std::string& name) {
+int start(const std::string& path, const std::string& listen, const std::string& name,
+          const capstan::cli::StartOptions& options) {
   capstan::Config config;
   if (!load(path, config)) return 2;
   if (!listen.empty()) config.server.listen = {listen};
   if (!name.empty()) config.server.name = name;
   apply_defaults(config);
+  capstan::cli::apply_start_options(options, config);
   capstan::log::set_format_json(config.server.log_format == "json");
+  capstan::log::set_level(capstan::log::level_named(config.server.log_level));
   capstan::Server server(std::move(config));
+  if (options.daemon) return capstan::cli::start_daemon(server);
   int rc = server.run();
   if (rc != 0) capstan::log::error("cannot start", {{"reason", server.last_error()}});
   return rc;
@@ -60,20 +65,24 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::string config_path, listen, name;
-  CLI::App* start_cmd = app.add_subcommand("start", "run a server in the foreground");
+  CLI::App* start_cmd = app.add_subcommand("start", "run a server (in the foreground; --daemon: detached)");
   start_cmd->add_option("-c,--config", config_path, "configuration file (TOML)")->check(CLI::ExistingFile);
   start_cmd->add_option("--listen", listen, "HOST:PORT, overrides server.listen");
   start_cmd->add_option("--name", name, "instance name, overrides server.name");
+  capstan::cli::StartOptions start_options;
+  capstan::cli::add_start_options(*start_cmd, start_options);
 
   std::string check_path;
   CLI::App* check_cmd = app.add_subcommand("check", "validate a configuration file");
   check_cmd->add_option("-c,--config", check_path, "configuration file (TOML)")->required()->check(CLI::ExistingFile);
 
   auto run_auth_command = capstan::cli::add_auth_commands(app);
+  auto run_process_command = capstan::cli::add_process_commands(app);
 
   CLI11_PARSE(app, argc, argv);
-  if (*start_cmd) return start(config_path, listen, name);
+  if (*start_cmd) return start(config_path, listen, name, start_options);
   if (*check_cmd) return check(check_path);
   if (int rc = run_auth_command(); rc >= 0) return rc;
+  if (int rc = run_process_command(); rc >= 0) return rc;
   return 1;
 }

@@ -178,6 +178,16 @@ struct Loader {
     if (c.server.listen.empty()) error("server.listen", line_at("server", "listen"), "needs at least one address");
     if (c.server.log_format != "text" && c.server.log_format != "json")
       error("server.log_format", line_at("server", "log_format"), "must be \"text\" or \"json\"");
+    if (c.server.log_level != "debug" && c.server.log_level != "info" && c.server.log_level != "warn" &&
+        c.server.log_level != "error")
+      error("server.log_level", line_at("server", "log_level"), "must be debug, info, warn or error");
+    if (c.limits.on_limit != "error" && c.limits.on_limit != "close")
+      error("limits.on_limit", line_at("limits", "on_limit"), "must be \"error\" or \"close\"");
+    // The message bucket counts in microseconds in 32 bits: its depth must stay under ~35 minutes.
+    if (c.limits.messages_per_second &&
+        uint64_t{c.limits.message_burst} * (1'000'000 / c.limits.messages_per_second) >= (1ULL << 31))
+      error("limits.message_burst", line_at("limits", "message_burst"),
+            "too deep for messages_per_second: burst / rate must stay under 2000 seconds");
     if (c.compression.mode != "shared" && c.compression.mode != "dedicated")
       error("compression.mode", line_at("compression", "mode"), "must be \"shared\" or \"dedicated\"");
     static constexpr std::string_view kAlgorithms[] = {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256",
@@ -247,6 +257,7 @@ LoadedConfig load_config_file(const std::string& path) {
     LoadedConfig loaded = load(toml::parse_file(path));
     const size_t slash = path.rfind('/');
     loaded.config.base_dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+    loaded.config.source_path = path;
     return loaded;
   } catch (const toml::parse_error& e) {
     return parse_error(e);

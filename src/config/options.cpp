@@ -19,6 +19,7 @@ const ServerOption kServerOptions[] = {
     {"server", "static_dir", Type::string, "\"\"", "files served to plain GETs", 0, 0, SET(server.static_dir, text)},
     {"server", "allowed_origins", Type::string_list, "[]", "Origin values allowed to upgrade; empty: any", 0, 0, SET(server.allowed_origins, list)},
     {"server", "log_format", Type::string, "\"text\"", "\"text\" or \"json\"", 0, 0, SET(server.log_format, text)},
+    {"server", "log_level", Type::string, "\"info\"", "debug, info, warn or error", 0, 0, SET(server.log_level, text)},
     {"server", "shutdown_timeout", Type::duration, "\"10s\"", "how long a stop lets queued sends drain", 0, kDay, SET(server.shutdown_timeout, duration)},
 
     {"limits", "max_message_size", Type::size, "\"1MiB\"", "largest frame or reassembled message; then close 1009", 1, 4 * kGiB, SET(limits.max_message_size, size)},
@@ -32,6 +33,15 @@ const ServerOption kServerOptions[] = {
      [](Config& c, const Value& v) { c.limits.send_buffer = static_cast<size_t>(v.size); }},
     {"limits", "max_connections", Type::integer, "100000", "concurrent connections in total; then 503", 1, 100'000'000,
      [](Config& c, const Value& v) { c.limits.max_connections = static_cast<uint32_t>(v.integer); }},
+    {"limits", "connections_per_ip", Type::integer, "1000", "concurrent connections per client address; then 429", 1, 100'000'000,
+     [](Config& c, const Value& v) { c.limits.connections_per_ip = static_cast<uint32_t>(v.integer); }},
+    {"limits", "connection_rate_per_ip", Type::integer, "0", "new connections per second per client address, 0 = off; then 429", 0, 1'000'000,
+     [](Config& c, const Value& v) { c.limits.connection_rate_per_ip = static_cast<uint32_t>(v.integer); }},
+    {"limits", "messages_per_second", Type::integer, "100", "per connection, a token bucket refilled at this rate, 0 = off", 0, 1'000'000,
+     [](Config& c, const Value& v) { c.limits.messages_per_second = static_cast<uint32_t>(v.integer); }},
+    {"limits", "message_burst", Type::integer, "200", "depth of that bucket: messages allowed at once", 1, 1'000'000,
+     [](Config& c, const Value& v) { c.limits.message_burst = static_cast<uint32_t>(v.integer); }},
+    {"limits", "on_limit", Type::string, "\"error\"", "\"error\" (refuse the message, keep the connection) or \"close\" (1008)", 0, 0, SET(limits.on_limit, text)},
 
     {"compression", "enabled", Type::boolean, "true", "negotiate permessage-deflate when a client offers it", 0, 0, SET(compression.enabled, boolean)},
     {"compression", "level", Type::integer, "1", "zlib compression level, 0-9", 0, 9,

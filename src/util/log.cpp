@@ -59,6 +59,12 @@ std::string timestamp() {
 
 void set_format_json(bool json) noexcept { g_json = json; }
 void set_level(Level level) noexcept { g_level = level; }
+Level level_named(std::string_view name) noexcept {
+  if (name == "debug") return Level::debug;
+  if (name == "warn") return Level::warn;
+  if (name == "error") return Level::error;
+  return Level::info;
+}
 bool enabled(Level level) noexcept { return level >= g_level.load(std::memory_order_relaxed); }
 
 void write(Level level, std::string_view message,

@@ -8,10 +8,13 @@ added to [server]), starts `capstan start -c FILE`, waits for the "listening" lo
 returns a `Server` with the real host and port. At teardown every server still running gets
 SIGTERM; each must exit 0 in bounded time and its stderr must hold no sanitizer report.
 """
+import atexit
 import os
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -36,8 +39,16 @@ def capstan_bin() -> str:
     return str(path)
 
 
+_runtime_dirs = []
+atexit.register(lambda: [shutil.rmtree(d, ignore_errors=True) for d in _runtime_dirs])
+
+
 def server_env() -> dict:
     env = dict(os.environ)
+    # A runtime directory (state files, issue 5) per process: servers of the same default
+    # name never refuse each other, nor meet a developer's running servers.
+    _runtime_dirs.append(tempfile.mkdtemp(prefix="capstan-test-run-"))
+    env["XDG_RUNTIME_DIR"] = _runtime_dirs[-1]
     # Sanitizer reports must reach stderr, where teardown looks for them.
     env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
     return env
@@ -47,6 +58,23 @@ def run_capstan(*args, timeout=10.0) -> subprocess.CompletedProcess:
     """Runs a short-lived capstan command (check, a start that must fail)."""
     return subprocess.run([capstan_bin(), *map(str, args)], capture_output=True, text=True,
                           timeout=timeout, env=server_env())
+
+
+# The spec's default limits (100 messages/s per connection, 1000 connections per address)
+# would throttle suites that send as fast as the server answers, all from 127.0.0.1. A test
+# that is about limits sets them itself; otherwise these are added.
+TEST_LIMITS = {"messages_per_second": "0", "connections_per_ip": "1000000"}
+
+
+def with_test_limits(config_text: str) -> str:
+    missing = [f"{k} = {v}\n" for k, v in TEST_LIMITS.items()
+               if not re.search(rf"^\s*{k}\s*=", config_text, re.M)]
+    if not missing:
+        return config_text
+    header = re.search(r"^\s*\[limits\]\s*$\n?", config_text, re.M)
+    if header:
+        return config_text[:header.end()] + "".join(missing) + config_text[header.end():]
+    return config_text + "\n[limits]\n" + "".join(missing)
 
 
 def with_listen(config_text: str) -> str:
@@ -174,7 +202,7 @@ def start_server(tmp_path):
             servers.append(server)
             return server
         path = tmp_path / f"capstan-{len(servers)}.toml"
-        path.write_text(with_listen(config_text))
+        path.write_text(with_test_limits(with_listen(config_text)))
         server = Server([capstan_bin(), "start", "-c", str(path)], config_path=path)
         servers.append(server)
         return server

@@ -54,6 +54,7 @@ void expect_configs_equal(const Config& a, const Config& b) {
   EXPECT_EQ(a.server.static_dir, b.server.static_dir);
   EXPECT_EQ(a.server.allowed_origins, b.server.allowed_origins);
   EXPECT_EQ(a.server.log_format, b.server.log_format);
+  EXPECT_EQ(a.server.log_level, b.server.log_level);
   EXPECT_EQ(a.server.shutdown_timeout, b.server.shutdown_timeout);
   EXPECT_EQ(a.limits.max_message_size, b.limits.max_message_size);
   EXPECT_EQ(a.limits.max_header_size, b.limits.max_header_size);
@@ -63,6 +64,11 @@ void expect_configs_equal(const Config& a, const Config& b) {
   EXPECT_EQ(a.limits.close_timeout, b.limits.close_timeout);
   EXPECT_EQ(a.limits.send_buffer, b.limits.send_buffer);
   EXPECT_EQ(a.limits.max_connections, b.limits.max_connections);
+  EXPECT_EQ(a.limits.connections_per_ip, b.limits.connections_per_ip);
+  EXPECT_EQ(a.limits.connection_rate_per_ip, b.limits.connection_rate_per_ip);
+  EXPECT_EQ(a.limits.messages_per_second, b.limits.messages_per_second);
+  EXPECT_EQ(a.limits.message_burst, b.limits.message_burst);
+  EXPECT_EQ(a.limits.on_limit, b.limits.on_limit);
   EXPECT_EQ(a.compression.enabled, b.compression.enabled);
   EXPECT_EQ(a.compression.level, b.compression.level);
   EXPECT_EQ(a.compression.threshold, b.compression.threshold);
@@ -115,6 +121,7 @@ runtime_dir = "/run/x"
 static_dir = "/srv/www"
 allowed_origins = ["https://a.example"]
 log_format = "json"
+log_level = "debug"
 shutdown_timeout = "1s"
 [limits]
 max_message_size = "2MiB"
@@ -125,6 +132,11 @@ ping_interval = "31s"
 close_timeout = "6s"
 send_buffer = "32MiB"
 max_connections = 99
+connections_per_ip = 5
+connection_rate_per_ip = 7
+messages_per_second = 9
+message_burst = 11
+on_limit = "close"
 [compression]
 enabled = false
 level = 6
@@ -160,6 +172,7 @@ workers = 3
   EXPECT_NE(c.server.static_dir, d.server.static_dir);
   EXPECT_NE(c.server.allowed_origins, d.server.allowed_origins);
   EXPECT_NE(c.server.log_format, d.server.log_format);
+  EXPECT_NE(c.server.log_level, d.server.log_level);
   EXPECT_NE(c.server.shutdown_timeout, d.server.shutdown_timeout);
   EXPECT_NE(c.limits.max_message_size, d.limits.max_message_size);
   EXPECT_NE(c.limits.max_header_size, d.limits.max_header_size);
@@ -169,6 +182,11 @@ workers = 3
   EXPECT_NE(c.limits.close_timeout, d.limits.close_timeout);
   EXPECT_NE(c.limits.send_buffer, d.limits.send_buffer);
   EXPECT_NE(c.limits.max_connections, d.limits.max_connections);
+  EXPECT_NE(c.limits.connections_per_ip, d.limits.connections_per_ip);
+  EXPECT_NE(c.limits.connection_rate_per_ip, d.limits.connection_rate_per_ip);
+  EXPECT_NE(c.limits.messages_per_second, d.limits.messages_per_second);
+  EXPECT_NE(c.limits.message_burst, d.limits.message_burst);
+  EXPECT_NE(c.limits.on_limit, d.limits.on_limit);
   EXPECT_NE(c.compression.enabled, d.compression.enabled);
   EXPECT_NE(c.compression.level, d.compression.level);
   EXPECT_NE(c.compression.threshold, d.compression.threshold);
@@ -191,7 +209,7 @@ workers = 3
   EXPECT_NE(c.users.recheck, d.users.recheck);
   EXPECT_NE(c.users.workers, d.users.workers);
   // And the table has one entry per field above (a new field needs a new option).
-  EXPECT_EQ(config::server_options().size(), 38u);
+  EXPECT_EQ(config::server_options().size(), 44u);
 }
 
 TEST(Config, DefaultsAreWithinTheirOwnBounds) {

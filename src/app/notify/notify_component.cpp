@@ -69,6 +69,14 @@ void NotifyComponent::on_refused(Connection& c, uint16_t code, std::string_view 
   else fatal(c, "Invalid request", reason);
 }
 
+void NotifyComponent::on_rate_limited(Connection& c, Message) {
+  auto it = entries_.find(&c);
+  if (it != entries_.end() && it->second.waiting) it->second.waiting->push_back({{}, true});  // behind the held ones
+  else send_rate_limited(c);
+}
+
+void NotifyComponent::send_rate_limited(Connection& c) { send_error(c, "Rate limit exceeded: too many messages"); }
+
 // ---- messages --------------------------------------------------------------------------------
 
 void NotifyComponent::on_message(Connection& c, Message message) {
@@ -84,8 +92,8 @@ void NotifyComponent::recheck_then_handle(Connection& c, Entry& entry, std::stri
   // Messages wait, in order, for a lookup made after they arrived; reading pauses meanwhile,
   // so only what the last read already held can queue up behind the first.
   const bool lookup_in_flight = entry.waiting != nullptr;
-  if (!lookup_in_flight) entry.waiting = std::make_unique<std::deque<std::string>>();
-  entry.waiting->emplace_back(text);
+  if (!lookup_in_flight) entry.waiting = std::make_unique<std::deque<Entry::Held>>();
+  entry.waiting->push_back({std::string(text), false});
   if (lookup_in_flight) return;
   ConnectionImpl& conn = impl_of(c);
   conn.pause_reading();
@@ -97,16 +105,17 @@ void NotifyComponent::recheck_then_handle(Connection& c, Entry& entry, std::stri
     return Continuation([this, r, error = std::move(error)](ConnectionImpl& conn) {
       auto it = entries_.find(&conn);
       if (it == entries_.end()) return;
-      std::unique_ptr<std::deque<std::string>> waiting = std::move(it->second.waiting);
+      std::unique_ptr<std::deque<Entry::Held>> waiting = std::move(it->second.waiting);
       conn.resume_reading();
       if (r == AuthService::Lookup::unknown) return fatal(conn, "Invalid request", "user no longer exists");
       if (r == AuthService::Lookup::failed) {
         log::error("user lookup failed", {{"reason", error}});
         return fatal(conn, "Service unavailable", "user database unavailable", close_code::internal_error);
       }
-      for (const std::string& text : *waiting) {
+      for (const Entry::Held& held : *waiting) {
         if (!conn.is_open()) break;
-        handle(conn, text);
+        if (held.rate_limited) send_rate_limited(conn);
+        else handle(conn, held.text);
       }
     });
   });

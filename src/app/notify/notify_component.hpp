@@ -37,12 +37,14 @@ class NotifyComponent final : public Component {
   void on_message(Connection& c, Message message) override;
   void on_close(Connection& c, CloseInfo) override;
   void on_refused(Connection& c, uint16_t code, std::string_view reason) override;
+  void on_rate_limited(Connection& c, Message message) override;
 
   const NotifyRoute& route() const noexcept { return *route_; }
 
   // Replies and refusals (also used by the C++ handler context and sql continuations).
   void send_reply(Connection& to, std::string_view action, std::string_view data_json);
   void send_error(Connection& to, std::string_view message);
+  void send_rate_limited(Connection& to);
   void send_validation_errors(Connection& to, const std::vector<std::string>& messages);
   void fatal(Connection& to, std::string_view message, std::string_view why, uint16_t code = close_code::policy_violation);
   // `data_json` under `action` to `target` (users: `recipients`), on every loop.
@@ -54,7 +56,11 @@ class NotifyComponent final : public Component {
 
  private:
   struct Entry {
-    std::unique_ptr<std::deque<std::string>> waiting;  // messages held while the user is rechecked
+    struct Held {
+      std::string text;
+      bool rate_limited;  // answered `error` in its turn, so replies keep the messages' order
+    };
+    std::unique_ptr<std::deque<Held>> waiting;  // messages held while the user is rechecked
   };
 
   void handle(Connection& c, std::string_view text);

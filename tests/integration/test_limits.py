@@ -1,0 +1,108 @@
+"""The limiter against the real binary: concurrent connections and connection rate per
+address (HTTP 429 at accept), messages per second per connection (the action protocol's
+`error`, or close 1008), and that a limited client harms nobody else."""
+import asyncio
+import time
+
+import pytest
+import websockets
+
+from helpers import connect, echo_roundtrip, run
+from notify_support import NotifyEnv, notify_config, recv_reply, send_action, url
+from rawws import OP_TEXT, RawWS, open_socket, read_http_response, wait_tcp_close
+
+
+def refused_with(server):
+    with open_socket(server.host, server.port) as s:
+        resp, _ = read_http_response(s)  # refused at accept, before any request
+        assert wait_tcp_close(s) == b""
+        return resp.status, resp.body
+
+
+def test_connections_per_ip_429_and_released(start_server):
+    server = start_server('[server]\nthreads = 2\n[limits]\nconnections_per_ip = 3\n'
+                          '\n[[routes]]\npath = "/echo"\ncomponent = "echo"\n')
+    clients = [RawWS.connect(server.host, server.port) for _ in range(3)]
+    try:
+        status, body = refused_with(server)
+        assert status == 429 and b"too many connections from this address" in body
+        for c in clients:
+            assert c.echo(OP_TEXT, b"still") == (OP_TEXT, b"still")
+        clients.pop().close()
+        assert server.wait_tcp_connections(2)
+        clients.append(RawWS.connect(server.host, server.port))  # the slot came back
+        assert clients[-1].echo(OP_TEXT, b"new") == (OP_TEXT, b"new")
+    finally:
+        for c in clients:
+            c.close()
+
+
+def test_connection_rate_per_ip(start_server):
+    """5 per second, one second deep: five quick connect-and-hang-ups pass, the sixth is
+    refused even though nothing is open (hanging up does not pay the debt), and a second
+    later connections pass again."""
+    server = start_server('[limits]\nconnection_rate_per_ip = 5\n\n[[routes]]\npath = "/echo"\ncomponent = "echo"\n')
+    for _ in range(5):
+        RawWS.connect(server.host, server.port).close()
+    status, body = refused_with(server)
+    assert status == 429 and b"connection rate from this address exceeded" in body
+    time.sleep(1.2)
+    with RawWS.connect(server.host, server.port) as c:
+        assert c.echo(OP_TEXT, b"ok") == (OP_TEXT, b"ok")
+
+
+def test_message_rate_answers_error_on_notify_and_keeps_the_connection(start_server, tmp_path):
+    env = NotifyEnv(tmp_path)
+    server = start_server(notify_config() + '\n[limits]\nmessages_per_second = 5\nmessage_burst = 3\n')
+
+    async def scenario():
+        async with connect(url(server, env.token())) as ws, \
+                connect(url(server, env.token("bob@example.com"))) as bob:
+            for i in range(8):
+                await send_action(ws, "echo", i)
+            replies = [await recv_reply(ws) for _ in range(8)]
+            assert replies[:3] == [("echo", 0), ("echo", 1), ("echo", 2)]
+            assert ("error", {"message": "Rate limit exceeded: too many messages"}) in replies[3:]
+            assert sum(1 for r in replies if r[0] == "echo") <= 4  # the burst, plus what refilled meanwhile
+            await send_action(bob, "echo", "bob is not limited by alice")
+            assert await recv_reply(bob) == ("echo", "bob is not limited by alice")
+            await asyncio.sleep(0.7)  # refills at 5 per second
+            await send_action(ws, "echo", "later")
+            assert await recv_reply(ws) == ("echo", "later")
+    run(scenario())
+
+
+def test_message_rate_close_mode(start_server):
+    server = start_server('[limits]\nmessages_per_second = 10\nmessage_burst = 5\non_limit = "close"\n'
+                          '\n[[routes]]\npath = "/echo"\ncomponent = "echo"\n')
+
+    async def scenario():
+        async with connect(server.url()) as ws:
+            for i in range(5):
+                assert await echo_roundtrip(ws, f"m{i}") == f"m{i}"
+            await ws.send("one too many")
+            with pytest.raises(websockets.ConnectionClosed):
+                while True:
+                    await asyncio.wait_for(ws.recv(), 5)
+            assert ws.close_code == 1008 and ws.close_reason == "message rate limit exceeded"
+    run(scenario())
+
+
+def test_message_rate_error_mode_drops_on_echo(start_server):
+    server = start_server('[limits]\nmessages_per_second = 2\nmessage_burst = 2\n'
+                          '\n[[routes]]\npath = "/echo"\ncomponent = "echo"\n')
+
+    async def scenario():
+        async with connect(server.url()) as ws:
+            for i in range(6):
+                await ws.send(f"m{i}")
+            got = []
+            try:
+                while True:
+                    got.append(await asyncio.wait_for(ws.recv(), 0.5))
+            except asyncio.TimeoutError:
+                pass
+            assert got[:2] == ["m0", "m1"] and len(got) <= 3  # the rest dropped, the connection kept
+            await asyncio.sleep(0.6)
+            assert await echo_roundtrip(ws, "after") == "after"
+    run(scenario())
