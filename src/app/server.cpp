@@ -15,6 +15,7 @@
 
 #include "app/auth_service.hpp"
 #include "app/config_reload.hpp"
+#include "config/route_path.hpp"
 #include "app/echo.hpp"
 #include "app/notify/notify_component.hpp"
 #include "app/loop_context.hpp"
@@ -89,9 +90,7 @@ void Server::register_component(std::string name, ComponentFactory factory) {
 bool Server::Impl::resolve_routes(std::vector<app::RouteSpec>& out, bool& uses_database) {
   const std::string& prefix = config.server.prefix;
   auto add = [&](app::RouteSpec spec) {
-    std::string path = spec.path.empty() ? "/" + spec.component_name : spec.path;
-    // "/socket.io" + "/" is "/socket.io", not "/socket.io/".
-    spec.path = prefix.empty() ? path : (path == "/" ? prefix : prefix + path);
+    spec.path = config::route_path(prefix, spec.path, spec.component_name);
     for (const auto& existing : out) {
       if (existing.path == spec.path) {
         last_error = "two routes on path " + spec.path;
@@ -114,7 +113,7 @@ bool Server::Impl::resolve_routes(std::vector<app::RouteSpec>& out, bool& uses_d
   };
   for (const RouteConfig& rc : config.routes) {
     if (rc.component == "notify") {
-      const std::string path = rc.path.empty() ? "/notify" : rc.path;
+      const std::string path = rc.path.empty() ? "/notify" : rc.path;  // before the prefix
       auto route = app::make_notify_route(&rc, take_code_notify(path), {});
       uses_database = uses_database || route->uses_database();
       app::RouteSpec spec = notify_spec(path, route, rc.auth != 0);

@@ -8,18 +8,10 @@
 #include "capstan/server.hpp"
 #include "cli/auth_commands.hpp"
 #include "cli/process_commands.hpp"
+#include "cli/routes_command.hpp"
 #include "util/log.hpp"
 
 namespace {
-
-// With no file, or a file without routes: the demo's echo route.
-void apply_defaults(capstan::Config& config) {
-  if (!config.routes.empty()) return;
-  capstan::RouteConfig echo;
-  echo.path = "/echo";
-  echo.component = "echo";
-  config.routes.push_back(std::move(echo));
-}
 
 bool load(const std::string& path, capstan::Config& config) {
   if (path.empty()) return true;
@@ -39,7 +31,7 @@ int start(const std::string& path, const std::string& listen, const std::string&
   if (!load(path, config)) return 2;
   if (!listen.empty()) config.server.listen = {listen};
   if (!name.empty()) config.server.name = name;
-  apply_defaults(config);
+  capstan::cli::add_default_route(config);
   capstan::cli::apply_start_options(options, config);
   capstan::log::set_format_json(config.server.log_format == "json");
   capstan::log::set_level(capstan::log::level_named(config.server.log_level));
@@ -77,12 +69,14 @@ int main(int argc, char** argv) {
   check_cmd->add_option("-c,--config", check_path, "configuration file (TOML)")->required()->check(CLI::ExistingFile);
 
   auto run_auth_command = capstan::cli::add_auth_commands(app);
+  auto run_routes_command = capstan::cli::add_routes_command(app);
   auto run_process_command = capstan::cli::add_process_commands(app);
 
   CLI11_PARSE(app, argc, argv);
   if (*start_cmd) return start(config_path, listen, name, start_options);
   if (*check_cmd) return check(check_path);
   if (int rc = run_auth_command(); rc >= 0) return rc;
+  if (int rc = run_routes_command(); rc >= 0) return rc;
   if (int rc = run_process_command(); rc >= 0) return rc;
   return 1;
 }

@@ -1,0 +1,110 @@
+#include "cli/routes_command.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "app/notify/action_json.hpp"
+#include "capstan/config.hpp"
+#include "config/route_path.hpp"
+
+namespace capstan::cli {
+
+namespace {
+
+struct Options {
+  std::string config_path;
+  bool json = false;
+};
+
+bool route_authenticates(const RouteConfig& r) { return r.auth == -1 ? r.component == "notify" : r.auth == 1; }
+
+std::string describe_actions(const RouteConfig& r) {
+  std::string out;
+  for (const ActionConfig& a : r.actions) {
+    if (!out.empty()) out += ", ";
+    out += a.name + " (" + a.kind + " -> " + a.to + ")";
+  }
+  return out;
+}
+
+void print_json(const Config& config) {
+  std::string out = "[";
+  for (size_t i = 0; i < config.routes.size(); ++i) {
+    const RouteConfig& r = config.routes[i];
+    if (i) out += ',';
+    out += "{\"path\":";
+    app::append_quoted(out, config::route_path(config.server.prefix, r.path, r.component));
+    out += ",\"component\":";
+    app::append_quoted(out, r.component);
+    out += ",\"auth\":";
+    out += route_authenticates(r) ? "true" : "false";
+    out += ",\"protocols\":[";
+    for (size_t p = 0; p < r.protocols.size(); ++p) {
+      if (p) out += ',';
+      app::append_quoted(out, r.protocols[p]);
+    }
+    out += "],\"actions\":[";
+    for (size_t a = 0; a < r.actions.size(); ++a) {
+      if (a) out += ',';
+      out += "{\"name\":";
+      app::append_quoted(out, r.actions[a].name);
+      out += ",\"kind\":";
+      app::append_quoted(out, r.actions[a].kind);
+      out += ",\"to\":";
+      app::append_quoted(out, r.actions[a].to);
+      out += '}';
+    }
+    out += "]}";
+  }
+  out += "]\n";
+  std::fputs(out.c_str(), stdout);
+}
+
+void print_table(const Config& config) {
+  size_t width = 5;
+  for (const RouteConfig& r : config.routes)
+    width = std::max(width, config::route_path(config.server.prefix, r.path, r.component).size());
+  std::printf("%-*s  %-10s %-5s %s\n", static_cast<int>(width), "ROUTE", "COMPONENT", "AUTH", "ACTIONS");
+  for (const RouteConfig& r : config.routes) {
+    const std::string path = config::route_path(config.server.prefix, r.path, r.component);
+    std::printf("%-*s  %-10s %-5s %s\n", static_cast<int>(width), path.c_str(), r.component.c_str(),
+                route_authenticates(r) ? "yes" : "no", describe_actions(r).c_str());
+  }
+}
+
+int run(const Options& o) {
+  Config config;
+  if (!o.config_path.empty()) {
+    LoadedConfig loaded = load_config_file(o.config_path);
+    for (const auto& e : loaded.errors)
+      std::fprintf(stderr, "%s:%d: %s: %s\n", o.config_path.c_str(), e.line, e.key.c_str(), e.message.c_str());
+    if (!loaded.ok()) return 2;
+    config = std::move(loaded.config);
+  }
+  add_default_route(config);
+  if (o.json) print_json(config);
+  else print_table(config);
+  return 0;
+}
+
+}  // namespace
+
+void add_default_route(Config& config) {
+  if (!config.routes.empty()) return;
+  RouteConfig echo;
+  echo.path = "/echo";
+  echo.component = "echo";
+  config.routes.push_back(std::move(echo));
+}
+
+std::function<int()> add_routes_command(CLI::App& app) {
+  auto options = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("routes", "list the routes a configuration serves, prefix applied");
+  cmd->add_option("-c,--config", options->config_path, "configuration file (TOML)")->check(CLI::ExistingFile);
+  cmd->add_flag("--json", options->json, "print JSON");
+  return [cmd, options]() { return *cmd ? run(*options) : -1; };
+}
+
+}  // namespace capstan::cli
