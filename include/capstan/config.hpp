@@ -86,7 +86,9 @@ struct UsersConfig {
   std::string provider = "none";  // "none" | "sqlite" | "postgres"
   std::string database;           // sqlite: file path; postgres: a libpq connection string
   std::string query = "SELECT id FROM user WHERE email = ?1";  // no row: fatalError
-  std::string recheck = "never";  // "message": look the user up again on every message
+  // "message": look the user up again on every message; a duration ("60s"): look every
+  // connected user up again that often, and end the connections of users that are gone.
+  std::string recheck = "never";
   unsigned workers = 2;           // threads running lookups and sql actions off the loops
 
   bool operator==(const UsersConfig&) const = default;

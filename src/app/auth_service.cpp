@@ -22,6 +22,8 @@ std::unique_ptr<AuthService> AuthService::create(const Config& config, bool veri
   s->user_query_ = config.users.query;
   s->looks_up_ = verify && config.users.provider != "none";
   s->recheck_ = s->looks_up_ && config.users.recheck == "message";
+  Duration every{};
+  if (s->looks_up_ && parse_duration(config.users.recheck, every)) s->recheck_interval_ = every;
   if (verify) {
     if (!auth::parse_token_sources(a.sources, s->sources_, error)) return nullptr;
     if (!s->reload_keys(a, config.base_dir, error)) return nullptr;

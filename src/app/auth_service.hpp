@@ -34,6 +34,8 @@ class AuthService {
   // A users provider is configured: the identity must be found in the database.
   bool looks_up_users() const noexcept { return looks_up_; }
   bool recheck_each_message() const noexcept { return recheck_; }
+  // users.recheck as a duration: how often every connected user is looked up again (0: never).
+  Duration recheck_interval() const noexcept { return recheck_interval_; }
   db::WorkerPool* workers() const noexcept { return workers_.get(); }
 
   enum class Lookup : uint8_t { found, unknown, failed };
@@ -52,6 +54,7 @@ class AuthService {
   bool required_ = true;
   bool looks_up_ = false;
   bool recheck_ = false;
+  Duration recheck_interval_{0};
   std::unique_ptr<db::WorkerPool> workers_;
 };
 

@@ -46,6 +46,7 @@ struct Server::Impl {
   std::vector<std::string> listening;  // the real addresses (port 0 resolved), for it
 
   Config reloaded;  // the configuration a SIGHUP compares with (loop 0's thread only)
+  std::vector<std::shared_ptr<app::NotifyRoute>> notify_routes;
 
   bool resolve_routes(std::vector<app::RouteSpec>& out, bool& uses_database);
   void reload();
@@ -115,6 +116,7 @@ bool Server::Impl::resolve_routes(std::vector<app::RouteSpec>& out, bool& uses_d
     if (rc.component == "notify") {
       const std::string path = rc.path.empty() ? "/notify" : rc.path;  // before the prefix
       auto route = app::make_notify_route(&rc, take_code_notify(path), {});
+      notify_routes.push_back(route);
       uses_database = uses_database || route->uses_database();
       app::RouteSpec spec = notify_spec(path, route, rc.auth != 0);
       spec.protocols = rc.protocols;
@@ -130,6 +132,7 @@ bool Server::Impl::resolve_routes(std::vector<app::RouteSpec>& out, bool& uses_d
   }
   for (auto& n : code_notify) {
     auto route = app::make_notify_route(nullptr, std::move(n.actions), n.options);
+    notify_routes.push_back(route);
     if (!add(notify_spec(n.path, route, n.options.auth))) return false;
   }
   code_notify.clear();
@@ -194,6 +197,7 @@ int Server::run() {
     s.auth = app::AuthService::create(s.config, authenticates, uses_database, s.last_error);
     if (!s.auth) return 1;
     s.shared.auth = s.auth.get();
+    for (auto& route : s.notify_routes) route->auth = s.auth.get();
   }
 
   unsigned threads = s.config.server.threads ? s.config.server.threads : std::thread::hardware_concurrency();

@@ -206,8 +206,10 @@ struct Loader {
       error("users.provider", line_at("users", "provider"), "must be \"none\", \"sqlite\" or \"postgres\"");
     if (c.users.provider != "none" && c.users.database.empty())
       error("users.database", line_at("users", "database"), "needed by provider \"" + c.users.provider + "\"");
-    if (c.users.recheck != "never" && c.users.recheck != "message")
-      error("users.recheck", line_at("users", "recheck"), "must be \"never\" or \"message\"");
+    Duration every{};
+    if (c.users.recheck != "never" && c.users.recheck != "message" &&
+        !(parse_duration(c.users.recheck, every) && every.count() >= 1000))
+      error("users.recheck", line_at("users", "recheck"), "must be \"never\", \"message\" or a duration of 1s or more");
     for (size_t r = 0; r < c.routes.size(); ++r)
       for (size_t a = 0; a < c.routes[r].actions.size(); ++a)
         if (c.routes[r].actions[a].kind == "sql" && c.users.provider == "none")

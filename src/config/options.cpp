@@ -66,7 +66,7 @@ const ServerOption kServerOptions[] = {
     {"users", "provider", Type::string, "\"none\"", "\"none\" (trust the token), \"sqlite\" or \"postgres\"", 0, 0, SET(users.provider, text)},
     {"users", "database", Type::string, "\"\"", "sqlite: file path; postgres: a libpq connection string", 0, 0, SET(users.database, text)},
     {"users", "query", Type::string, "\"SELECT id FROM user WHERE email = ?1\"", "identity -> user id; no row: fatalError", 0, 0, SET(users.query, text)},
-    {"users", "recheck", Type::string, "\"never\"", "\"message\": look the user up again on every message", 0, 0, SET(users.recheck, text)},
+    {"users", "recheck", Type::string, "\"never\"", "\"message\": look the user up on every message; a duration: look every connected user up that often", 0, 0, SET(users.recheck, text)},
     {"users", "workers", Type::integer, "2", "threads running user lookups and sql actions", 1, 256,
      [](Config& c, const Value& v) { c.users.workers = static_cast<unsigned>(v.integer); }},
 };

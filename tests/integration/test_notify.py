@@ -277,3 +277,24 @@ def test_static_dir_serves_the_page_on_the_route_path(start_server, env, tmp_pat
         with pytest.raises(urllib.error.HTTPError) as e:
             urllib.request.urlopen(base + bad, timeout=5)
         assert e.value.code in (400, 404)
+
+
+def test_periodic_recheck_ends_users_deleted_meanwhile(start_server, env):
+    """users.recheck as a duration: a timer on each loop looks every connected user up again;
+    a deleted user gets fatalError and 1008 without sending anything, the others stay."""
+    server = start_server(notify_config(
+        users='provider = "sqlite"\ndatabase = "demo.sqlite"\nrecheck = "1s"', server_extra="threads = 2"))
+
+    async def scenario():
+        async with connect(url(server, env.token("carol@example.com"))) as carol, \
+                connect(url(server, env.token("carol@example.com"))) as carol2, \
+                connect(url(server, env.token("alice@example.com"))) as alice:
+            env.sql("DELETE FROM user WHERE email = ?", "carol@example.com")
+            for ws in (carol, carol2):
+                action, data = await recv_reply(ws, timeout=4)
+                assert (action, data) == ("fatalError", {"message": "Invalid request"})
+                await asyncio.wait_for(ws.wait_closed(), 5)
+                assert ws.close_code == 1008 and ws.close_reason == "user no longer exists"
+            await send_action(alice, "echo", "still here")
+            assert await recv_reply(alice) == ("echo", "still here")
+    run(scenario())

@@ -48,6 +48,50 @@ Recipients recipients_from(const Json& to) {
 
 // ---- connections of this loop ----------------------------------------------------------------
 
+void NotifyComponent::on_start() {
+  // A timer through the component API, like any component's: users deleted or banned in the
+  // application lose their connections within one interval, without having to speak first.
+  const AuthService* auth = route_->auth;
+  if (auth && auth->recheck_interval().count() > 0) loop().every(auth->recheck_interval(), [this] { recheck_everyone(); });
+}
+
+void NotifyComponent::recheck_everyone() {
+  if (recheck_in_flight_) return;  // a slow database: the next tick waits for this one
+  std::vector<std::string> identities;
+  for (const auto& [identity, connection] : by_identity_) identities.emplace_back(identity);
+  std::sort(identities.begin(), identities.end());
+  identities.erase(std::unique(identities.begin(), identities.end()), identities.end());
+  if (identities.empty()) return;
+  recheck_in_flight_ = true;
+  const AuthService* auth = route_->auth;
+  auth->workers()->submit([this, auth, identities = std::move(identities)](db::Database* db, const std::string& open_error) {
+    std::vector<std::string> gone;
+    for (const std::string& identity : identities) {
+      int64_t id = 0;
+      std::string error;
+      const AuthService::Lookup r = auth->lookup_user(db, open_error, identity, id, error);
+      if (r == AuthService::Lookup::failed) {
+        log::error("user recheck failed", {{"reason", error}});
+        break;  // a database that fails ends nobody
+      }
+      if (r == AuthService::Lookup::unknown) gone.push_back(identity);
+    }
+    loop().post([this, gone = std::move(gone)] {
+      recheck_in_flight_ = false;
+      end_users(gone);
+    });
+  });
+}
+
+void NotifyComponent::end_users(const std::vector<std::string>& gone) {
+  std::vector<Connection*> ending;
+  for (const std::string& identity : gone) {
+    auto [first, last] = by_identity_.equal_range(identity);
+    for (auto it = first; it != last; ++it) ending.push_back(it->second);
+  }
+  for (Connection* c : ending) fatal(*c, "Invalid request", "user no longer exists");
+}
+
 void NotifyComponent::on_open(Connection& c) {
   entries_.try_emplace(&c);
   if (const User* u = c.user()) {

@@ -33,6 +33,7 @@ class NotifyComponent final : public Component {
  public:
   explicit NotifyComponent(std::shared_ptr<NotifyRoute> route) : route_(std::move(route)) {}
 
+  void on_start() override;
   void on_open(Connection& c) override;
   void on_message(Connection& c, Message message) override;
   void on_close(Connection& c, CloseInfo) override;
@@ -69,11 +70,15 @@ class NotifyComponent final : public Component {
   void run_handler(Connection& c, const ActionDef& def, const ActionMessage& m, Recipients to);
   void recheck_then_handle(Connection& c, Entry& entry, std::string_view text);
   void deliver_local(const std::string& frame, const Recipients& recipients);
+  // users.recheck as a duration: every connected user of this loop looked up in one job.
+  void recheck_everyone();
+  void end_users(const std::vector<std::string>& gone);
 
   std::shared_ptr<NotifyRoute> route_;
   std::unordered_map<Connection*, Entry> entries_;
   std::unordered_multimap<int64_t, Connection*> by_id_;
   std::unordered_multimap<std::string_view, Connection*> by_identity_;  // views into User::identity
+  bool recheck_in_flight_ = false;
   std::string scratch_;     // replies are built here
   util::ByteBuffer relay_reply_{256};  // a relayed message's reply, data included
 };
