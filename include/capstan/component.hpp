@@ -37,6 +37,9 @@ class Component {
   virtual void on_error(Connection&, const Error&) {}
   // The server is stopping: connections are about to receive close 1001.
   virtual void on_shutdown() {}
+  // The server reloaded its configuration (SIGHUP), on this instance's loop: re-read what
+  // the component keeps of its own (files, caches). The server's limits and keys are done.
+  virtual void on_reload() {}
   // Called once the instance is attached to its loop, before any connection: add timers here.
   virtual void on_start() {}
 

@@ -42,6 +42,9 @@ class Server {
   int run();
   // Orderly stop from any thread: stop accepting, close 1001 to every client, drain, return.
   void stop();
+  // What SIGHUP does, from any thread: read the configuration file again, apply limits, keys
+  // and log settings, call every component's on_reload; the log says what needs a restart.
+  void reload();
   // True once every loop listens (for tests and `start --daemon`).
   bool running() const noexcept;
   // The port of the first listen address once running (the real one when asked for port 0).

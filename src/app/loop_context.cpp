@@ -95,6 +95,10 @@ void LoopContext::on_accept(int fd, const sockaddr* peer) {
   ++connection_count_;
 }
 
+void LoopContext::notify_reload() {
+  for (Route& r : routes_) r.component->on_reload();
+}
+
 void LoopContext::set_limits(const Limits& l) {
   limits_ = l;
   message_limit_.interval_us = l.messages_per_second ? 1'000'000 / l.messages_per_second : 0;

@@ -73,6 +73,7 @@ class LoopContext {
   };
   const MessageLimit& message_limit() const noexcept { return message_limit_; }
   void set_limits(const Limits& limits);  // loop thread: at start and on reload
+  void notify_reload();                   // loop thread: every component's on_reload
   const AuthService* auth() const noexcept { return shared_.auth; }
   const std::string& static_root() const noexcept { return shared_.static_root; }
 

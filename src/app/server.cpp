@@ -289,10 +289,20 @@ void Server::Impl::reload() {
     reloaded.server.log_level = next.server.log_level;
     note("log");
   }
+  for (auto& ctx : loops) {
+    app::LoopContext* c = ctx.get();
+    c->loop().post_task([c] { c->notify_reload(); });
+  }
   std::string restart;
   for (const std::string& what : plan.needs_restart) restart += (restart.empty() ? "" : ", ") + what;
   log::info("reloaded", {{"applied", applied.empty() ? "nothing changed" : applied},
                          {"needs_restart", restart.empty() ? "nothing" : restart}});
+}
+
+void Server::reload() {
+  if (!impl_->running) return;
+  Impl* s = impl_.get();
+  s->loops[0]->loop().post_task([s] { s->reload(); });
 }
 
 void Server::stop() {

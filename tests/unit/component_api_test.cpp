@@ -27,7 +27,7 @@ struct Seen {
   std::string path, query, header, late_header, protocol, remote;
   uint16_t close_code = 0;
   bool close_clean = false;
-  std::atomic<bool> started{false}, timer_fired{false}, closed{false}, shutdown{false};
+  std::atomic<bool> started{false}, timer_fired{false}, closed{false}, shutdown{false}, reloaded{false};
 };
 
 struct Counter {
@@ -69,6 +69,7 @@ class Probe final : public capstan::Component {
     seen_.closed = true;
   }
   void on_shutdown() override { seen_.shutdown = true; }
+  void on_reload() override { seen_.reloaded = true; }
 
  private:
   Seen& seen_;
@@ -79,6 +80,7 @@ class Probe final : public capstan::Component {
 TEST(ComponentApi, WhatAComponentSeesFromOpenToClose) {
   Seen seen;
   capstan::Config config;
+  config.server.name = capstan::test::unique_server_name();
   config.server.listen = {"127.0.0.1:0"};
   config.server.threads = 1;
   capstan::Server server(config);
@@ -129,4 +131,26 @@ TEST(ComponentApi, WhatAComponentSeesFromOpenToClose) {
   runner.join();
   EXPECT_TRUE(seen.shutdown);
   EXPECT_FALSE(server.running());
+}
+
+TEST(ComponentApi, ReloadReachesComponents) {
+  Seen seen;
+  char path[] = "/tmp/capstan-reload-XXXXXX";
+  const int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const std::string text = "[server]\nlisten = \"127.0.0.1:0\"\nthreads = 2\n";
+  ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  ::close(fd);
+  capstan::LoadedConfig loaded = capstan::load_config_file(path);
+  ASSERT_TRUE(loaded.ok());
+  loaded.config.server.name = capstan::test::unique_server_name();
+  capstan::Server server(loaded.config);
+  server.route("/probe", [&seen] { return std::make_unique<Probe>(seen); });
+  std::thread runner([&server] { EXPECT_EQ(server.run(), 0); });
+  ASSERT_TRUE(eventually([&] { return server.running() && server.port() != 0; }));
+  server.reload();
+  EXPECT_TRUE(eventually([&] { return seen.reloaded.load(); }));
+  server.stop();
+  runner.join();
+  ::unlink(path);
 }

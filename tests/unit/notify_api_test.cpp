@@ -61,6 +61,7 @@ struct NotifyServer {
 
 capstan::Config hs256_config() {
   capstan::Config config;
+  config.server.name = capstan::test::unique_server_name();
   config.server.listen = {"127.0.0.1:0"};
   config.server.threads = 1;
   config.auth.algorithms = {"HS256"};

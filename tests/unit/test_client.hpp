@@ -72,6 +72,13 @@ class Client {
   int fd_;
 };
 
+// A server name of its own for an in-process test: ctest runs tests in parallel processes,
+// and servers of one name may not run at once (their state files would clash).
+inline std::string unique_server_name() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  return std::string("unit-") + info->test_suite_name() + "-" + info->name() + "-" + std::to_string(::getpid());
+}
+
 // Upgrades `client` on `target` and checks the 101.
 inline void upgrade(Client& client, const std::string& target, const std::string& extra_headers = {}) {
   client.write("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
