@@ -48,6 +48,7 @@ bool LoopContext::listen(const net::ListenAddress& address, std::string& error) 
 }
 
 uint16_t LoopContext::first_port() const noexcept { return listeners_.empty() ? 0 : listeners_.front()->port(); }
+uint16_t LoopContext::last_port() const noexcept { return listeners_.empty() ? 0 : listeners_.back()->port(); }
 
 const Route* LoopContext::find_route(std::string_view path) const noexcept {
   for (const Route& r : routes_)

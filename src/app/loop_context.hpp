@@ -58,6 +58,7 @@ class LoopContext {
 
   bool listen(const net::ListenAddress& address, std::string& error);
   uint16_t first_port() const noexcept;
+  uint16_t last_port() const noexcept;  // of the listener just opened
   // Loop thread: stop accepting, close every connection with 1001, stop the loop once all
   // are gone or `server.shutdown_timeout` has passed.
   void begin_shutdown();

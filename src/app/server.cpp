@@ -164,7 +164,7 @@ bool Server::Impl::bind_all() {
       }
       if (i == 0) {
         // Port 0: every loop must share the port the kernel picked for the first.
-        uint16_t port = loops[0]->first_port();
+        uint16_t port = loops[0]->last_port();  // this address's: each asked for port 0 gets its own
         auto* sa = reinterpret_cast<sockaddr*>(&address->storage);
         if (sa->sa_family == AF_INET) reinterpret_cast<sockaddr_in*>(sa)->sin_port = htons(port);
         else reinterpret_cast<sockaddr_in6*>(sa)->sin6_port = htons(port);
@@ -259,6 +259,7 @@ void Server::Impl::reload() {
   // What the command line set, and the default route, are not in the file.
   next.server.listen = reloaded.server.listen;
   next.server.name = reloaded.server.name;
+  next.server.runtime_dir = reloaded.server.runtime_dir;  // --runtime-dir is not in the file either
   if (next.routes.empty()) next.routes = reloaded.routes;
   const app::ReloadPlan plan = app::plan_reload(reloaded, next);
 

@@ -57,7 +57,7 @@ function run(command, args, what) {
 // Starts the server on a random port; resolves with the port from its "listening" log line.
 function startServer(config) {
     return new Promise((resolve, reject) => {
-        const child = spawn(CAPSTAN_BIN, ['start', '-c', config, '--listen', '127.0.0.1:0'],
+        const child = spawn(CAPSTAN_BIN, ['start', '-c', config, '--listen', '127.0.0.1:0', '--name', `browser-test-${process.pid}`],
                             { stdio: ['ignore', 'pipe', 'pipe'] });
         server = child;
         const timer = setTimeout(() => reject(new Error(`no "listening" line within 10 s:\n${serverLog}`)), 10_000);
