@@ -13,7 +13,8 @@ loadgen=build/bench/capstan_loadgen
 
 work=$(mktemp -d)
 trap 'kill -TERM "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-printf '[server]\nlisten = "127.0.0.1:19510"\nthreads = 1\n' > "$work/capstan.toml"
+# No message limit: the default 100 messages/s per connection would throttle the load.
+printf '[server]\nlisten = "127.0.0.1:19510"\nthreads = 1\n[limits]\nmessages_per_second = 0\n' > "$work/capstan.toml"
 valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$bin" start -c "$work/capstan.toml" 2>"$work/server.log" &
 pid=$!
 for _ in $(seq 100); do grep -q listening "$work/server.log" && break; sleep 0.1; done

@@ -43,6 +43,9 @@ done
 step "browser test (headless Chromium, playwright-core)"
 run env CAPSTAN_BIN="$root/build/release/capstan" tests/browser/run.sh
 
+step "metrics checker self-test (prom-client, parse-prometheus-text-format)"
+run tests/metrics/run.sh --self-test
+
 step "fuzzers (${FUZZ_SECONDS}s each, ASan+UBSan)"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz

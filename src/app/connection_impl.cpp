@@ -219,6 +219,7 @@ struct DecoderEvents {
     if (compressed && !c.inflate_message(payload, op, payload)) return false;
     c.route_->counters.received(payload.size());
     if (!c.admit_message()) {
+      c.ctx_.metrics().limit_hit(metrics::LimitKind::messages);
       if (c.ctx_.message_limit().closes) {
         c.fail(close_code::policy_violation, "message rate limit exceeded");
         return false;

@@ -74,6 +74,8 @@ void LoopContext::on_accept(int fd, const sockaddr* peer) {
   const IpLimiter::Verdict verdict = shared_.ip_limiter->admit(address, loop_.now_ms());
   if (verdict != IpLimiter::Verdict::admitted) {
     shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+    metrics_.limit_hit(verdict == IpLimiter::Verdict::too_many ? metrics::LimitKind::connections_per_ip
+                                                               : metrics::LimitKind::connection_rate);
     std::string response;
     http::append_error(response, 429, verdict == IpLimiter::Verdict::too_many ? "too many connections from this address"
                                                                                : "connection rate from this address exceeded");

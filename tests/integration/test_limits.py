@@ -106,3 +106,27 @@ def test_message_rate_error_mode_drops_on_echo(start_server):
             await asyncio.sleep(0.6)
             assert await echo_roundtrip(ws, "after") == "after"
     run(scenario())
+
+
+def test_limit_hits_are_counted_in_metrics(start_server):
+    import urllib.request
+    server = start_server('[limits]\nconnections_per_ip = 1\nmessages_per_second = 1\nmessage_burst = 1\n'
+                          '\n[[routes]]\npath = "/echo"\ncomponent = "echo"\n')
+
+    def hits():
+        with urllib.request.urlopen(f"http://{server.host}:{server.port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+        return {kind: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                if line.startswith("capstan_limit_hits_total{")
+                for kind in [line.split('kind="')[1].split('"')[0]]}
+
+    before = hits()  # the scrape itself is the one connection allowed at a time, and it is gone
+    with RawWS.connect(server.host, server.port) as c:
+        assert refused_with(server)[0] == 429
+        c.send_frame(OP_TEXT, b"one")
+        c.send_frame(OP_TEXT, b"two")  # over the rate: dropped on echo
+        assert c.recv_frame().payload == b"one"
+    assert server.wait_tcp_connections(0)
+    after = hits()
+    assert after["connections_per_ip"] - before["connections_per_ip"] == 1
+    assert after["messages"] - before["messages"] >= 1

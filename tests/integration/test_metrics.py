@@ -7,7 +7,6 @@ import json
 import re
 import socket
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import websockets
 
 from helpers import connect, run
 from notify_support import NotifyEnv, notify_config, url
-from rawws import OP_BINARY, OP_CLOSE, RawWS, TcpClosed, encode_frame, http_exchange, open_socket, upgrade_request
+from rawws import OP_BINARY, RawWS, encode_frame, http_exchange, open_socket, upgrade_request
 
 CHECKER = Path(__file__).resolve().parents[2] / "tests" / "metrics" / "run.sh"
 SUMMARY_RE = re.compile(r"^metrics: (\d+) passed, (\d+) failed$", re.M)
