@@ -92,8 +92,11 @@ def upgrade_request(path="/echo", host="127.0.0.1", key=None, extra_headers=(), 
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def open_socket(host, port, timeout=5.0, rcvbuf=None):
+def open_socket(host, port, timeout=5.0, rcvbuf=None, source=None):
+    """`source`: a local address to connect from (127.0.0.2, ...: another client address)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if source is not None:
+        s.bind((source, 0))
     if rcvbuf is not None:  # before connect, so the advertised window stays small
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -182,8 +185,8 @@ class RawWS:
         self.response = response  # the 101
 
     @classmethod
-    def connect(cls, host, port, path="/echo", extra_headers=(), timeout=5.0, rcvbuf=None):
-        sock = open_socket(host, port, timeout, rcvbuf)
+    def connect(cls, host, port, path="/echo", extra_headers=(), timeout=5.0, rcvbuf=None, source=None):
+        sock = open_socket(host, port, timeout, rcvbuf, source)
         try:
             key = make_key()
             sock.sendall(upgrade_request(path, f"{host}:{port}", key, extra_headers))

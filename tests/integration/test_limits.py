@@ -12,8 +12,8 @@ from notify_support import NotifyEnv, notify_config, recv_reply, send_action, ur
 from rawws import OP_TEXT, RawWS, open_socket, read_http_response, wait_tcp_close
 
 
-def refused_with(server):
-    with open_socket(server.host, server.port) as s:
+def refused_with(server, source=None):
+    with open_socket(server.host, server.port, source=source) as s:
         resp, _ = read_http_response(s)  # refused at accept, before any request
         assert wait_tcp_close(s) == b""
         return resp.status, resp.body
@@ -120,7 +120,8 @@ def test_limit_hits_are_counted_in_metrics(start_server):
                 if line.startswith("capstan_limit_hits_total{")
                 for kind in [line.split('kind="')[1].split('"')[0]]}
 
-    before = hits()  # the scrape itself is the one connection allowed at a time, and it is gone
+    before = hits()  # the scrape itself is the one connection allowed at a time ...
+    assert server.wait_tcp_connections(0)  # ... until the server has closed it
     with RawWS.connect(server.host, server.port) as c:
         assert refused_with(server)[0] == 429
         c.send_frame(OP_TEXT, b"one")
@@ -130,3 +131,28 @@ def test_limit_hits_are_counted_in_metrics(start_server):
     after = hits()
     assert after["connections_per_ip"] - before["connections_per_ip"] == 1
     assert after["messages"] - before["messages"] >= 1
+
+
+def test_per_ip_limits_count_each_source_address_apart(start_server):
+    """Clients from 127.0.0.2 and 127.0.0.3 (several loopback addresses, several loops): one
+    address at its limit leaves the others untouched, for the concurrent count and the rate."""
+    server = start_server('[server]\nthreads = 2\n[limits]\nconnections_per_ip = 2\nconnection_rate_per_ip = 3\n'
+                          '\n[[routes]]\npath = "/echo"\ncomponent = "echo"\n')
+    a = [RawWS.connect(server.host, server.port, source="127.0.0.2") for _ in range(2)]
+    try:
+        assert refused_with(server, "127.0.0.2")[0] == 429           # concurrent: 2 of 2
+        with RawWS.connect(server.host, server.port, source="127.0.0.3") as b:
+            assert b.echo(OP_TEXT, b"b") == (OP_TEXT, b"b")
+        for c in a:
+            assert c.echo(OP_TEXT, b"a") == (OP_TEXT, b"a")
+    finally:
+        for c in a:
+            c.close()
+    # A third connection uses 127.0.0.2's last one of this second (the refusal above took
+    # none); the fourth is over the rate, though nothing is open; 127.0.0.4 has its own bucket.
+    assert server.wait_tcp_connections(0)  # the two closes reached the server
+    RawWS.connect(server.host, server.port, source="127.0.0.2").close()
+    status, body = refused_with(server, "127.0.0.2")
+    assert status == 429 and b"rate" in body
+    with RawWS.connect(server.host, server.port, source="127.0.0.4") as d:
+        assert d.echo(OP_TEXT, b"d") == (OP_TEXT, b"d")
