@@ -36,6 +36,8 @@ OUT=$BUILD/results/$(date +%Y%m%d-%H%M%S)-auth
 mkdir -p "$OUT"
 
 log() { printf 'auth-bench: %s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh  # the working folder is the repository root (see the cd above)
 
 # --- Build ----------------------------------------------------------------------------------
 # The same configuration as run.sh, so the two scripts share build/bench without reconfiguring.
@@ -97,18 +99,9 @@ ulimit -n "$(ulimit -Hn)"
 SERVER_PID=""
 NEXT_PORT=19101  # run.sh uses 19001-19100
 
-stop_server() {
-  [[ -n $SERVER_PID ]] || return 0
-  kill -TERM "$SERVER_PID" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-}
 trap stop_server EXIT
 trap 'exit 130' INT TERM
 
-listening_pid() { ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
 
 # start_server ALG: a fresh capstan on a port of its own, pinned to CPU 0; sets SERVER_PID, PORT.
 start_server() {
@@ -136,22 +129,6 @@ start_server() {
 # --- Measurements -----------------------------------------------------------------------------
 declare -A R  # "<figure> <key>" -> the values of that RESULT field, one per repetition
 FAILED=0
-
-machine_busy_pct() {
-  local a b
-  a=$(head -1 /proc/stat); sleep 1; b=$(head -1 /proc/stat)
-  awk -v a="$a" -v b="$b" -v hz="$(getconf CLK_TCK)" 'BEGIN { split(a, x); split(b, y)
-    busy = (y[2] + y[3] + y[4] + y[7] + y[8]) - (x[2] + x[3] + x[4] + x[7] + x[8])
-    printf "%.0f", 100 * busy / hz }'
-}
-
-wait_quiet() {
-  local busy waited=0
-  while busy=$(machine_busy_pct); ((busy > QUIET_PCT)); do
-    ((waited == 0)) && log "other processes use ${busy}% of a CPU; waiting up to ${QUIET_TIMEOUT}s for quiet"
-    ((waited += 1, waited < QUIET_TIMEOUT)) || { log "warning: still ${busy}% busy, measuring anyway"; return; }
-  done
-}
 
 # loadgen FIGURE MODE LOG ARGS...: one run against the running server, bounded in time.
 loadgen() {
@@ -237,12 +214,6 @@ for ((rep = 1; rep <= REPEAT; rep++)); do
 done
 
 # --- Report -----------------------------------------------------------------------------------
-summary() {
-  local how=$1; shift
-  printf '%s\n' "$@" | sort -g | awk -v how="$how" '{ v[NR] = $1 }
-    END { if (how == "range") printf "%s–%s", v[1], v[NR];
-          else print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
-}
 # median FIGURE KEY: the median of a figure over the repetitions, empty if there is none.
 median() {
   local v=${R["$1 $2"]:-} nums
@@ -250,8 +221,6 @@ median() {
   read -ra nums <<<"$v"
   summary median "${nums[@]}"
 }
-far() { [[ " $1 " == *" mixed "* || " $1 " == *" far "* ]]; }
-disturbed() { awk -v q="$QUIET_PCT" '{ for (i = 1; i <= NF; i++) if ($i > q) f = 1 } END { exit !f }' <<<"$1"; }
 # cell FIGURE KEY FORMAT [range]: the median, marked † (disturbed) / ‡ (CPUs not near); with
 # "range" and REPEAT > 1 also the spread.
 cell() {

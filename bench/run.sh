@@ -32,6 +32,8 @@ OUT=$BUILD/results/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 
 log() { printf 'bench: %s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh  # the working folder is the repository root (see the cd above)
 
 for s in $SERVERS; do
   case $s in capstan | beast | ws | floor) ;; *) log "unknown server '$s' in SERVERS"; exit 2 ;; esac
@@ -68,14 +70,6 @@ ulimit -n "$(ulimit -Hn)"  # servers inherit it: 10k connections need 10k descri
 SERVER_PID=""
 NEXT_PORT=19001
 
-stop_server() {
-  [[ -n $SERVER_PID ]] || return 0
-  kill -TERM "$SERVER_PID" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-}
 trap stop_server EXIT
 trap 'exit 130' INT TERM
 
@@ -102,7 +96,6 @@ if [[ -z ${NOTE[capstan]:-} && " $SERVERS " == *" capstan "* ]]; then
     { log "capstan check rejects the benchmark config:"; cat "$OUT/capstan-check.log" >&2; NOTE[capstan]="config rejected"; }
 fi
 
-listening_pid() { ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
 
 # start_server NAME: starts it on a port of its own, pinned to CPU 0; sets SERVER_PID and PORT.
 start_server() {
@@ -141,25 +134,6 @@ start_server() {
 # "<server> <mode> <conns> <key>" -> the values of that RESULT field, one per repetition.
 declare -A R
 FAILED=0
-
-# CPU used by other processes, in % of one CPU, over one second (nothing of ours runs then).
-machine_busy_pct() {
-  local a b
-  a=$(head -1 /proc/stat); sleep 1; b=$(head -1 /proc/stat)
-  awk -v a="$a" -v b="$b" -v hz="$(getconf CLK_TCK)" 'BEGIN { split(a, x); split(b, y)
-    busy = (y[2] + y[3] + y[4] + y[7] + y[8]) - (x[2] + x[3] + x[4] + x[7] + x[8])
-    printf "%.0f", 100 * busy / hz }'
-}
-
-# Waits (bounded by QUIET_TIMEOUT) until other processes leave the CPUs alone: on a shared
-# machine a compile job next door moves every figure by tens of percent.
-wait_quiet() {
-  local busy waited=0
-  while busy=$(machine_busy_pct); ((busy > QUIET_PCT)); do
-    ((waited == 0)) && log "other processes use ${busy}% of a CPU; waiting up to ${QUIET_TIMEOUT}s for quiet"
-    ((waited += 1, waited < QUIET_TIMEOUT)) || { log "warning: still ${busy}% busy, measuring anyway"; return; }
-  done
-}
 
 # run_loadgen NAME MODE CONNS LOG: one fresh server, one loadgen run.
 run_loadgen() {
@@ -221,17 +195,6 @@ label() {
     floor) echo "floor (1 read + 1 write)" ;;
   esac
 }
-# summary median|range VALUES...: the median, or "min–max" of the repetitions.
-summary() {
-  local how=$1; shift
-  printf '%s\n' "$@" | sort -g | awk -v how="$how" '{ v[NR] = $1 }
-    END { if (how == "range") printf "%s–%s", v[1], v[NR];
-          else print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
-}
-# far "VALUES": true if any run could not be measured with the CPUs near for DURATION.
-far() { [[ " $1 " == *" mixed "* || " $1 " == *" far "* ]]; }
-# disturbed "VALUES": true if any others_cpu_pct value is above QUIET_PCT.
-disturbed() { awk -v q="$QUIET_PCT" '{ for (i = 1; i <= NF; i++) if ($i > q) f = 1 } END { exit !f }' <<<"$1"; }
 # cell SERVER MODE CONNS KEY FORMAT [range]: the median of a figure, or why there is none;
 # with "range" and REPEAT > 1 also the spread, e.g. "4.31 (3.74–4.65)".
 cell() {

@@ -11,6 +11,7 @@
 
 #include "app/notify/action_json.hpp"
 #include "auth/jwt.hpp"
+#include "cli/config_file.hpp"
 #include "capstan/config.hpp"
 
 namespace capstan::cli {
@@ -54,13 +55,7 @@ void append_claim_value(std::string& out, const std::string& text) {
 
 int make_token(const TokenOptions& o) {
   Config config;
-  if (!o.config_path.empty()) {
-    LoadedConfig loaded = load_config_file(o.config_path);
-    for (const auto& e : loaded.errors)
-      std::fprintf(stderr, "%s:%d: %s: %s\n", o.config_path.c_str(), e.line, e.key.c_str(), e.message.c_str());
-    if (!loaded.ok()) return 2;
-    config = std::move(loaded.config);
-  }
+  if (!load_config_or_report(o.config_path, config)) return 2;
   const int64_t now = static_cast<int64_t>(::time(nullptr));
   std::string claims = "{\"iat\":" + std::to_string(now);
   if (o.ttl > 0) claims += ",\"exp\":" + std::to_string(now + o.ttl);

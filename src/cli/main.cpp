@@ -7,28 +7,17 @@
 
 #include "capstan/server.hpp"
 #include "cli/auth_commands.hpp"
+#include "cli/config_file.hpp"
 #include "cli/process_commands.hpp"
 #include "cli/routes_command.hpp"
 #include "util/log.hpp"
 
 namespace {
 
-bool load(const std::string& path, capstan::Config& config) {
-  if (path.empty()) return true;
-  capstan::LoadedConfig loaded = capstan::load_config_file(path);
-  for (const auto& e : loaded.errors) {
-    std::fprintf(stderr, "%s:%d: %s%s%s\n", path.c_str(), e.line, e.key.c_str(), e.key.empty() ? "" : ": ",
-                 e.message.c_str());
-  }
-  if (!loaded.ok()) return false;
-  config = std::move(loaded.config);
-  return true;
-}
-
 int start(const std::string& path, const std::string& listen, const std::string& name,
           const capstan::cli::StartOptions& options) {
   capstan::Config config;
-  if (!load(path, config)) return 2;
+  if (!capstan::cli::load_config_or_report(path, config)) return 2;
   if (!listen.empty()) config.server.listen = {listen};
   if (!name.empty()) config.server.name = name;
   capstan::cli::add_default_route(config);
@@ -44,7 +33,7 @@ int start(const std::string& path, const std::string& listen, const std::string&
 
 int check(const std::string& path) {
   capstan::Config config;
-  if (!load(path, config)) return 2;
+  if (!capstan::cli::load_config_or_report(path, config)) return 2;
   std::printf("%s: ok\n", path.c_str());
   return 0;
 }

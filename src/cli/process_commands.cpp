@@ -22,6 +22,7 @@
 
 #include "app/notify/action_json.hpp"
 #include "app/runtime_state.hpp"
+#include "cli/config_file.hpp"
 #include "net/socket_address.hpp"
 
 namespace capstan::cli {
@@ -44,14 +45,10 @@ std::string runtime_dir_for(ProcessOptions& o, int& rc) {
   if (!o.runtime_dir.empty()) return absolute_path(o.runtime_dir);
   Config config;
   if (!o.config_path.empty()) {
-    LoadedConfig loaded = load_config_file(o.config_path);
-    for (const auto& e : loaded.errors)
-      std::fprintf(stderr, "%s:%d: %s: %s\n", o.config_path.c_str(), e.line, e.key.c_str(), e.message.c_str());
-    if (!loaded.ok()) {
+    if (!load_config_or_report(o.config_path, config)) {
       rc = 2;
       return {};
     }
-    config = std::move(loaded.config);
     if (o.name.empty()) o.name = config.server.name;
   }
   return app::resolve_runtime_dir(config.server.runtime_dir, config.base_dir);

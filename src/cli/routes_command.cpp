@@ -7,6 +7,7 @@
 
 #include "app/notify/action_json.hpp"
 #include "capstan/config.hpp"
+#include "cli/config_file.hpp"
 #include "config/route_path.hpp"
 
 namespace capstan::cli {
@@ -76,13 +77,7 @@ void print_table(const Config& config) {
 
 int run(const Options& o) {
   Config config;
-  if (!o.config_path.empty()) {
-    LoadedConfig loaded = load_config_file(o.config_path);
-    for (const auto& e : loaded.errors)
-      std::fprintf(stderr, "%s:%d: %s: %s\n", o.config_path.c_str(), e.line, e.key.c_str(), e.message.c_str());
-    if (!loaded.ok()) return 2;
-    config = std::move(loaded.config);
-  }
+  if (!load_config_or_report(o.config_path, config)) return 2;
   add_default_route(config);
   if (o.json) print_json(config);
   else print_table(config);

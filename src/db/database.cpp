@@ -162,4 +162,18 @@ std::unique_ptr<Database> open_database(std::string_view provider, const std::st
   return nullptr;
 }
 
+const Param* find_named(const std::vector<Param>& params, std::string_view name) noexcept {
+  for (const Param& p : params) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+const Param* find_unnamed(const std::vector<Param>& params, int position) noexcept {
+  for (const Param& p : params) {
+    if (p.name.empty() && --position == 0) return &p;
+  }
+  return nullptr;
+}
+
 }  // namespace capstan::db

@@ -33,6 +33,10 @@ struct Param {
   Value value;
 };
 
+// The parameter named `name`, or the `position`-th (1-based) without a name; nullptr if none.
+const Param* find_named(const std::vector<Param>& params, std::string_view name) noexcept;
+const Param* find_unnamed(const std::vector<Param>& params, int position) noexcept;
+
 struct Result {
   std::vector<std::string> columns;
   std::vector<std::vector<Value>> rows;

@@ -77,20 +77,6 @@ Value result_value(const PGresult* res, int row, int col) {
   return Value::of(std::string(text, size));
 }
 
-const Param* find_named(const std::vector<Param>& params, std::string_view name) {
-  for (const Param& p : params) {
-    if (p.name == name) return &p;
-  }
-  return nullptr;
-}
-
-const Param* find_unnamed(const std::vector<Param>& params, int position) {
-  for (const Param& p : params) {
-    if (p.name.empty() && --position == 0) return &p;
-  }
-  return nullptr;
-}
-
 // A COPY started by a query leaves the connection waiting for copy data: end it, so the
 // connection serves the next query.
 void abandon_copy(PGconn* conn, ExecStatusType status) {

@@ -32,20 +32,6 @@ bool only_trailing_noise(const char* p) {
   return true;
 }
 
-const Param* find_named(const std::vector<Param>& params, std::string_view name) {
-  for (const Param& p : params) {
-    if (p.name == name) return &p;
-  }
-  return nullptr;
-}
-
-const Param* find_unnamed(const std::vector<Param>& params, int position) {
-  for (const Param& p : params) {
-    if (p.name.empty() && --position == 0) return &p;
-  }
-  return nullptr;
-}
-
 int bind_value(sqlite3_stmt* stmt, int index, const Value& v) {
   switch (v.type) {
     case Value::Type::integer: return sqlite3_bind_int64(stmt, index, v.integer);
