@@ -18,6 +18,16 @@ def connect(url, **kwargs):
     return websockets.connect(url, **kwargs)
 
 
+async def receive_until_quiet(ws, quiet=0.5):
+    """Every message that arrives until none has come for `quiet` seconds."""
+    got = []
+    try:
+        while True:
+            got.append(await asyncio.wait_for(ws.recv(), quiet))
+    except asyncio.TimeoutError:
+        return got
+
+
 async def echo_roundtrip(ws, message, timeout=5.0):
     await asyncio.wait_for(ws.send(message), timeout)
     return await asyncio.wait_for(ws.recv(), timeout)

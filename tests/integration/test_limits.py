@@ -7,7 +7,7 @@ import time
 import pytest
 import websockets
 
-from helpers import connect, echo_roundtrip, run
+from helpers import connect, echo_roundtrip, receive_until_quiet, run
 from notify_support import NotifyEnv, notify_config, recv_reply, send_action, url
 from rawws import OP_TEXT, RawWS, open_socket, read_http_response, wait_tcp_close
 
@@ -96,12 +96,7 @@ def test_message_rate_error_mode_drops_on_echo(start_server):
         async with connect(server.url()) as ws:
             for i in range(6):
                 await ws.send(f"m{i}")
-            got = []
-            try:
-                while True:
-                    got.append(await asyncio.wait_for(ws.recv(), 0.5))
-            except asyncio.TimeoutError:
-                pass
+            got = await receive_until_quiet(ws)
             assert got[:2] == ["m0", "m1"] and len(got) <= 3  # the rest dropped, the connection kept
             await asyncio.sleep(0.6)
             assert await echo_roundtrip(ws, "after") == "after"

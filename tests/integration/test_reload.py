@@ -7,7 +7,7 @@ import time
 import jwt
 
 from conftest import with_listen, with_test_limits
-from helpers import connect, echo_roundtrip, run
+from helpers import connect, echo_roundtrip, receive_until_quiet, run
 from notify_support import expect_fatal, recv_reply, send_action, url
 
 ECHO = '\n[[routes]]\npath = "/echo"\ncomponent = "echo"\n'
@@ -39,12 +39,7 @@ def test_limits_change_under_a_running_connection(start_server):
             assert "applied=limits, log" in line and "needs_restart=server.threads" in line, line
             for i in range(6):
                 await ws.send(f"b{i}")
-            got = []
-            try:
-                while True:
-                    got.append(await asyncio.wait_for(ws.recv(), 0.5))
-            except asyncio.TimeoutError:
-                pass
+            got = await receive_until_quiet(ws)
             assert 2 <= len(got) <= 3, got  # the same connection, now limited
     run(scenario())
 

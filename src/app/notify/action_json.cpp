@@ -24,6 +24,10 @@ void append_number(Out& out, double value) {
     out.push_back('0');
     return;
   }
+  if (!std::isfinite(value)) {  // a database's NaN or infinity: JSON has neither (JSON.stringify: null)
+    out.append("null", 4);
+    return;
+  }
   char buf[32];
   std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, value);  // shortest round trip, as JSON.stringify
   // A huge integral double comes out as digits alone ("333333333333333200000"), which parsers
@@ -160,6 +164,16 @@ void BasicJsonWriter<Out>::value(const dom::element& e) {
     case dom::element_type::BOOL: bool(e) ? out_.append("true", 4) : out_.append("false", 5); return;
     case dom::element_type::NULL_VALUE: out_.append("null", 4); return;
   }
+}
+
+template <class Out>
+void BasicJsonWriter<Out>::number(double value) {
+  append_number(out_, value);
+}
+
+template <class Out>
+void BasicJsonWriter<Out>::integer(int64_t value) {
+  append_integer(out_, value);
 }
 
 template class BasicJsonWriter<std::string>;

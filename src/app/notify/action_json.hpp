@@ -35,6 +35,8 @@ class BasicJsonWriter {
   void string(std::string_view value);                                  // quotes included
   void raw(std::string_view text) { out_.append(text.data(), text.size()); }  // numbers, punctuation
   void value(const simdjson::dom::element& element);                    // compact JSON
+  void number(double value);  // shortest round trip, read back the same; NaN and infinity: null
+  void integer(int64_t value);
 
  private:
   void quote() {

@@ -1,7 +1,7 @@
 // The two kinds of action that do more than relay: sql actions, whose query runs on a worker
 // and whose rows come back as JSON (dates as KnpTimeBundle renders them), and C++ handlers,
 // which get an ActionContext over the message.
-#include <charconv>
+#include <algorithm>
 #include <ctime>
 
 #include "app/auth_service.hpp"
@@ -33,32 +33,28 @@ db::Value to_db_value(const Json& v) {
 
 void append_row(std::string& out, const db::Result& result, const std::vector<db::Value>& row, const ActionDef& def,
                 int64_t now) {
-  out += '{';
+  JsonWriter json(out, false);
+  json.raw("{");
   for (size_t i = 0; i < result.columns.size() && i < row.size(); ++i) {
-    if (i) out += ',';
-    append_quoted(out, result.columns[i]);
-    out += ':';
+    if (i) json.raw(",");
+    json.string(result.columns[i]);
+    json.raw(":");
     const db::Value& v = row[i];
     switch (v.type) {
-      case db::Value::Type::null: out += "null"; break;
-      case db::Value::Type::integer: out += std::to_string(v.integer); break;
-      case db::Value::Type::real: {
-        char buf[32];
-        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.real);
-        out.append(buf, ec == std::errc() ? end : buf);
-        break;
-      }
+      case db::Value::Type::null: json.raw("null"); break;
+      case db::Value::Type::integer: json.integer(v.integer); break;
+      case db::Value::Type::real: json.number(v.real); break;
       case db::Value::Type::text: {
         int64_t when = 0;
         const bool relative = std::find(def.relative_dates.begin(), def.relative_dates.end(), result.columns[i]) !=
                               def.relative_dates.end();
-        if (relative && parse_timestamp(v.text, when)) append_quoted(out, format_diff(when, now));
-        else append_quoted(out, v.text);
+        if (relative && parse_timestamp(v.text, when)) json.string(format_diff(when, now));
+        else json.string(v.text);
         break;
       }
     }
   }
-  out += '}';
+  json.raw("}");
 }
 
 }  // namespace

@@ -207,7 +207,8 @@ void NotifyComponent::run_relay(Connection& c, const ActionDef& def, const Actio
     json.raw(":{");
     json.string("id");
     json.raw(":");
-    json.raw(u ? std::to_string(u->id) : "null");
+    if (u) json.integer(u->id);
+    else json.raw("null");
     json.raw(",");
     json.string("identity");
     json.raw(":");
