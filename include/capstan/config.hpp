@@ -74,7 +74,8 @@ struct AuthConfig {
   std::string secret;      // HS256/384/512; or CAPSTAN_JWT_SECRET
   std::string jwks;        // a JWKS file, instead of public_key
   std::string identity_claim = "username";
-  Duration leeway{std::chrono::seconds(30)};
+  Duration leeway{0};     // clock skew allowed for exp, nbf and iat (Lexik's clock_skew: 0)
+  bool require_exp = true;  // a token without exp is refused, as Lexik refuses it
   std::string issuer;    // checked when set
   std::string audience;  // checked when set
 
@@ -114,6 +115,13 @@ struct RouteConfig {
   std::vector<std::string> protocols;  // subprotocols the route accepts
   int auth = -1;                       // -1: the component's default (notify: on, echo: off)
   bool data_as_string = true;          // notify: `data` sent as a string holding JSON
+  // notify: the close code after a fatalError (Ratchet's $conn->close() sends 1000).
+  uint16_t fatal_close_code = 1000;
+  // notify: a binary frame holds the action JSON like a text frame (Ratchet hands both to
+  // onMessage as a string); false: a binary frame is fatal.
+  bool binary_messages = true;
+  // notify: the `error` message for an unknown action (the tutorial exception's default).
+  std::string unknown_action_message = "Invalid request";
   std::vector<ActionConfig> actions;   // notify
 
   bool operator==(const RouteConfig&) const = default;

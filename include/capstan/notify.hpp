@@ -86,7 +86,7 @@ class ActionContext {
   virtual void broadcast(std::string_view action, std::string_view data_json) = 0;
 
   // Refusals, as the tutorial's WebSocketInvalidRequestException: `error` to the sender (the
-  // connection stays), or when fatal `fatalError` and close 1008.
+  // connection stays), or when fatal `fatalError` and the close (NotifyOptions::fatal_close_code).
   virtual void refuse(std::string_view message, bool fatal = false) = 0;
   // Validation errors: `error` whose data is a JSON array of the messages.
   virtual void refuse(const std::vector<std::string>& validation_errors) = 0;
@@ -114,9 +114,13 @@ struct Action {
   ActionHandler handler;
 };
 
+// The route's defaults are Ratchet's, as the tutorial's Notification component behaves.
 struct NotifyOptions {
   bool data_as_string = true;  // `data` sent as a string holding JSON
   bool auth = true;            // connections must present a valid token ([auth])
+  uint16_t fatal_close_code = close_code::normal;  // after fatalError ($conn->close(): 1000)
+  bool binary_messages = true;  // a binary frame holds the action JSON like a text frame
+  std::string unknown_action_message = "Invalid request";  // `error` for an unknown action
 };
 
 }  // namespace capstan

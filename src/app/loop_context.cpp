@@ -8,6 +8,7 @@
 #include "app/auth_service.hpp"
 #include "app/component_attach.hpp"
 #include "app/connection_impl.hpp"
+#include "config/route_path.hpp"
 #include "http/response.hpp"
 
 namespace capstan::app {
@@ -51,9 +52,16 @@ uint16_t LoopContext::first_port() const noexcept { return listeners_.empty() ? 
 uint16_t LoopContext::last_port() const noexcept { return listeners_.empty() ? 0 : listeners_.back()->port(); }
 
 const Route* LoopContext::find_route(std::string_view path) const noexcept {
-  for (const Route& r : routes_)
-    if (r.path == path) return &r;
-  return nullptr;
+  const Route* best = nullptr;
+  size_t best_rank = 0;
+  for (const Route& r : routes_) {
+    const size_t rank = config::route_match_rank(r.path, path);
+    if (rank > best_rank) {
+      best = &r;
+      best_rank = rank;
+    }
+  }
+  return best;
 }
 
 void LoopContext::on_accept(int fd, const sockaddr* peer) {

@@ -53,14 +53,20 @@ bool numeric_date(bool present, const element& value, const char* name, double a
   return false;
 }
 
-bool check_times(const Claims& claims, double now, double leeway, VerifiedToken& token, std::string& error) {
+bool check_times(const Claims& claims, double now, const ClaimRules& rules, VerifiedToken& token, std::string& error) {
   constexpr double kInfinity = std::numeric_limits<double>::infinity();
+  const double leeway = rules.leeway_seconds;
+  if (rules.require_exp && !claims.has_exp) {
+    error = "missing claim: exp";
+    return false;
+  }
   double exp = 0, nbf = 0, iat = 0;
   if (!numeric_date(claims.has_exp, claims.exp, "exp", kInfinity, exp, error) ||
       !numeric_date(claims.has_nbf, claims.nbf, "nbf", -kInfinity, nbf, error) ||
       !numeric_date(claims.has_iat, claims.iat, "iat", -kInfinity, iat, error))
     return false;
-  if (now > exp + leeway) {
+  // lcobucci/jwt, under Lexik: a token is expired from the second its exp names (now >= exp).
+  if (now >= exp + leeway) {
     error = "expired";
     return false;
   }
@@ -128,7 +134,7 @@ bool check_claims(const std::string& payload_json, const ClaimRules& rules, int6
   }
   Claims claims;
   if (!collect(payload, rules, claims, error)) return false;
-  if (!check_times(claims, static_cast<double>(now), rules.leeway_seconds, token, error)) return false;
+  if (!check_times(claims, static_cast<double>(now), rules, token, error)) return false;
   std::string_view issuer;
   if (!rules.issuer.empty()) {
     if (!claims.has_iss) {

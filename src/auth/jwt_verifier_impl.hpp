@@ -30,6 +30,7 @@ struct ClaimRules {
   std::string audience;  // empty: not checked
   std::string identity_claim;
   double leeway_seconds = 0;
+  bool require_exp = true;
 };
 
 // Checks the claims of a payload whose signature is good and fills `token`. False and

@@ -131,6 +131,7 @@ std::unique_ptr<Verifier> Verifier::create(const AuthConfig& config, const std::
   rules.audience = config.audience;
   rules.identity_claim = config.identity_claim;
   rules.leeway_seconds = static_cast<double>(config.leeway.count()) / 1000.0;
+  rules.require_exp = config.require_exp;
   return verifier;
 }
 

@@ -8,6 +8,7 @@
 #include "capstan/config.hpp"
 #include "config/options.hpp"
 #include "net/socket_address.hpp"
+#include "ws/frame_encoder.hpp"
 
 namespace capstan {
 
@@ -124,6 +125,16 @@ struct Loader {
       if (!route.path.empty() && route.path.front() != '/') {
         const toml::node* path = item.as_table()->get("path");
         error(base + ".path", line_of(*path), "must start with '/'");
+      }
+      const size_t star = route.path.find('*');
+      if (star != std::string::npos && (star + 1 != route.path.size() || !route.path.ends_with("/*"))) {
+        const toml::node* path = item.as_table()->get("path");
+        error(base + ".path", line_of(*path), "'*' only ends a path, as \"/*\" (the whole subtree)");
+      }
+      if (!ws::is_valid_close_code(route.fatal_close_code)) {
+        const toml::node* code = item.as_table()->get("fatal_close_code");
+        error(base + ".fatal_close_code", code ? line_of(*code) : line_of(item),
+              "must be a close code that may be sent: 1000-1003, 1007-1014 or 3000-4999");
       }
       result.config.routes.push_back(std::move(route));
     }

@@ -59,7 +59,8 @@ const ServerOption kServerOptions[] = {
     {"auth", "secret", Type::string, "\"\"", "HS256/384/512 secret; or CAPSTAN_JWT_SECRET", 0, 0, SET(auth.secret, text)},
     {"auth", "jwks", Type::string, "\"\"", "a JWKS file, as an alternative to public_key", 0, 0, SET(auth.jwks, text)},
     {"auth", "identity_claim", Type::string, "\"username\"", "the claim naming the user (Lexik: username)", 0, 0, SET(auth.identity_claim, text)},
-    {"auth", "leeway", Type::duration, "\"30s\"", "clock skew allowed for exp, nbf and iat", 0, kDay, SET(auth.leeway, duration)},
+    {"auth", "leeway", Type::duration, "\"0s\"", "clock skew allowed for exp, nbf and iat (Lexik's clock_skew default)", 0, kDay, SET(auth.leeway, duration)},
+    {"auth", "require_exp", Type::boolean, "true", "refuse tokens without exp, as Lexik does", 0, 0, SET(auth.require_exp, boolean)},
     {"auth", "issuer", Type::string, "\"\"", "required iss, when set", 0, 0, SET(auth.issuer, text)},
     {"auth", "audience", Type::string, "\"\"", "required aud, when set", 0, 0, SET(auth.audience, text)},
 
@@ -84,6 +85,12 @@ const RouteOption kRouteOptions[] = {
      [](RouteConfig& r, const Value& v) { r.auth = v.boolean ? 1 : 0; }},
     {"data_as_string", Type::boolean, "notify: `data` sent as a string holding JSON (the tutorial's client)",
      [](RouteConfig& r, const Value& v) { r.data_as_string = v.boolean; }},
+    {"fatal_close_code", Type::integer, "notify: close code after a fatalError; default 1000, as Ratchet's $conn->close()",
+     [](RouteConfig& r, const Value& v) { r.fatal_close_code = v.integer > 0xFFFF ? 0 : static_cast<uint16_t>(v.integer); }},  // 0: refused below
+    {"binary_messages", Type::boolean, "notify: a binary frame carries the action JSON like text (as Ratchet); false: fatal",
+     [](RouteConfig& r, const Value& v) { r.binary_messages = v.boolean; }},
+    {"unknown_action_message", Type::string, "notify: the error message for an unknown action; default \"Invalid request\"",
+     [](RouteConfig& r, const Value& v) { r.unknown_action_message = v.text; }},
 };
 
 const ActionOption kActionOptions[] = {

@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   ActionMessage m = parse_action_message(text);
   if (m.status != ActionMessage::Status::ok) return 0;
-  FUZZ_CHECK(!m.action.empty());
+  if (m.action.empty()) return 0;  // set but not a name: answered `error`, nothing is relayed
   const std::string action(m.action);
   std::string first;
   append_json(first, m.data);

@@ -153,6 +153,7 @@ secret = "s"
 jwks = "keys.json"
 identity_claim = "sub"
 leeway = "5s"
+require_exp = false
 issuer = "i"
 audience = "a"
 [users]
@@ -201,6 +202,7 @@ workers = 3
   EXPECT_NE(c.auth.jwks, d.auth.jwks);
   EXPECT_NE(c.auth.identity_claim, d.auth.identity_claim);
   EXPECT_NE(c.auth.leeway, d.auth.leeway);
+  EXPECT_NE(c.auth.require_exp, d.auth.require_exp);
   EXPECT_NE(c.auth.issuer, d.auth.issuer);
   EXPECT_NE(c.auth.audience, d.auth.audience);
   EXPECT_NE(c.users.provider, d.users.provider);
@@ -209,7 +211,7 @@ workers = 3
   EXPECT_NE(c.users.recheck, d.users.recheck);
   EXPECT_NE(c.users.workers, d.users.workers);
   // And the table has one entry per field above (a new field needs a new option).
-  EXPECT_EQ(config::server_options().size(), 44u);
+  EXPECT_EQ(config::server_options().size(), 45u);
 }
 
 TEST(Config, DefaultsAreWithinTheirOwnBounds) {
@@ -503,6 +505,33 @@ data_as_string = false
   EXPECT_EQ(r.actions[1].to, "sender");
   EXPECT_EQ(Config{}.routes.size(), 0u);
   EXPECT_EQ(RouteConfig{}.auth, -1);  // the component decides
+}
+
+TEST(Config, NotifyRouteRatchetKeys) {
+  const RouteConfig defaults;
+  EXPECT_EQ(defaults.fatal_close_code, 1000);  // Ratchet's $conn->close()
+  EXPECT_TRUE(defaults.binary_messages);      // Ratchet reads a binary payload as a string
+  EXPECT_EQ(defaults.unknown_action_message, "Invalid request");
+  const Config c = load_ok(R"(
+[[routes]]
+path = "/app/*"
+component = "notify"
+fatal_close_code = 4001
+binary_messages = false
+unknown_action_message = "Unknown action"
+)");
+  ASSERT_EQ(c.routes.size(), 1u);
+  EXPECT_EQ(c.routes[0].path, "/app/*");
+  EXPECT_EQ(c.routes[0].fatal_close_code, 4001);
+  EXPECT_FALSE(c.routes[0].binary_messages);
+  EXPECT_EQ(c.routes[0].unknown_action_message, "Unknown action");
+  const std::string head = "[[routes]]\ncomponent = \"notify\"\n";
+  expect_one_error(head + "fatal_close_code = 1005\n", "routes[0].fatal_close_code", 3, "close code");
+  expect_one_error(head + "fatal_close_code = 66536\n", "routes[0].fatal_close_code", 3, "close code");
+  expect_one_error(head + "fatal_close_code = 0\n", "routes[0].fatal_close_code", 3, "close code");
+  expect_one_error(head + "path = \"/a*\"\n", "routes[0].path", 3, "'*'");
+  expect_one_error(head + "path = \"/*/b\"\n", "routes[0].path", 3, "'*'");
+  EXPECT_TRUE(load_config_string(head + "path = \"/*\"\n").ok());
 }
 
 TEST(Config, BadActionsNameTheirKey) {

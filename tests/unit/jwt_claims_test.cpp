@@ -35,11 +35,11 @@ class JwtClaims : public testing::Test {
 
 TEST_F(JwtClaims, ExpiryWithLeeway) {
   accepted(R"({"username":"a","exp":1000031})");
-  accepted(R"({"username":"a","exp":999970})");  // now == exp + leeway: still valid
-  refused(R"({"username":"a","exp":999969})", "expired");
+  accepted(R"({"username":"a","exp":999971})");
+  refused(R"({"username":"a","exp":999970})", "expired");  // now == exp + leeway: expired (RFC 7519 §4.1.4, lcobucci)
   refused(R"({"username":"a","exp":999969.5})", "expired");
   accepted(R"({"username":"a","exp":999969.5})", kNow - 1);
-  accepted(R"({"username":"a","exp":9.99970e5})");
+  accepted(R"({"username":"a","exp":9.99971e5})");
   accepted(R"({"username":"a","exp":18446744073709551615})");
   refused(R"({"username":"a","exp":-1})", "expired");
   refused(R"({"username":"a","exp":"2000000"})", "bad claim: exp");
@@ -81,10 +81,27 @@ TEST_F(JwtClaims, ZeroLeeway) {
   AuthConfig config = config_for("HS256");
   config.leeway = Duration::zero();
   make(config);
-  accepted(R"({"username":"a","exp":1000000,"nbf":1000000,"iat":1000000})");
-  refused(R"({"username":"a","exp":999999})", "expired");
+  accepted(R"({"username":"a","exp":1000001,"nbf":1000000,"iat":1000000})");
+  refused(R"({"username":"a","exp":1000000})", "expired");  // expired from the second exp names
   refused(R"({"username":"a","nbf":1000001})", "not yet valid");
   refused(R"({"username":"a","iat":1000001})", "issued in the future");
+}
+
+TEST_F(JwtClaims, LexiksDefaultsExpRequiredAndNoLeeway) {
+  // Lexik refuses a token without exp (allow_no_expiration: false) and its clock_skew is 0.
+  AuthConfig config = config_for("HS256");
+  const AuthConfig defaults;
+  config.require_exp = defaults.require_exp;
+  config.leeway = defaults.leeway;
+  make(config);
+  refused(R"({"username":"a"})", "missing claim: exp");
+  refused(R"({"username":"a","iat":999000})", "missing claim: exp");
+  accepted(R"({"username":"a","exp":1000001})");
+  refused(R"({"username":"a","exp":1000000})", "expired");
+  refused(R"({"username":"a","exp":999990})", "expired");  // within the old 30 s leeway
+  config.require_exp = false;
+  make(config);
+  accepted(R"({"username":"a"})");
 }
 
 TEST_F(JwtClaims, SubSecondLeeway) {

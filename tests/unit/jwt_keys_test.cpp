@@ -12,7 +12,7 @@ using testing::AllOf;
 using testing::HasSubstr;
 
 constexpr int64_t kNow = 1'700'000'000;
-const std::string kClaims = R"({"username":"alice"})";
+const std::string kClaims = R"({"username":"alice","exp":4102444800})";  // 2100
 
 // Expects create() to fail with an error containing each of `words`.
 void create_fails(const AuthConfig& config, std::initializer_list<std::string> words) {

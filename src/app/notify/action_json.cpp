@@ -61,7 +61,8 @@ ActionMessage parse_action_message(std::string_view text) {
   bool have_action = false, have_data = false;
   for (dom::key_value_pair field : object) {
     if (field.key == "action") {
-      have_action = field.value.get_string().get(m.action) == simdjson::SUCCESS && !m.action.empty();
+      have_action = !field.value.is_null();
+      if (field.value.get_string().get(m.action) != simdjson::SUCCESS) m.action = {};
     } else if (field.key == "data") {
       m.data = field.value;
       have_data = !field.value.is_null();

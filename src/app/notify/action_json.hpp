@@ -16,12 +16,15 @@ namespace capstan::app {
 struct ActionMessage {
   enum class Status : uint8_t { ok, not_json, not_object, missing_action, missing_data };
   Status status = Status::not_json;
-  std::string_view action;        // valid until the next parse on this thread
+  // Valid until the next parse on this thread. Empty when `action` is not a string (a number,
+  // true, an object): such an action is set, but names no action, as `switch` in the tutorial.
+  std::string_view action;
   simdjson::dom::element data;
 };
 
 // Parses with this thread's parser: the result is valid until the next call on the thread.
-// `data` missing or null is `missing_data`, as PHP's isset() in the tutorial sees it.
+// `action` or `data` missing or null is `missing_action` / `missing_data`, as PHP's isset()
+// in the tutorial sees them; any other value is set ("", 0 and false included).
 ActionMessage parse_action_message(std::string_view text);
 std::string_view describe(ActionMessage::Status status) noexcept;
 

@@ -59,7 +59,7 @@ void append_row(std::string& out, const db::Result& result, const std::vector<db
 
 }  // namespace
 
-void NotifyComponent::run_sql(Connection& c, const ActionDef& def, const ActionMessage& m, Recipients to) {
+void NotifyComponent::run_sql(Connection& c, Entry& entry, const ActionDef& def, const ActionMessage& m, Recipients to) {
   const Json data = JsonAccess::wrap(m.data);
   std::vector<db::Param> params;
   std::vector<std::string> missing;
@@ -70,6 +70,8 @@ void NotifyComponent::run_sql(Connection& c, const ActionDef& def, const ActionM
   }
   if (!missing.empty()) return send_validation_errors(c, missing);
 
+  // The messages behind this one wait for its reply (run_held), so replies keep their order.
+  begin_job(c, entry);
   ConnectionImpl& conn = static_cast<ConnectionImpl&>(c);
   conn.context().offload(conn, [this, &def, params = std::move(params), to = std::move(to)](
                                    db::Database* db, const std::string& open_error) mutable {
@@ -95,10 +97,13 @@ void NotifyComponent::run_sql(Connection& c, const ActionDef& def, const ActionM
                          to = std::move(to)](ConnectionImpl& conn) {
       if (!ok) {
         log::error("sql action failed", {{"action", def.name}, {"reason", error}});
-        return send_error(conn, "Action failed");
+        send_error(conn, "Action failed");
+      } else if (!found) {
+        send_error(conn, def.not_found);
+      } else {
+        deliver(conn, def.to, to, def.name, json);
       }
-      if (!found) return send_error(conn, def.not_found);
-      deliver(conn, def.to, to, def.name, json);
+      run_held(conn);
     });
   });
 }

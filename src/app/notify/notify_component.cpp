@@ -115,7 +115,9 @@ void NotifyComponent::on_refused(Connection& c, uint16_t code, std::string_view 
 
 void NotifyComponent::on_rate_limited(Connection& c, Message) {
   auto it = entries_.find(&c);
-  if (it != entries_.end() && it->second.waiting) it->second.waiting->push_back({{}, true});  // behind the held ones
+  if (it == entries_.end()) return;
+  Entry& entry = it->second;
+  if (entry.busy || entry.has_held()) entry.hold({{}, true, true});  // answered in its turn
   else send_rate_limited(c);
 }
 
@@ -124,23 +126,50 @@ void NotifyComponent::send_rate_limited(Connection& c) { send_error(c, "Rate lim
 // ---- messages --------------------------------------------------------------------------------
 
 void NotifyComponent::on_message(Connection& c, Message message) {
-  if (message.binary) return fatal(c, "Invalid request", "binary message");
+  // Ratchet hands a binary payload to onMessage as a string, so JSON sent as a Blob works.
+  if (message.binary && !route_->binary_messages) return fatal(c, "Invalid request", "binary message");
   auto it = entries_.find(&c);
   if (it == entries_.end()) return;
-  const AuthService* auth = impl_of(c).context().auth();
-  if (auth && auth->recheck_each_message() && c.user()) return recheck_then_handle(c, it->second, message.data);
-  handle(c, message.data);
+  Entry& entry = it->second;
+  if (entry.busy || entry.has_held()) return entry.hold({std::string(message.data), false, false});
+  process(c, entry, message.data, false);
 }
 
-void NotifyComponent::recheck_then_handle(Connection& c, Entry& entry, std::string_view text) {
-  // Messages wait, in order, for a lookup made after they arrived; reading pauses meanwhile,
-  // so only what the last read already held can queue up behind the first.
-  const bool lookup_in_flight = entry.waiting != nullptr;
-  if (!lookup_in_flight) entry.waiting = std::make_unique<std::deque<Entry::Held>>();
-  entry.waiting->push_back({std::string(text), false});
-  if (lookup_in_flight) return;
+void NotifyComponent::process(Connection& c, Entry& entry, std::string_view text, bool checked) {
+  const AuthService* auth = impl_of(c).context().auth();
+  if (!checked && auth && auth->recheck_each_message() && c.user()) return recheck_user(c, entry, text);
+  handle(c, entry, text);
+}
+
+void NotifyComponent::begin_job(Connection& c, Entry& entry) {
+  entry.busy = true;
+  impl_of(c).pause_reading();
+}
+
+void NotifyComponent::run_held(Connection& c) {
+  auto it = entries_.find(&c);
+  if (it == entries_.end()) return;
+  Entry& entry = it->second;
+  entry.busy = false;
+  while (!entry.busy && entry.has_held() && c.is_open()) {
+    Entry::Held h = std::move(entry.held->front());
+    entry.held->pop_front();
+    if (h.rate_limited) send_rate_limited(c);
+    else process(c, entry, h.text, h.checked);
+  }
+  if (!entry.busy) {
+    entry.held.reset();
+    impl_of(c).resume_reading();
+  }
+}
+
+void NotifyComponent::recheck_user(Connection& c, Entry& entry, std::string_view text) {
+  // The message waits, first in line, for a lookup made after it arrived; so do the ones its
+  // read held behind it (reading is paused), and that one lookup clears them all.
+  if (!entry.held) entry.held = std::make_unique<std::deque<Entry::Held>>();
+  entry.held->push_front({std::string(text), false, false});
+  begin_job(c, entry);
   ConnectionImpl& conn = impl_of(c);
-  conn.pause_reading();
   const AuthService* auth = conn.context().auth();
   conn.context().offload(conn, [this, auth, identity = c.user()->identity](db::Database* db, const std::string& open_error) {
     int64_t id = 0;
@@ -149,37 +178,32 @@ void NotifyComponent::recheck_then_handle(Connection& c, Entry& entry, std::stri
     return Continuation([this, r, error = std::move(error)](ConnectionImpl& conn) {
       auto it = entries_.find(&conn);
       if (it == entries_.end()) return;
-      std::unique_ptr<std::deque<Entry::Held>> waiting = std::move(it->second.waiting);
-      conn.resume_reading();
+      if (r == AuthService::Lookup::found) {
+        for (Entry::Held& h : *it->second.held) h.checked = true;
+        return run_held(conn);
+      }
+      // The held messages die with the connection; reading resumes for the peer's close frame.
+      it->second.held.reset();
+      run_held(conn);
       if (r == AuthService::Lookup::unknown) return fatal(conn, "Invalid request", "user no longer exists");
-      if (r == AuthService::Lookup::failed) {
-        log::error("user lookup failed", {{"reason", error}});
-        return fatal(conn, "Service unavailable", "user database unavailable", close_code::internal_error);
-      }
-      for (const Entry::Held& held : *waiting) {
-        if (!conn.is_open()) break;
-        if (held.rate_limited) send_rate_limited(conn);
-        else handle(conn, held.text);
-      }
+      log::error("user lookup failed", {{"reason", error}});
+      fatal(conn, "Service unavailable", "user database unavailable", close_code::internal_error);
     });
   });
 }
 
-void NotifyComponent::handle(Connection& c, std::string_view text) {
+void NotifyComponent::handle(Connection& c, Entry& entry, std::string_view text) {
   const ActionMessage m = parse_action_message(text);
   if (m.status != ActionMessage::Status::ok) return fatal(c, "Invalid request", describe(m.status));
-  auto it = route_->actions.find(m.action);
-  if (it == route_->actions.end()) {
-    std::string why = "Unknown action: ";
-    why.append(m.action);
-    return send_error(c, why);
-  }
+  // An action that is set but names nothing ("", 5, false) is the tutorial's switch default.
+  auto it = m.action.empty() ? route_->actions.end() : route_->actions.find(m.action);
+  if (it == route_->actions.end()) return send_error(c, route_->unknown_action_message);
   const ActionDef& def = it->second;
   Recipients to;
   if (def.to == Target::users) to = recipients_from(JsonAccess::wrap(m.data)["to"]);
   switch (def.kind) {
     case ActionDef::Kind::relay: return run_relay(c, def, m, to);
-    case ActionDef::Kind::sql: return run_sql(c, def, m, std::move(to));
+    case ActionDef::Kind::sql: return run_sql(c, entry, def, m, std::move(to));
     case ActionDef::Kind::handler: return run_handler(c, def, m, std::move(to));
   }
 }
@@ -248,6 +272,7 @@ void NotifyComponent::send_validation_errors(Connection& to, const std::vector<s
 }
 
 void NotifyComponent::fatal(Connection& to, std::string_view message, std::string_view why, uint16_t code) {
+  if (code == 0) code = route_->fatal_close_code;
   std::string data = "{\"message\":";
   append_quoted(data, message);
   data += '}';

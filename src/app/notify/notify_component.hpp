@@ -47,7 +47,8 @@ class NotifyComponent final : public Component {
   void send_error(Connection& to, std::string_view message);
   void send_rate_limited(Connection& to);
   void send_validation_errors(Connection& to, const std::vector<std::string>& messages);
-  void fatal(Connection& to, std::string_view message, std::string_view why, uint16_t code = close_code::policy_violation);
+  // fatalError, then the close: the route's fatal_close_code (Ratchet's 1000) unless `code`.
+  void fatal(Connection& to, std::string_view message, std::string_view why, uint16_t code = 0);
   // `data_json` under `action` to `target` (users: `recipients`), on every loop.
   void deliver(Connection& sender, Target target, const Recipients& recipients, std::string_view action,
                std::string_view data_json);
@@ -56,19 +57,36 @@ class NotifyComponent final : public Component {
   void deliver_frame(const std::shared_ptr<const std::string>& frame, const Recipients& recipients);
 
  private:
+  // Replies to one connection's messages leave in the order the messages arrived, as with
+  // Ratchet. A message whose work runs on a worker (an sql action, a user recheck) makes the
+  // connection `busy`: reading pauses, and the messages its last read already held wait here,
+  // in order, until the work is done. Other connections never wait on it.
   struct Entry {
     struct Held {
       std::string text;
-      bool rate_limited;  // answered `error` in its turn, so replies keep the messages' order
+      bool rate_limited;  // answered `error` in its turn
+      bool checked;       // users.recheck = "message": covered by a lookup made after it arrived
     };
-    std::unique_ptr<std::deque<Held>> waiting;  // messages held while the user is rechecked
+    std::unique_ptr<std::deque<Held>> held;
+    bool busy = false;
+    bool has_held() const noexcept { return held && !held->empty(); }
+    void hold(Held h) {
+      if (!held) held = std::make_unique<std::deque<Held>>();
+      held->push_back(std::move(h));
+    }
   };
 
-  void handle(Connection& c, std::string_view text);
+  // A message whose turn has come: rechecks the user first when configured, then handles it.
+  void process(Connection& c, Entry& entry, std::string_view text, bool checked);
+  void handle(Connection& c, Entry& entry, std::string_view text);
+  // The worker's job for `c` is done: `entry` runs what was held until the next job, or all of
+  // it and reading resumes.
+  void run_held(Connection& c);
+  void begin_job(Connection& c, Entry& entry);
   void run_relay(Connection& c, const ActionDef& def, const ActionMessage& m, const Recipients& to);
-  void run_sql(Connection& c, const ActionDef& def, const ActionMessage& m, Recipients to);
+  void run_sql(Connection& c, Entry& entry, const ActionDef& def, const ActionMessage& m, Recipients to);
   void run_handler(Connection& c, const ActionDef& def, const ActionMessage& m, Recipients to);
-  void recheck_then_handle(Connection& c, Entry& entry, std::string_view text);
+  void recheck_user(Connection& c, Entry& entry, std::string_view text);
   void deliver_local(const std::string& frame, const Recipients& recipients);
   // users.recheck as a duration: every connected user of this loop looked up in one job.
   void recheck_everyone();

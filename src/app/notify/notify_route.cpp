@@ -24,6 +24,9 @@ std::shared_ptr<NotifyRoute> make_notify_route(const RouteConfig* config, std::v
                                                const NotifyOptions& options) {
   auto route = std::make_shared<NotifyRoute>();
   route->data_as_string = config ? config->data_as_string : options.data_as_string;
+  route->fatal_close_code = config ? config->fatal_close_code : options.fatal_close_code;
+  route->binary_messages = config ? config->binary_messages : options.binary_messages;
+  route->unknown_action_message = config ? config->unknown_action_message : options.unknown_action_message;
   if (config) {
     for (const ActionConfig& a : config->actions) {
       ActionDef def;

@@ -32,6 +32,9 @@ struct ActionDef {
 
 struct NotifyRoute {
   bool data_as_string = true;
+  uint16_t fatal_close_code = close_code::normal;
+  bool binary_messages = true;
+  std::string unknown_action_message = "Invalid request";
   std::map<std::string, ActionDef, std::less<>> actions;
   // One instance per loop, in loop order; filled while the loops are built, read-only after.
   std::vector<NotifyComponent*> instances;
