@@ -58,7 +58,7 @@ def lexik_claims(username, ttl=3600, **extra):
     now = int(time.time())
     claims = {"iat": now, "exp": now + ttl, "roles": ["ROLE_USER"], "username": username}
     claims.update(extra)
-    return claims
+    return {k: v for k, v in claims.items() if v is not None}  # None: the claim is left out
 
 
 def rs256_token(jwt_dir: Path, username, **claims):
@@ -185,12 +185,13 @@ async def recv_reply(ws, timeout=5.0):
     return message["action"], json.loads(message["data"])
 
 
-async def expect_fatal(ws, message="Invalid request"):
-    """fatalError with `message`, then a close 1008 from the server."""
+async def expect_fatal(ws, message="Invalid request", code=1000):
+    """fatalError with `message`, then the server's close: 1000 by default, as Ratchet's
+    $conn->close() (the route's fatal_close_code)."""
     action, data = await recv_reply(ws)
     assert (action, data) == ("fatalError", {"message": message})
     await asyncio.wait_for(ws.wait_closed(), 5)
-    assert ws.close_code == 1008, ws.close_code
+    assert ws.close_code == code, ws.close_code
     return ws.close_reason
 
 

@@ -147,8 +147,14 @@ def test_claims_are_checked(rs_server, claims):
     assert refused(rs_server, sign(rs_server, {**good_claims(), **claims}))
 
 
-def test_leeway_allows_small_clock_skew(rs_server):
-    assert accepted(rs_server, sign(rs_server, {**good_claims(), "exp": int(time.time()) - 10}))  # leeway 30s
+def test_no_leeway_by_default_as_lexik(rs_server):
+    assert refused(rs_server, sign(rs_server, {**good_claims(), "exp": int(time.time()) - 2}))
+
+
+def test_leeway_allows_small_clock_skew(start_server, tmp_path):
+    env = NotifyEnv(tmp_path)
+    server = start_server(notify_config(auth_extra='leeway = "30s"'))
+    assert accepted(server, env.token(exp=int(time.time()) - 10))
 
 
 def test_missing_identity_claim_is_refused(rs_server):

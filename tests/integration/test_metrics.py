@@ -188,7 +188,8 @@ def test_refused_handshakes_are_counted_by_reason(start_server, tmp_path):
 
 def test_authentication_failures_are_counted_by_reason(start_server, tmp_path):
     env = NotifyEnv(tmp_path)
-    server = start_server(notify_config())
+    # A close code of its own, apart from the clients' own 1000s.
+    server = start_server(notify_config(route_extra="fatal_close_code = 4001"))
 
     async def refused(token):
         async with connect(url(server, token)) as ws:
@@ -201,9 +202,9 @@ def test_authentication_failures_are_counted_by_reason(start_server, tmp_path):
             return ws.close_code is None
 
     before = scrape(server, tmp_path)
-    assert run(refused(None)) == 1008
-    assert run(refused("not-a-jwt")) == 1008
-    assert run(refused(env.token("nobody@example.com"))) == 1008
+    assert run(refused(None)) == 4001
+    assert run(refused("not-a-jwt")) == 4001
+    assert run(refused(env.token("nobody@example.com"))) == 4001
     assert run(accepted(env.token()))
     # A database that cannot answer the user lookup.
     env.sql("DROP TABLE user")
@@ -215,7 +216,7 @@ def test_authentication_failures_are_counted_by_reason(start_server, tmp_path):
     # Refused after their 101: each is a handshake, and each ended with the server's close code.
     hist_after, hist_before = (s.histogram("capstan_handshake_duration_seconds") for s in (after, before))
     assert hist_after["count"] - hist_before["count"] == 5
-    assert delta(after, before, "capstan_closes_total", code="1008") == 3
+    assert delta(after, before, "capstan_closes_total", code="4001") == 3
     assert delta(after, before, "capstan_closes_total", code="1011") == 1
     assert delta(after, before, "capstan_connections_total", route="/") == 1  # only alice got in
 
