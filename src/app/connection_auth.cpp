@@ -92,7 +92,7 @@ void ConnectionImpl::set_user(int64_t id, std::string identity, std::string clai
 void ConnectionImpl::refuse(uint16_t code, std::string_view reason) {
   log::info("connection refused", {{"reason", reason}, {"remote", peer_.to_string()}, {"path", route_->path}});
   handshake_.reset();
-  route_->component->on_refused(*this, code, reason);
+  run_guarded("on_refused", [&] { route_->component->on_refused(*this, code, reason); });
 }
 
 }  // namespace capstan::app

@@ -17,6 +17,8 @@
 #include "http/request_parser.hpp"
 #include "http/response.hpp"
 #include "http/static_files.hpp"
+#include "net/syscalls.hpp"
+#include "util/log.hpp"
 
 namespace capstan::app {
 
@@ -70,7 +72,7 @@ void ConnectionImpl::on_readable() {
   uint8_t* buf = ctx_.read_buffer();
   // One read per readiness event: level-triggered epoll reports the socket again if more is
   // waiting, so there is no extra read that only returns EAGAIN.
-  ssize_t n = ::recv(fd_, buf, ctx_.read_buffer_size(), 0);
+  ssize_t n = net::syscalls.recv(fd_, buf, ctx_.read_buffer_size(), 0);
   if (n <= 0) {
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     close_now();  // EOF or reset: a clean close already happened, or it is 1006
@@ -189,7 +191,7 @@ void ConnectionImpl::open_now(const char* early, size_t early_size) {
   opened_ = true;
   ctx_.route_opened(route_);
   route_->counters.opened.add();
-  route_->component->on_open(*this);  // Connection::header() reads handshake_, alive until below
+  run_guarded("on_open", [&] { route_->component->on_open(*this); });  // header() reads handshake_, alive until below
 
   // Frames a client sent right behind its request (it may not wait for the 101).
   if (early_size && (state_ == State::open || state_ == State::closing)) {
@@ -224,9 +226,9 @@ struct DecoderEvents {
         c.fail(close_code::policy_violation, "message rate limit exceeded");
         return false;
       }
-      c.route_->component->on_rate_limited(c, Message{payload, op == Opcode::binary});
+      c.run_guarded("on_rate_limited", [&] { c.route_->component->on_rate_limited(c, Message{payload, op == Opcode::binary}); });
     } else {
-      c.route_->component->on_message(c, Message{payload, op == Opcode::binary});
+      c.run_guarded("on_message", [&] { c.route_->component->on_message(c, Message{payload, op == Opcode::binary}); });
     }
     return c.state_ == ConnectionImpl::State::open || c.state_ == ConnectionImpl::State::closing;
   }
@@ -257,7 +259,7 @@ void ConnectionImpl::feed_frames(uint8_t* data, size_t size) {
 }
 
 void ConnectionImpl::fail(uint16_t code, std::string_view reason) {
-  if (opened_ && route_) route_->component->on_error(*this, Error{code, reason});
+  if (opened_ && route_) run_guarded("on_error", [&] { route_->component->on_error(*this, Error{code, reason}); });
   if (state_ == State::closed || state_ == State::draining) return;
   if (!close_sent_) send_close_frame(code, reason);
   enter_draining();
@@ -305,7 +307,16 @@ void ConnectionImpl::notify_closed() {
   info.clean = close_received_;
   info.code = close_received_ ? peer_close_code_ : close_code::abnormal;
   if (extras_) info.reason = extras_->peer_close_reason;
-  route_->component->on_close(*this, info);
+  run_guarded("on_close", [&] { route_->component->on_close(*this, info); });
+}
+
+void ConnectionImpl::component_threw(const char* callback, const char* what) noexcept {
+  log::error("component threw", {{"callback", callback}, {"what", what}, {"path", route_ ? std::string_view(route_->path) : ""}});
+  // Not through fail(): that would call the component (on_error) again.
+  if (state_ == State::open || state_ == State::closing) {
+    if (!close_sent_) send_close_frame(close_code::internal_error, "internal error");
+    enter_draining();
+  }
 }
 
 void ConnectionImpl::sweep(uint64_t now64) {

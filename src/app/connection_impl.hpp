@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,6 +73,20 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   void resume_reading() noexcept;
   bool reading_paused() const noexcept { return reading_paused_; }
 
+  // The component boundary (component.hpp): `call` runs a callback of the route's component
+  // for this connection; if it throws, the exception is logged and this connection ends with
+  // 1011. Nothing propagates into the loop, and no other connection notices.
+  template <class Call>
+  void run_guarded(const char* callback, Call&& call) noexcept {
+    try {
+      call();
+    } catch (const std::exception& e) {
+      component_threw(callback, e.what());
+    } catch (...) {
+      component_threw(callback, "an exception not derived from std::exception");
+    }
+  }
+
   // Blocking work for this connection in flight on the worker pool (loop_context.hpp).
   uint8_t& jobs_in_flight() noexcept { return jobs_in_flight_; }
   size_t pending_output() const noexcept;
@@ -109,6 +124,10 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   bool admit_message() noexcept;
   void feed_frames(uint8_t* data, size_t size);
   void fail(uint16_t code, std::string_view reason);
+  void component_threw(const char* callback, const char* what) noexcept;
+  // Memory ran out while queueing output (compression, the outbox): this connection is dropped.
+  void output_failed() noexcept;
+  Outbox& make_outbox();  // throws std::bad_alloc (also when failure injection says so)
   void enter_draining();
   void finish_drain_if_flushed();
   SendStatus queue_frame(Opcode opcode, const char* data, size_t size, bool exempt_from_cap, bool rsv1 = false);

@@ -4,10 +4,13 @@
 #include <sys/uio.h>
 
 #include <cerrno>
+#include <new>
 
 #include "app/connection_impl.hpp"
 #include "app/connection_parts.hpp"
 #include "app/loop_context.hpp"
+#include "net/syscalls.hpp"
+#include "util/log.hpp"
 #include "ws/frame_encoder.hpp"
 
 namespace capstan::app {
@@ -19,11 +22,28 @@ size_t ConnectionImpl::pending_output() const noexcept {
 SendStatus ConnectionImpl::send_message(std::string_view data, Opcode opcode) {
   if (state_ != State::open) return SendStatus::dropped;
   route_->counters.sent(data.size());  // queued or not: a refused one closes the connection (1008)
-  if (compression_ && data.size() >= ctx_.compression().threshold) {
-    std::string_view packed = compress_message(data);
-    return queue_frame(opcode, packed.data(), packed.size(), false, true);
+  try {
+    if (compression_ && data.size() >= ctx_.compression().threshold) {
+      std::string_view packed = compress_message(data);
+      return queue_frame(opcode, packed.data(), packed.size(), false, true);
+    }
+    return queue_frame(opcode, data.data(), data.size(), false);
+  } catch (const std::bad_alloc&) {
+    // Out of memory for this connection's output: it ends, the sender and the loop go on.
+    output_failed();
+    return SendStatus::dropped;
   }
-  return queue_frame(opcode, data.data(), data.size(), false);
+}
+
+void ConnectionImpl::output_failed() noexcept {
+  log::error("out of memory for a connection's output", {{"remote", remote_address()}});
+  close_now();
+}
+
+Outbox& ConnectionImpl::make_outbox() {
+  net::check_output_allocation();
+  outbox_ = std::make_unique<Outbox>();
+  return *outbox_;
 }
 
 SendStatus ConnectionImpl::queue_frame(Opcode opcode, const char* data, size_t size, bool exempt_from_cap, bool rsv1) {
@@ -71,7 +91,7 @@ size_t ConnectionImpl::write_through(const uint8_t* header, size_t header_size, 
   msghdr msg{};
   msg.msg_iov = parts;
   msg.msg_iovlen = 2;
-  ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  ssize_t n = net::syscalls.sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
   if (n < 0) {
     if (errno != EAGAIN && errno != EINTR) close_now();
     return 0;
@@ -81,7 +101,7 @@ size_t ConnectionImpl::write_through(const uint8_t* header, size_t header_size, 
 
 void ConnectionImpl::queue_unsent(const uint8_t* header, size_t header_size, const char* data, size_t size,
                                   size_t written) {
-  if (!outbox_) outbox_ = std::make_unique<Outbox>();
+  if (!outbox_) make_outbox();
   if (written < header_size) {
     outbox_->data.append(reinterpret_cast<const char*>(header) + written, header_size - written);
     written = header_size;
@@ -107,7 +127,7 @@ void ConnectionImpl::write_out(const char* data, size_t size) {
   if (state_ == State::closed) return;
   size_t written = 0;
   if (!outbox_) {
-    ssize_t n = ::send(fd_, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = net::syscalls.send(fd_, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       if (errno != EAGAIN && errno != EINTR) {
         close_now();
@@ -118,8 +138,12 @@ void ConnectionImpl::write_out(const char* data, size_t size) {
     written = static_cast<size_t>(n);
   }
   if (written < size) {
-    if (!outbox_) outbox_ = std::make_unique<Outbox>();
-    outbox_->data.append(data + written, size - written);
+    try {
+      if (!outbox_) make_outbox();
+      outbox_->data.append(data + written, size - written);
+    } catch (const std::bad_alloc&) {
+      return output_failed();  // the turn's end called this: nobody above to tell
+    }
     arm_writable(true);
   }
   finish_drain_if_flushed();
@@ -131,7 +155,7 @@ void ConnectionImpl::on_writable() {
     return;
   }
   Outbox& box = *outbox_;
-  ssize_t n = ::send(fd_, box.data.data() + box.offset, box.pending(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  ssize_t n = net::syscalls.send(fd_, box.data.data() + box.offset, box.pending(), MSG_NOSIGNAL | MSG_DONTWAIT);
   if (n < 0) {
     if (errno != EAGAIN && errno != EINTR) close_now();
     return;
@@ -155,7 +179,8 @@ void ConnectionImpl::arm_writable(bool on) noexcept {
 
 void ConnectionImpl::update_interest() noexcept {
   const uint32_t read = reading_paused_ ? 0u : uint32_t{EPOLLIN | EPOLLRDHUP};
-  ctx_.loop().modify(fd_, this, read | (writable_armed_ ? uint32_t{EPOLLOUT} : 0u));
+  // A socket the kernel will not watch as asked (ENOMEM) could wait forever for EPOLLOUT.
+  if (!ctx_.loop().modify(fd_, this, read | (writable_armed_ ? uint32_t{EPOLLOUT} : 0u))) close_now();
 }
 
 void ConnectionImpl::pause_reading() noexcept {

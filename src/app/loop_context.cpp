@@ -10,6 +10,8 @@
 #include "app/connection_impl.hpp"
 #include "config/route_path.hpp"
 #include "http/response.hpp"
+#include "net/syscalls.hpp"
+#include "util/check.hpp"
 
 namespace capstan::app {
 
@@ -74,7 +76,7 @@ void LoopContext::on_accept(int fd, const sockaddr* peer) {
     metrics_.limit_hit(metrics::LimitKind::max_connections);
     std::string response;
     http::append_error(response, 503, "too many connections");
-    [[maybe_unused]] ssize_t n = ::send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    [[maybe_unused]] ssize_t n = net::syscalls.send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     ::close(fd);
     return;
   }
@@ -87,23 +89,19 @@ void LoopContext::on_accept(int fd, const sockaddr* peer) {
     std::string response;
     http::append_error(response, 429, verdict == IpLimiter::Verdict::too_many ? "too many connections from this address"
                                                                                : "connection rate from this address exceeded");
-    [[maybe_unused]] ssize_t n = ::send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    [[maybe_unused]] ssize_t n = net::syscalls.send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     ::close(fd);
     return;
   }
   uint64_t id = shared_.next_connection_id.fetch_add(1, std::memory_order_relaxed);
+  // From here on a connection has one way to die: close_now(), then the reap at the end of
+  // the turn, which unlinks it, releases its address and counts it out, once.
   auto* c = new ConnectionImpl(*this, fd, peer, id);
-  if (!loop_.add(fd, c, EPOLLIN | EPOLLRDHUP)) {
-    c->close_now();
-    delete c;
-    shared_.ip_limiter->release(address, loop_.now_ms());
-    connection_closed();
-    return;
-  }
   c->next = connections_;
   if (connections_) connections_->prev = c;
   connections_ = c;
   ++connection_count_;
+  if (!loop_.add(fd, c, EPOLLIN | EPOLLRDHUP)) c->close_now();  // out of epoll watches or memory
 }
 
 void LoopContext::notify_reload() {
@@ -127,7 +125,7 @@ void LoopContext::offload(ConnectionImpl& c, BlockingWork work) {
       if (it == waiting_.end()) return;  // the connection is gone
       ConnectionImpl& conn = *it->second;
       if (--conn.jobs_in_flight() == 0) waiting_.erase(it);
-      if (conn.state() != ConnectionImpl::State::closed) then(conn);
+      if (conn.state() != ConnectionImpl::State::closed) conn.run_guarded("continuation", [&] { then(conn); });
     });
   });
 }
@@ -144,6 +142,7 @@ void LoopContext::switch_cork(ConnectionImpl* c) {
 void LoopContext::uncork() {
   if (!corked_) return;
   ConnectionImpl* c = corked_;
+  CAPSTAN_CHECK(c->state() != ConnectionImpl::State::closed);  // schedule_reap takes the cork back
   corked_ = nullptr;
   if (!cork_.empty()) c->write_out(cork_.data(), cork_.size());
   cork_.clear();
@@ -163,6 +162,7 @@ ws::Inflater& LoopContext::shared_inflater() {
 }
 
 void LoopContext::schedule_reap(ConnectionImpl* c) noexcept {
+  CAPSTAN_CHECK(c->state() == ConnectionImpl::State::closed && c->next_reaped == nullptr && reap_list_ != c);
   if (corked_ == c) {
     corked_ = nullptr;
     cork_.clear();
@@ -172,6 +172,7 @@ void LoopContext::schedule_reap(ConnectionImpl* c) noexcept {
 }
 
 void LoopContext::unlink(ConnectionImpl* c) noexcept {
+  CAPSTAN_CHECK(connection_count_ > 0 && (c->prev != nullptr || connections_ == c));
   if (c->prev) c->prev->next = c->next;
   else connections_ = c->next;
   if (c->next) c->next->prev = c->prev;

@@ -19,6 +19,7 @@
 #include "net/event_loop.hpp"
 #include "net/listener.hpp"
 #include "util/byte_buffer.hpp"
+#include "util/check.hpp"
 #include "ws/deflate_codec.hpp"
 
 namespace capstan::app {
@@ -105,7 +106,10 @@ class LoopContext {
   std::string& inflate_buffer() noexcept { return inflate_buffer_; }
 
   void schedule_reap(ConnectionImpl* c) noexcept;
-  void connection_closed() noexcept { shared_.connections.fetch_sub(1, std::memory_order_relaxed); }
+  void connection_closed() noexcept {
+    [[maybe_unused]] const uint32_t before = shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+    CAPSTAN_CHECK(before > 0);  // counted out once per connection counted in
+  }
 
   // Open WebSocket connections per route, in route order: written by this loop's thread only
   // (a plain load and store, no locked instruction on the hot path), read by /status on any.

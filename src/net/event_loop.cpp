@@ -4,8 +4,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
+
+#include "net/guarded.hpp"
+#include "net/syscalls.hpp"
+#include "util/log.hpp"
 
 namespace capstan::net {
 
@@ -30,17 +36,17 @@ bool EventLoop::add(int fd, Pollable* p, uint32_t events) noexcept {
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = p;
-  return epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+  return syscalls.epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0;
 }
 
 bool EventLoop::modify(int fd, Pollable* p, uint32_t events) noexcept {
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = p;
-  return epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+  return syscalls.epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0;
 }
 
-void EventLoop::remove(int fd) noexcept { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+void EventLoop::remove(int fd) noexcept { syscalls.epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
 
 void EventLoop::update_clock() noexcept {
   now_ = Clock::now();
@@ -51,14 +57,28 @@ void EventLoop::run() {
   epoll_event events[kMaxEvents];
   while (!stopping_) {
     int timeout = timers_.next_timeout_ms(now_);
-    int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
-    if (n < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "epoll_wait");
+    int n = syscalls.epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
+    if (n < 0) {
+      // EINTR, or a fault of the kernel's (ENOMEM): nothing was reported, so nothing is lost.
+      // The loop goes on with its timers and posted work; the thread never ends on it.
+      if (errno != EINTR) note_wait_failure(errno);
+      n = 0;
+    }
     update_clock();
     for (int i = 0; i < n; ++i) static_cast<Pollable*>(events[i].data.ptr)->on_event(events[i].events);
     timers_.run_due(now_);
     run_posted();
     if (end_of_turn_) end_of_turn_();
   }
+}
+
+void EventLoop::note_wait_failure(int error) {
+  // Said once a second at most; a short pause keeps a persistent fault from spinning a core.
+  if (now_ms_ - last_wait_failure_ms_ >= 1000 || last_wait_failure_ms_ == 0) {
+    log::error("epoll_wait failed", {{"loop", std::to_string(index_)}, {"error", std::strerror(error)}});
+    last_wait_failure_ms_ = now_ms_ ? now_ms_ : 1;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 TimerId EventLoop::add_timer(Duration delay, Duration interval, std::function<void()> fn) {
@@ -73,7 +93,9 @@ void EventLoop::post_task(std::function<void()> fn) {
   // One eventfd write wakes the loop for any number of posts until it drains them.
   if (!wakeup_pending_.exchange(true, std::memory_order_acq_rel)) {
     uint64_t one = 1;
-    [[maybe_unused]] ssize_t r = ::write(wakeup_fd_, &one, sizeof one);
+    // A failed wakeup must not leave the flag set, or no later post would try again; the
+    // loop still runs the work at its next turn (the sweep tick wakes it within a second).
+    if (syscalls.write(wakeup_fd_, &one, sizeof one) != sizeof one) wakeup_pending_.store(false, std::memory_order_release);
   }
 }
 
@@ -89,7 +111,7 @@ void EventLoop::run_posted() {
     running_.swap(posted_);
     wakeup_pending_.store(false, std::memory_order_release);
   }
-  for (auto& fn : running_) fn();
+  for (auto& fn : running_) run_guarded(fn, "posted work");
   running_.clear();
 }
 

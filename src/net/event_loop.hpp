@@ -71,6 +71,7 @@ class EventLoop final : public capstan::Loop {
   };
 
   void update_clock() noexcept;
+  void note_wait_failure(int error);
   void run_posted();
 
   unsigned index_;
@@ -80,6 +81,7 @@ class EventLoop final : public capstan::Loop {
   Clock::time_point start_;
   Clock::time_point now_;
   uint64_t now_ms_ = 0;
+  uint64_t last_wait_failure_ms_ = 0;
   TimerQueue timers_;
   Wakeup wakeup_{*this};
   std::function<void()> end_of_turn_;

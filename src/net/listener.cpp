@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "net/syscalls.hpp"
+
 namespace capstan::net {
 
 bool address_in_use(const ListenAddress& address) {
@@ -82,7 +84,7 @@ void Listener::on_event(uint32_t) {
   for (int i = 0; i < 128 && fd_ >= 0; ++i) {
     sockaddr_storage peer{};
     socklen_t len = sizeof peer;
-    int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = syscalls.accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) pause_accepting();
       return;  // EAGAIN: the queue is empty

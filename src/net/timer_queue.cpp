@@ -1,5 +1,7 @@
 #include "net/timer_queue.hpp"
 
+#include "net/guarded.hpp"
+
 namespace capstan::net {
 
 TimerId TimerQueue::add(TimePoint deadline, Duration interval, std::function<void()> fn) {
@@ -36,11 +38,11 @@ void TimerQueue::run_due(TimePoint now) {
       heap_.push({next, e.id});
       // Copy: the callback may cancel itself, which erases the stored function.
       auto fn = it->second.fn;
-      fn();
+      run_guarded(fn, "timer");
     } else {
       auto fn = std::move(it->second.fn);
       timers_.erase(it);
-      fn();
+      run_guarded(fn, "timer");
     }
   }
 }

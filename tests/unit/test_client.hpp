@@ -18,18 +18,36 @@ namespace capstan::test {
 
 class Client {
  public:
-  explicit Client(uint16_t port) {
+  // `rcvbuf` > 0: a small receive buffer, for a client that reads slowly.
+  explicit Client(uint16_t port, int rcvbuf = 0, int timeout_seconds = 5) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (rcvbuf > 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    timeval tv{5, 0};
+    timeval tv{timeout_seconds, 0};
     setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   }
   ~Client() { ::close(fd_); }
-  void write(const std::string& s) { ASSERT_EQ(::send(fd_, s.data(), s.size(), 0), static_cast<ssize_t>(s.size())); }
+  int fd() const noexcept { return fd_; }
+  // Reads and discards up to `n` bytes; stops early at a close or the receive timeout.
+  size_t drain(size_t n) {
+    char buf[16384];
+    size_t got = 0;
+    while (got < n) {
+      ssize_t r = ::recv(fd_, buf, sizeof buf, 0);
+      if (r <= 0) break;
+      got += static_cast<size_t>(r);
+    }
+    return got;
+  }
+  void write(const std::string& s) {
+    const ssize_t n = ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL);
+    if (!lenient) ASSERT_EQ(n, static_cast<ssize_t>(s.size()));
+  }
+  bool lenient = false;  // writes may fail (a server that is allowed to drop this client)
   std::string read_head() {
     std::string head;
     char ch;
