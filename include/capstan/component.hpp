@@ -4,6 +4,14 @@
 // factory, so an instance only ever sees connections of its own loop and needs no locks.
 // Callbacks never run concurrently for one instance. A connection is never destroyed inside
 // its own callback: close() and terminate() take effect after the callback returns.
+//
+// Exceptions: a callback that throws (on_open, on_message, on_rate_limited, on_refused,
+// on_error, on_close) is caught at the component boundary, logged, and that connection is
+// closed with 1011 (internal error); every other connection goes on untouched. An exception
+// from a timer (Loop::after, every) or from work posted with Loop::post is logged and
+// dropped: the timer keeps its schedule, the loop keeps running. Running out of memory while
+// a message is queued for a connection (compression, its send buffer) drops that connection
+// only. Catch what you can handle yourself; the boundary is a last resort, not control flow.
 #pragma once
 
 #include <functional>
