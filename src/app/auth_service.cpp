@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "util/log.hpp"
+
 namespace capstan::app {
 
 namespace {
@@ -25,8 +27,16 @@ std::unique_ptr<AuthService> AuthService::create(const Config& config, bool veri
   Duration every{};
   if (s->looks_up_ && parse_duration(config.users.recheck, every)) s->recheck_interval_ = every;
   if (verify) {
+    s->verifies_ = true;
     if (!auth::parse_token_sources(a.sources, s->sources_, error)) return nullptr;
-    if (!s->reload_keys(a, config.base_dir, error)) return nullptr;
+    if (!s->reload_keys(a, config.base_dir, error)) {
+      if (a.required) return nullptr;
+      // Anonymous connections need no key; someone who allows them and configured none
+      // expects the server to start. Said once here, and in each refusal's close reason.
+      log::warn("tokens cannot be verified: anonymous connections only; a connection that sends a token is refused",
+                {{"reason", error}});
+      error.clear();
+    }
   }
   if (database || s->looks_up_) {
     if (config.users.provider == "none") {

@@ -26,7 +26,11 @@ class AuthService {
 
   // The verifier of the moment: a reload (SIGHUP) may replace it while loops verify, so each
   // handshake holds its own reference for the verification.
+  // Null on a server that lets anonymous connections in (auth.required = false) and has no
+  // usable key: tokens cannot be verified there, so a connection that sends one is refused.
   std::shared_ptr<const auth::Verifier> verifier() const noexcept { return verifier_.load(std::memory_order_acquire); }
+  // Some route authenticates: reloads load keys.
+  bool verifies() const noexcept { return verifies_; }
   // Loads the keys again from `auth`; false and `error` (the old keys stay) when they fail.
   bool reload_keys(const AuthConfig& auth, const std::string& base_dir, std::string& error);
   const std::vector<auth::TokenSource>& sources() const noexcept { return sources_; }
@@ -52,6 +56,7 @@ class AuthService {
   std::vector<auth::TokenSource> sources_;
   std::string user_query_;
   bool required_ = true;
+  bool verifies_ = false;
   bool looks_up_ = false;
   bool recheck_ = false;
   Duration recheck_interval_{0};

@@ -274,7 +274,7 @@ void Server::Impl::reload() {
     reloaded.limits = next.limits;
     note("limits");
   }
-  if (plan.auth && auth && auth->verifier()) {
+  if (plan.auth && auth && auth->verifies()) {
     std::string error;
     if (auth->reload_keys(next.auth, next.base_dir, error)) {
       reloaded.auth = next.auth;

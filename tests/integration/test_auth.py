@@ -173,6 +173,36 @@ def test_no_token_is_refused_unless_anonymous_is_allowed(start_server, tmp_path)
     assert accepted(anonymous, env.token())
 
 
+def test_anonymous_route_without_any_key_starts(start_server, tmp_path):
+    """[auth] required = false and no key at all (no config/jwt, no secret): the server starts
+    and says so; anonymous clients are served, a client that sends a token is refused with the
+    reason in the close frame (its holder meant to be someone)."""
+    server = start_server(f"""
+[auth]
+required = false
+
+[[routes]]
+path = "/"
+component = "notify"
+{ECHO_ACTION}""")
+    assert "tokens cannot be verified" in server.stderr
+    assert accepted(server, None)
+
+    async def with_token():
+        async with connect(url(server, "eyJhbGciOiJSUzI1NiJ9.e30.c2ln")) as ws:
+            return await expect_fatal(ws)
+    assert run(with_token()) == "tokens cannot be verified: no key configured"
+    # Without required = false the same file is refused, naming what is missing.
+    strict = run_capstan("start", "-c", write_config(tmp_path, "[[routes]]\npath = \"/\"\ncomponent = \"notify\"\n"))
+    assert strict.returncode != 0 and "public key" in strict.stderr
+
+
+def write_config(directory, text):
+    path = directory / "strict.toml"
+    path.write_text('[server]\nlisten = "127.0.0.1:0"\n' + text)
+    return str(path)
+
+
 # ---- token sources -----------------------------------------------------------------------------
 
 def test_authorization_header_and_cookie(start_server, tmp_path):
