@@ -58,6 +58,7 @@ ConnectionImpl::~ConnectionImpl() { ctx_.forget_jobs_of(*this); }
 
 void ConnectionImpl::on_event(uint32_t events) {
   if (state_ == State::closed) return;
+  ctx_.set_current(this);  // what this event sends may use the cork
   if (events & EPOLLOUT) on_writable();
   if (state_ == State::closed) return;
   if (reading_paused_) {
@@ -282,7 +283,7 @@ void ConnectionImpl::enter_draining() {
 }
 
 void ConnectionImpl::finish_drain_if_flushed() {
-  if (state_ != State::draining || write_shut_ || outbox_ || ctx_.is_corked(this)) return;
+  if (state_ != State::draining || write_shut_ || outbox_ || deferred_ || ctx_.is_corked(this)) return;
   // Our last word is with the kernel: half-close and wait for the peer to hang up.
   ::shutdown(fd_, SHUT_WR);
   write_shut_ = true;

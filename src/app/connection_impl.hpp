@@ -10,6 +10,8 @@
 // connections are reaped at the end of the loop turn, never inside their own callbacks.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -60,6 +62,10 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   void sweep(uint64_t now_ms);
   // Writes `size` bytes (corked data of this connection); queues what the kernel refuses.
   void write_out(const char* data, size_t size);
+  // Writes this connection's deferred frames of the turn (deferred_output.hpp) in one
+  // sendmsg; queues what the kernel refuses, within limits.send_buffer.
+  void write_frames(const iovec* iov, size_t count);
+  void set_deferred(bool on) noexcept { deferred_ = on; }
   // Called by the reaper: tells the component, if it saw this connection open.
   void notify_closed();
 
@@ -175,6 +181,7 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   bool writable_armed_ = false;
   bool write_shut_ = false;
   bool reading_paused_ = false;
+  bool deferred_ = false;       // owed frames in the loop's deferred output this turn
   uint8_t jobs_in_flight_ = 0;  // with the flags above: the object stays 248 bytes (malloc's 256)
 };
 

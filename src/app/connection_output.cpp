@@ -55,8 +55,10 @@ SendStatus ConnectionImpl::queue_frame(Opcode opcode, const char* data, size_t s
   const size_t pending = pending_output();
   if (!exempt_from_cap && pending + total > cap) {
     // The cap bounds what we hold, not what we send: let the kernel take what it can first,
-    // so a big message to a reader that keeps up is never refused.
+    // so a big message to a reader that keeps up is never refused. What this connection was
+    // owed earlier leaves first.
     if (ctx_.is_corked(this)) ctx_.uncork();
+    if (deferred_) ctx_.flush_deferred();
     if (state_ == State::closed) return SendStatus::dropped;
     const size_t held = outbox_ ? outbox_->pending() : 0;
     size_t written = 0;
@@ -74,16 +76,58 @@ SendStatus ConnectionImpl::queue_frame(Opcode opcode, const char* data, size_t s
     queue_unsent(header, header_size, data, size, written);
     return held + total - written > cap / 2 ? SendStatus::backpressure : SendStatus::sent;
   }
-  if (outbox_) {
+  if (outbox_ && !deferred_) {
     // The kernel refused earlier output: keep order by queueing behind it.
     outbox_->data.append(reinterpret_cast<const char*>(header), header_size);
     outbox_->data.append(data, size);
+  } else if (util::ByteBuffer* cork = ctx_.cork_for(this, deferred_)) {
+    cork->append(header, header_size);
+    cork->append(data, size);
   } else {
-    util::ByteBuffer& cork = ctx_.cork_for(this);
-    cork.append(header, header_size);
-    cork.append(data, size);
+    ctx_.defer(this, header, header_size, data, size);  // the end of the turn sends it
   }
   return pending + total > cap / 2 ? SendStatus::backpressure : SendStatus::sent;
+}
+
+void ConnectionImpl::write_frames(const iovec* iov, size_t count) {
+  deferred_ = false;
+  if (state_ == State::closed) return;
+  size_t total = 0;
+  for (size_t i = 0; i < count; ++i) total += iov[i].iov_len;
+  size_t written = 0;
+  if (!outbox_) {
+    msghdr msg{};
+    msg.msg_iov = const_cast<iovec*>(iov);
+    msg.msg_iovlen = count;
+    const ssize_t n = net::syscalls.sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno != EAGAIN && errno != EINTR) return close_now();
+    written = n > 0 ? static_cast<size_t>(n) : 0;
+  }
+  if (written < total) {
+    const size_t held = (outbox_ ? outbox_->pending() : 0) + total - written;
+    if (held > ctx_.limits().send_buffer && state_ != State::draining) {
+      // A reader this slow would make us hold unbounded memory. The kernel may hold part of
+      // a frame, so no close frame can follow cleanly: the connection is dropped.
+      ctx_.metrics().send_buffer_overflow();
+      return close_now();
+    }
+    try {
+      Outbox& box = outbox_ ? *outbox_ : make_outbox();
+      for (size_t i = 0, skip = written; i < count; ++i) {
+        const size_t len = iov[i].iov_len;
+        if (skip >= len) {
+          skip -= len;
+          continue;
+        }
+        box.data.append(static_cast<const char*>(iov[i].iov_base) + skip, len - skip);
+        skip = 0;
+      }
+    } catch (const std::bad_alloc&) {
+      return output_failed();
+    }
+    arm_writable(true);
+  }
+  finish_drain_if_flushed();
 }
 
 size_t ConnectionImpl::write_through(const uint8_t* header, size_t header_size, const char* data, size_t size) {
@@ -111,8 +155,9 @@ void ConnectionImpl::queue_unsent(const uint8_t* header, size_t header_size, con
 }
 
 void ConnectionImpl::queue_raw(const char* data, size_t size) {
-  if (outbox_) outbox_->data.append(data, size);
-  else ctx_.cork_for(this).append(data, size);
+  if (outbox_ && !deferred_) outbox_->data.append(data, size);
+  else if (util::ByteBuffer* cork = ctx_.cork_for(this, deferred_)) cork->append(data, size);
+  else ctx_.defer(this, nullptr, 0, data, size);
 }
 
 void ConnectionImpl::send_close_frame(uint16_t code, std::string_view reason) {

@@ -139,6 +139,19 @@ void LoopContext::switch_cork(ConnectionImpl* c) {
   corked_ = c;
 }
 
+void LoopContext::defer(ConnectionImpl* c, const uint8_t* header, size_t header_size, const char* data, size_t size) {
+  deferred_.add(c, header, header_size, data, size);
+  c->set_deferred(true);
+  constexpr size_t kFlushAt = 32 << 20;  // a turn that fans out this much sends it early
+  if (deferred_.bytes() > kFlushAt) flush_deferred();
+}
+
+void LoopContext::flush_deferred() {
+  if (deferred_.empty()) return;
+  // No uncork needed first: the cork's owner is never owed deferred frames (cork_for).
+  deferred_.drain([](ConnectionImpl* c, const iovec* iov, size_t count) { c->write_frames(iov, count); });
+}
+
 void LoopContext::uncork() {
   if (!corked_) return;
   ConnectionImpl* c = corked_;
@@ -181,7 +194,9 @@ void LoopContext::unlink(ConnectionImpl* c) noexcept {
 }
 
 void LoopContext::end_of_turn() {
+  current_ = nullptr;
   uncork();
+  flush_deferred();
   // Reaping may run on_close, which may send to other connections (corked again) or close
   // them (reaped again): loop until nothing is left.
   while (reap_list_) {
@@ -197,6 +212,7 @@ void LoopContext::end_of_turn() {
       connection_closed();
     }
     uncork();
+    flush_deferred();
   }
   // Scratch space a huge message grew is given back rather than kept for the loop's life.
   constexpr size_t kKeep = 1 << 20;

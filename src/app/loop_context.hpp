@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "app/deferred_output.hpp"
 #include "app/ip_limiter.hpp"
 #include "app/metrics.hpp"
 #include "app/route.hpp"
@@ -87,15 +88,27 @@ class LoopContext {
   uint8_t* read_buffer() noexcept { return read_buffer_.get(); }
   size_t read_buffer_size() const noexcept { return kReadBufferSize; }
 
-  // Corked output: frames of one connection collect here and leave in one write when the
-  // loop turn ends or another connection starts sending.
-  util::ByteBuffer& cork_for(ConnectionImpl* c) {
-    if (corked_ != c) switch_cork(c);
-    return cork_;
+  // Corked output: frames of the connection whose event is being handled collect in the cork
+  // and leave in one write when the loop turns to another connection's event or the turn
+  // ends. Frames for any other connection are deferred (deferred_output.hpp): gathered, and
+  // sent once per connection at the end of the turn. A connection owed deferred frames keeps
+  // deferring until they leave, so its bytes stay in order.
+  //
+  // Returns the cork when `c` may use it, else null: then the caller defers.
+  util::ByteBuffer* cork_for(ConnectionImpl* c, bool has_deferred) {
+    if (corked_ == c) return &cork_;
+    if (c != current_ || has_deferred) return nullptr;
+    switch_cork(c);
+    return &cork_;
   }
   bool is_corked(const ConnectionImpl* c) const noexcept { return corked_ == c; }
   size_t corked_size() const noexcept { return cork_.size(); }
   void uncork();
+  // The connection whose event the loop is dispatching: it may take the cork.
+  void set_current(ConnectionImpl* c) noexcept { current_ = c; }
+  void defer(ConnectionImpl* c, const uint8_t* header, size_t header_size, const char* data, size_t size);
+  // Sends every connection what it is owed; at the end of each turn, and early when needed.
+  void flush_deferred();
 
   // permessage-deflate in shared mode: one compressor per window size and one inflater per
   // loop, reset after every message; and the scratch buffers both modes work in.
@@ -147,6 +160,8 @@ class LoopContext {
   std::unique_ptr<uint8_t[]> read_buffer_;
   util::ByteBuffer cork_{kCorkCapacity};
   ConnectionImpl* corked_ = nullptr;
+  ConnectionImpl* current_ = nullptr;  // compared, never dereferenced
+  DeferredOutput deferred_;
   ConnectionImpl* connections_ = nullptr;  // intrusive list head
   size_t connection_count_ = 0;
   ConnectionImpl* reap_list_ = nullptr;

@@ -1,0 +1,73 @@
+// Output owed to connections other than the one whose event is being handled: broadcasts,
+// per-user sends, deliveries posted from other loops, sends from timers. It is gathered
+// during the loop turn and each connection's share leaves in one sendmsg over its frames at
+// the end of the turn, so a burst of N messages to M connections costs M sends, not N x M.
+// A frame sent to many connections in a row is stored once (the fan-out case).
+//
+// The connection whose event is being handled keeps the cheaper path, the loop's cork buffer
+// (loop_context.hpp): an echo costs one send and no copy beyond the cork.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "util/byte_buffer.hpp"
+
+namespace capstan::app {
+
+class ConnectionImpl;
+
+class DeferredOutput {
+ public:
+  // `header` then `data` as one frame (or raw bytes, with no header) for `c`, after whatever
+  // `c` was already owed this turn.
+  void add(ConnectionImpl* c, const uint8_t* header, size_t header_size, const char* data, size_t size);
+  bool empty() const noexcept { return entries_.empty(); }
+  // Bytes held: the owner flushes early past a bound, so a huge turn cannot grow it unbounded.
+  size_t bytes() const noexcept { return bytes_.size(); }
+
+  // Hands each connection its frames, in the order they were added, as one iovec array
+  // (`write(c, iov, count)`; arrays longer than IOV_MAX come in pieces), then forgets them.
+  template <class Write>
+  void drain(Write&& write);
+
+ private:
+  struct Entry {
+    ConnectionImpl* connection;
+    size_t offset;  // into bytes_
+    size_t size;
+  };
+  void sort_by_connection();
+  void reset();
+
+  util::ByteBuffer bytes_;
+  std::vector<Entry> entries_;
+  std::vector<iovec> iov_;
+  size_t last_offset_ = 0, last_size_ = 0;  // the frame stored last, for the fan-out case
+  bool have_last_ = false;
+};
+
+template <class Write>
+void DeferredOutput::drain(Write&& write) {
+  if (entries_.empty()) return;
+  sort_by_connection();  // stable: each connection's frames keep their order
+  constexpr size_t kMaxIov = 1024;  // IOV_MAX on Linux
+  for (size_t i = 0; i < entries_.size();) {
+    ConnectionImpl* c = entries_[i].connection;
+    iov_.clear();
+    for (; i < entries_.size() && entries_[i].connection == c; ++i) {
+      iov_.push_back({const_cast<char*>(bytes_.data()) + entries_[i].offset, entries_[i].size});
+      if (iov_.size() == kMaxIov) {
+        write(c, iov_.data(), iov_.size());
+        iov_.clear();
+      }
+    }
+    if (!iov_.empty()) write(c, iov_.data(), iov_.size());
+  }
+  reset();
+}
+
+}  // namespace capstan::app
