@@ -20,8 +20,11 @@
 #include "capstan/connection.hpp"
 #include "capstan/loop.hpp"
 #include "capstan/types.hpp"
+#include "capstan/users.hpp"
 
 namespace capstan {
+
+struct ComponentServices;
 
 class Component {
  public:
@@ -54,9 +57,17 @@ class Component {
   // The loop this instance runs on; valid from on_start on.
   Loop& loop() const noexcept { return *loop_; }
 
+  // The [users] provider, or nullptr when users.provider is "none".
+  const Users* users() const noexcept;
+  // Runs `job` on the server's worker pool (users.workers threads, each with its own
+  // connection to the user database), then the function it returns on this instance's loop.
+  // False when the server has no worker pool (users.provider "none"): nothing runs.
+  bool offload(BlockingJob job);
+
  private:
   friend class ComponentAttach;
   Loop* loop_ = nullptr;
+  ComponentServices* services_ = nullptr;
 };
 
 using ComponentFactory = std::function<std::unique_ptr<Component>()>;

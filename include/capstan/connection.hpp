@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,6 +17,19 @@
 #include "capstan/types.hpp"
 
 namespace capstan {
+
+class Connection;
+namespace db {
+class Database;
+}
+
+// Work that may block (database queries), run off the loop on a worker thread with that
+// thread's database connection (null, and `open_error`, when it could not be opened). What it
+// returns runs afterwards on the loop it came from.
+using BlockingJob = std::function<std::function<void()>(db::Database* db, std::string_view open_error)>;
+// The same for one connection: the continuation gets the connection, and is not run at all
+// when the connection closed meanwhile.
+using ConnectionJob = std::function<std::function<void(Connection&)>(db::Database* db, std::string_view open_error)>;
 
 // Who a connection is, once its token was verified (and looked up, with a users provider).
 struct User {
@@ -50,6 +64,15 @@ class Connection {
   // The authenticated user, or nullptr (a route without auth, or anonymous when allowed).
   const User* user() const noexcept;
   std::string remote_address() const;  // "127.0.0.1:53012", "[::1]:53012"
+
+  // While paused, nothing more is read: input waits in the kernel and TCP pushes back on the
+  // client. Messages of the read in progress are still delivered. For a component that must
+  // finish one message's work (off the loop) before it takes the next.
+  void pause_reading() noexcept;
+  void resume_reading() noexcept;
+  // Runs `job` on the server's worker pool, then its continuation here with this connection
+  // (see BlockingJob). False when the server has no worker pool.
+  bool offload(ConnectionJob job);
 
   // Bytes queued but not yet accepted by the kernel.
   size_t buffered_amount() const noexcept;

@@ -8,9 +8,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "capstan/component.hpp"
+#include "capstan/component_type.hpp"
 #include "capstan/config.hpp"
 #include "capstan/notify.hpp"
 
@@ -36,6 +38,10 @@ class Server {
   void notify(std::string path, std::vector<Action> actions, NotifyOptions options = {});
   // Makes a component available to `[[routes]] component = name` in the config. Before run().
   void register_component(std::string name, ComponentFactory factory);
+  // The same for a component made from its route's keys (ComponentType). Before run().
+  void register_component_type(std::string name, std::shared_ptr<ComponentType> type);
+  // The type registered under `name` (built-in: "echo", "notify"), or nullptr.
+  ComponentType* component_type(std::string_view name) const noexcept;
 
   // Binds, starts the loops and blocks until stopped. Returns 0 after a clean stop,
   // non-zero (with the reason in last_error()) when the server could not start.

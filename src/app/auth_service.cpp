@@ -6,18 +6,9 @@
 
 namespace capstan::app {
 
-namespace {
-
-std::string resolve(const std::string& base_dir, const std::string& path) {
-  if (path.empty() || path.front() == '/' || base_dir.empty()) return path;
-  return base_dir + "/" + path;
-}
-
-}  // namespace
-
 AuthService::~AuthService() = default;
 
-std::unique_ptr<AuthService> AuthService::create(const Config& config, bool verify, bool database, std::string& error) {
+std::unique_ptr<AuthService> AuthService::create(const Config& config, bool verify, std::string& error) {
   std::unique_ptr<AuthService> s(new AuthService());
   const AuthConfig& a = config.auth;
   s->required_ = a.required;
@@ -38,19 +29,6 @@ std::unique_ptr<AuthService> AuthService::create(const Config& config, bool veri
       error.clear();
     }
   }
-  if (database || s->looks_up_) {
-    if (config.users.provider == "none") {
-      error = "sql actions need a database: set users.provider and users.database";
-      return nullptr;
-    }
-    const std::string provider = config.users.provider;
-    const std::string target = provider == "sqlite" ? resolve(config.base_dir, config.users.database) : config.users.database;
-    // Open one connection now, so a wrong path or connection string stops the start.
-    if (!db::open_database(provider, target, error)) return nullptr;
-    s->workers_ = std::make_unique<db::WorkerPool>(config.users.workers, [provider, target](std::string& why) {
-      return db::open_database(provider, target, why);
-    });
-  }
   return s;
 }
 
@@ -61,8 +39,8 @@ bool AuthService::reload_keys(const AuthConfig& auth, const std::string& base_di
   return true;
 }
 
-AuthService::Lookup AuthService::lookup_user(db::Database* db, const std::string& open_error, std::string_view identity,
-                                             int64_t& id, std::string& error) const {
+Users::Lookup AuthService::lookup(db::Database* db, std::string_view open_error, std::string_view identity, int64_t& id,
+                                  std::string& error) const {
   if (!db) {
     error = open_error;
     return Lookup::failed;
@@ -81,10 +59,14 @@ AuthService::Lookup AuthService::lookup_user(db::Database* db, const std::string
   return Lookup::unknown;
 }
 
-int64_t AuthService::id_from_identity(std::string_view identity) noexcept {
+}  // namespace capstan::app
+
+namespace capstan {
+
+int64_t Users::id_from_identity(std::string_view identity) noexcept {
   int64_t id = 0;
   auto [end, ec] = std::from_chars(identity.data(), identity.data() + identity.size(), id);
   return ec == std::errc() && end == identity.data() + identity.size() ? id : 0;
 }
 
-}  // namespace capstan::app
+}  // namespace capstan

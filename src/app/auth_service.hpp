@@ -1,6 +1,6 @@
-// Authentication as the server runs it: one verifier, the token sources, and the worker pool
-// that looks users up in the database. Built once at start, read-only afterwards, shared by
-// every loop (the verifier and the pool are thread-safe).
+// Authentication as the server runs it: one verifier, the token sources, and the [users]
+// provider's lookups (run on the server's worker pool, server.cpp). Built once at start,
+// read-only afterwards except the verifier (reload), shared by every loop.
 #pragma once
 
 #include <atomic>
@@ -13,15 +13,15 @@
 #include "auth/jwt.hpp"
 #include "auth/token_source.hpp"
 #include "capstan/config.hpp"
-#include "db/worker_pool.hpp"
+#include "capstan/users.hpp"
 
 namespace capstan::app {
 
-class AuthService {
+class AuthService final : public Users {
  public:
-  // `verify`: some route authenticates (keys are loaded); `database`: user lookups or sql
-  // actions need the worker pool. nullptr and `error` when a key or the database fails.
-  static std::unique_ptr<AuthService> create(const Config& config, bool verify, bool database, std::string& error);
+  // `verify`: some route authenticates (keys are loaded). nullptr and `error` when a key
+  // fails (unless anonymous connections are allowed).
+  static std::unique_ptr<AuthService> create(const Config& config, bool verify, std::string& error);
   ~AuthService();
 
   // The verifier of the moment: a reload (SIGHUP) may replace it while loops verify, so each
@@ -37,18 +37,11 @@ class AuthService {
   bool required() const noexcept { return required_; }
   // A users provider is configured: the identity must be found in the database.
   bool looks_up_users() const noexcept { return looks_up_; }
-  bool recheck_each_message() const noexcept { return recheck_; }
-  // users.recheck as a duration: how often every connected user is looked up again (0: never).
-  Duration recheck_interval() const noexcept { return recheck_interval_; }
-  db::WorkerPool* workers() const noexcept { return workers_.get(); }
-
-  enum class Lookup : uint8_t { found, unknown, failed };
-  // Worker thread: the user id of `identity`, by the configured query.
-  Lookup lookup_user(db::Database* db, const std::string& open_error, std::string_view identity, int64_t& id,
-                     std::string& error) const;
-
-  // With provider "none" the identity is the id when it is a number.
-  static int64_t id_from_identity(std::string_view identity) noexcept;
+  // Users
+  bool recheck_each_message() const noexcept override { return recheck_; }
+  Duration recheck_interval() const noexcept override { return recheck_interval_; }
+  Lookup lookup(db::Database* db, std::string_view open_error, std::string_view identity, int64_t& id,
+                std::string& error) const override;
 
  private:
   AuthService() = default;
@@ -60,7 +53,6 @@ class AuthService {
   bool looks_up_ = false;
   bool recheck_ = false;
   Duration recheck_interval_{0};
-  std::unique_ptr<db::WorkerPool> workers_;
 };
 
 }  // namespace capstan::app

@@ -1,13 +1,26 @@
-// Gives a component instance its loop; the only code allowed to set Component's private loop.
+// Gives a component instance its loop and the server's services (the user provider, the
+// worker pool); the only code allowed to set Component's private members.
 #pragma once
 
 #include "capstan/component.hpp"
 
 namespace capstan {
 
+namespace app {
+class LoopContext;
+}
+
+// What Component::users() and Component::offload() reach: the instance's loop context.
+struct ComponentServices {
+  app::LoopContext* context = nullptr;
+};
+
 class ComponentAttach {
  public:
-  static void attach(Component& c, Loop& loop) noexcept { c.loop_ = &loop; }
+  static void attach(Component& c, Loop& loop, ComponentServices& services) noexcept {
+    c.loop_ = &loop;
+    c.services_ = &services;
+  }
 };
 
 }  // namespace capstan

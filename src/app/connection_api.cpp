@@ -18,6 +18,18 @@ SendStatus Connection::send(std::string_view data, Opcode opcode) {
   return impl(this).send_message(data, opcode);
 }
 
+void Connection::pause_reading() noexcept { impl(this).pause_reading(); }
+void Connection::resume_reading() noexcept { impl(this).resume_reading(); }
+
+bool Connection::offload(ConnectionJob job) {
+  app::ConnectionImpl& c = impl(this);
+  return c.context().offload(c, [job = std::move(job)](db::Database* db, std::string_view open_error) {
+    std::function<void(Connection&)> then = job(db, open_error);
+    return then ? app::Continuation([then = std::move(then)](app::ConnectionImpl& conn) { then(conn); })
+                : app::Continuation();
+  });
+}
+
 void Connection::close(uint16_t code, std::string_view reason) {
   // 1005, 1006, 1015 and unassigned codes must never go on the wire (RFC 6455 §7.4.1).
   if (!ws::is_valid_close_code(code)) code = close_code::normal;

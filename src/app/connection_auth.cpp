@@ -56,15 +56,15 @@ void ConnectionImpl::start_authentication(std::string_view token, std::string sw
   state_ = State::authenticating;
   pause_reading();
   ctx_.offload(*this, [&auth, identity = std::move(verified.token.identity),
-                       claims = std::move(verified.token.claims)](db::Database* db, const std::string& open_error) mutable {
+                       claims = std::move(verified.token.claims)](db::Database* db, std::string_view open_error) mutable {
     int64_t id = 0;
     std::string error;
-    const AuthService::Lookup r = auth.lookup_user(db, open_error, identity, id, error);
+    const Users::Lookup r = auth.lookup(db, open_error, identity, id, error);
     return Continuation([r, id, error = std::move(error), identity = std::move(identity),
                          claims = std::move(claims)](ConnectionImpl& c) mutable {
-      if (r == AuthService::Lookup::failed) log::error("user lookup failed", {{"reason", error}});
-      if (r == AuthService::Lookup::found) c.finish_lookup(0, id, std::move(identity), std::move(claims), {});
-      else if (r == AuthService::Lookup::unknown) c.finish_lookup(close_code::policy_violation, 0, {}, {}, "unknown user");
+      if (r == Users::Lookup::failed) log::error("user lookup failed", {{"reason", error}});
+      if (r == Users::Lookup::found) c.finish_lookup(0, id, std::move(identity), std::move(claims), {});
+      else if (r == Users::Lookup::unknown) c.finish_lookup(close_code::policy_violation, 0, {}, {}, "unknown user");
       else c.finish_lookup(close_code::internal_error, 0, {}, {}, "user database unavailable");
     });
   });

@@ -17,13 +17,14 @@ namespace capstan::app {
 
 LoopContext::LoopContext(unsigned index, ServerShared& shared, const std::vector<RouteSpec>& routes)
     : shared_(shared), loop_(index), read_buffer_(new uint8_t[kReadBufferSize]) {
+  services_.context = this;
   for (const RouteSpec& spec : routes) {
     Route r;
     r.path = spec.path;
     r.component = spec.factory();
     r.protocols = spec.protocols;
     r.auth = spec.auth;
-    ComponentAttach::attach(*r.component, loop_);
+    ComponentAttach::attach(*r.component, loop_, services_);
     routes_.push_back(std::move(r));
   }
   route_open_ = std::vector<std::atomic<uint64_t>>(routes_.size());
@@ -115,19 +116,30 @@ void LoopContext::set_limits(const Limits& l) {
   message_limit_.closes = l.on_limit == "close";
 }
 
-void LoopContext::offload(ConnectionImpl& c, BlockingWork work) {
+bool LoopContext::offload(BlockingJob job) {
+  if (!shared_.workers) return false;
+  shared_.workers->submit([this, job = std::move(job)](db::Database* db, const std::string& open_error) {
+    std::function<void()> then = job(db, open_error);
+    if (then) loop_.post_task(std::move(then));
+  });
+  return true;
+}
+
+bool LoopContext::offload(ConnectionImpl& c, BlockingWork work) {
+  if (!shared_.workers) return false;
   const uint64_t id = c.id();
   if (c.jobs_in_flight()++ == 0) waiting_[id] = &c;
-  shared_.auth->workers()->submit([this, id, work = std::move(work)](db::Database* db, const std::string& open_error) {
+  shared_.workers->submit([this, id, work = std::move(work)](db::Database* db, const std::string& open_error) {
     Continuation then = work(db, open_error);
     loop_.post_task([this, id, then = std::move(then)] {
       auto it = waiting_.find(id);
       if (it == waiting_.end()) return;  // the connection is gone
       ConnectionImpl& conn = *it->second;
       if (--conn.jobs_in_flight() == 0) waiting_.erase(it);
-      if (conn.state() != ConnectionImpl::State::closed) conn.run_guarded("continuation", [&] { then(conn); });
+      if (conn.state() != ConnectionImpl::State::closed && then) conn.run_guarded("continuation", [&] { then(conn); });
     });
   });
+  return true;
 }
 
 void LoopContext::forget_jobs_of(ConnectionImpl& c) noexcept {

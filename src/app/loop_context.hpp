@@ -11,12 +11,14 @@
 #include <string_view>
 #include <vector>
 
+#include "app/component_attach.hpp"
 #include "app/deferred_output.hpp"
 #include "app/ip_limiter.hpp"
 #include "app/metrics.hpp"
 #include "app/route.hpp"
 #include "capstan/config.hpp"
 #include "db/database.hpp"
+#include "db/worker_pool.hpp"
 #include "net/event_loop.hpp"
 #include "net/listener.hpp"
 #include "util/byte_buffer.hpp"
@@ -33,12 +35,14 @@ class RuntimeState;
 // What a job on the worker pool hands back: run on the connection's loop, with the
 // connection, if it still exists by then.
 using Continuation = std::function<void(ConnectionImpl&)>;
-using BlockingWork = std::function<Continuation(db::Database* db, const std::string& open_error)>;
+using BlockingWork = std::function<Continuation(db::Database* db, std::string_view open_error)>;
 
 // State shared by all loops: read-only after start, except the atomics.
 struct ServerShared {
   const Config* config = nullptr;
-  const AuthService* auth = nullptr;  // when some route authenticates or uses the database
+  const AuthService* auth = nullptr;  // when some route authenticates or users.provider is set
+  const Users* users = nullptr;       // users.provider, for components (Component::users)
+  db::WorkerPool* workers = nullptr;  // users.provider's queries and components' offloaded work
   std::string static_root;            // server.static_dir, resolved; empty: no files
   std::unique_ptr<IpLimiter> ip_limiter;  // connections per client address, all loops
   std::atomic<uint32_t> connections{0};
@@ -81,7 +85,10 @@ class LoopContext {
   const std::string& static_root() const noexcept { return shared_.static_root; }
 
   // Runs `work` on the worker pool, then its continuation here with `c`, unless `c` is gone.
-  void offload(ConnectionImpl& c, BlockingWork work);
+  // False when there is no worker pool.
+  bool offload(ConnectionImpl& c, BlockingWork work);
+  // The same without a connection: the continuation runs on this loop (Component::offload).
+  bool offload(BlockingJob job);
   void forget_jobs_of(ConnectionImpl& c) noexcept;
 
   // The receive buffer every connection of this loop reads into.
@@ -153,6 +160,7 @@ class LoopContext {
   void start_sweep_timer();
 
   ServerShared& shared_;
+  ComponentServices services_;  // what this loop's component instances reach (component_attach.hpp)
   net::EventLoop loop_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   std::vector<Route> routes_;

@@ -14,27 +14,36 @@
 #include <thread>
 
 #include "app/auth_service.hpp"
+#include "app/builtin_types.hpp"
 #include "app/config_reload.hpp"
-#include "config/route_path.hpp"
-#include "app/echo.hpp"
-#include "app/notify/notify_component.hpp"
 #include "app/loop_context.hpp"
 #include "app/runtime_state.hpp"
+#include "config/route_path.hpp"
+#include "db/worker_pool.hpp"
 #include "net/signals.hpp"
 #include "util/log.hpp"
 
 namespace capstan {
 
+namespace {
+
+// register_component's short form: a component with no keys of its own.
+class PlainComponentType final : public ComponentType {
+ public:
+  explicit PlainComponentType(ComponentFactory factory) : factory_(std::move(factory)) {}
+  ComponentFactory for_route(const RouteConfig&, std::string&) override { return factory_; }
+
+ private:
+  ComponentFactory factory_;
+};
+
+}  // namespace
+
 struct Server::Impl {
   Config config;
-  std::map<std::string, ComponentFactory> registry;
+  std::map<std::string, std::shared_ptr<ComponentType>, std::less<>> types;  // by config name
   std::vector<app::RouteSpec> code_routes;  // from route(), in order
-  struct CodeNotify {
-    std::string path;
-    std::vector<Action> actions;
-    NotifyOptions options;
-  };
-  std::vector<CodeNotify> code_notify;  // from notify(), in order
+  std::unique_ptr<db::WorkerPool> workers;  // users.provider's queries, off the loops
   std::unique_ptr<app::AuthService> auth;
   app::ServerShared shared;
   std::vector<std::unique_ptr<app::LoopContext>> loops;
@@ -46,18 +55,17 @@ struct Server::Impl {
   std::vector<std::string> listening;  // the real addresses (port 0 resolved), for it
 
   Config reloaded;  // the configuration a SIGHUP compares with (loop 0's thread only)
-  std::vector<std::shared_ptr<app::NotifyRoute>> notify_routes;
 
-  bool resolve_routes(std::vector<app::RouteSpec>& out, bool& uses_database);
+  bool resolve_routes(std::vector<app::RouteSpec>& out);
+  bool start_services();
   void reload();
-  static app::RouteSpec notify_spec(std::string path, std::shared_ptr<app::NotifyRoute> route, bool auth);
   bool bind_all();
 };
 
 Server::Server(Config config) : impl_(std::make_unique<Impl>()) {
   impl_->config = std::move(config);
   impl_->shared.config = &impl_->config;
-  register_component("echo", [] { return std::make_unique<app::EchoComponent>(); });
+  app::register_builtin_types(*this);
 }
 
 Server::~Server() = default;
@@ -66,29 +74,20 @@ void Server::route(std::string path, ComponentFactory factory, RouteOptions opti
   impl_->code_routes.push_back({std::move(path), "", std::move(factory), std::move(options.protocols), options.auth});
 }
 
-void Server::notify(std::string path, std::vector<Action> actions, NotifyOptions options) {
-  impl_->code_notify.push_back({std::move(path), std::move(actions), options});
-}
-
-app::RouteSpec Server::Impl::notify_spec(std::string path, std::shared_ptr<app::NotifyRoute> route, bool auth) {
-  app::RouteSpec spec;
-  spec.path = std::move(path);
-  spec.component_name = "notify";
-  spec.auth = auth;
-  // Instances are made loop by loop before any thread starts, so the list needs no lock.
-  spec.factory = [route]() -> std::unique_ptr<Component> {
-    auto instance = std::make_unique<app::NotifyComponent>(route);
-    route->instances.push_back(instance.get());
-    return instance;
-  };
-  return spec;
-}
-
 void Server::register_component(std::string name, ComponentFactory factory) {
-  impl_->registry[std::move(name)] = std::move(factory);
+  register_component_type(std::move(name), std::make_shared<PlainComponentType>(std::move(factory)));
 }
 
-bool Server::Impl::resolve_routes(std::vector<app::RouteSpec>& out, bool& uses_database) {
+void Server::register_component_type(std::string name, std::shared_ptr<ComponentType> type) {
+  impl_->types[std::move(name)] = std::move(type);
+}
+
+ComponentType* Server::component_type(std::string_view name) const noexcept {
+  auto it = impl_->types.find(name);
+  return it == impl_->types.end() ? nullptr : it->second.get();
+}
+
+bool Server::Impl::resolve_routes(std::vector<app::RouteSpec>& out) {
   const std::string& prefix = config.server.prefix;
   auto add = [&](app::RouteSpec spec) {
     spec.path = config::route_path(prefix, spec.path, spec.component_name);
@@ -101,41 +100,26 @@ bool Server::Impl::resolve_routes(std::vector<app::RouteSpec>& out, bool& uses_d
     out.push_back(std::move(spec));
     return true;
   };
-  auto take_code_notify = [&](const std::string& path) {
-    std::vector<Action> actions;
-    for (auto it = code_notify.begin(); it != code_notify.end(); ++it) {
-      if (it->path == path) {
-        actions = std::move(it->actions);
-        code_notify.erase(it);
-        break;
-      }
-    }
-    return actions;
-  };
+  // Every component the config names is made through its type, the built-in ones too.
   for (const RouteConfig& rc : config.routes) {
-    if (rc.component == "notify") {
-      const std::string path = rc.path.empty() ? "/notify" : rc.path;  // before the prefix
-      auto route = app::make_notify_route(&rc, take_code_notify(path), {});
-      notify_routes.push_back(route);
-      uses_database = uses_database || route->uses_database();
-      app::RouteSpec spec = notify_spec(path, route, rc.auth != 0);
-      spec.protocols = rc.protocols;
-      if (!add(std::move(spec))) return false;
-      continue;
-    }
-    auto it = registry.find(rc.component);
-    if (it == registry.end()) {
+    auto it = types.find(rc.component);
+    if (it == types.end()) {
       last_error = "unknown component '" + rc.component + "' on route " + rc.path;
       return false;
     }
-    if (!add({rc.path, rc.component, it->second, rc.protocols, rc.auth == 1})) return false;
+    ComponentType& type = *it->second;
+    std::string error;
+    ComponentFactory factory = type.for_route(rc, error);
+    if (!factory) {
+      last_error = "route " + config::route_path("", rc.path, rc.component) + ": " + error;
+      return false;
+    }
+    const bool auth = rc.auth == -1 ? type.authenticates_by_default() : rc.auth == 1;
+    if (!add({rc.path, rc.component, std::move(factory), rc.protocols, auth})) return false;
   }
-  for (auto& n : code_notify) {
-    auto route = app::make_notify_route(nullptr, std::move(n.actions), n.options);
-    notify_routes.push_back(route);
-    if (!add(notify_spec(n.path, route, n.options.auth))) return false;
-  }
-  code_notify.clear();
+  for (const auto& [name, type] : types)
+    for (ComponentType::ExtraRoute& extra : type->extra_routes())
+      if (!add({std::move(extra.path), name, std::move(extra.factory), {}, extra.auth})) return false;
   for (auto& spec : code_routes)
     if (!add(spec)) return false;
   if (out.empty()) {
@@ -184,8 +168,7 @@ int Server::run() {
   net::block_signals({SIGINT, SIGTERM, SIGHUP});
   std::signal(SIGPIPE, SIG_IGN);
   std::vector<app::RouteSpec> routes;
-  bool uses_database = false;
-  if (!s.resolve_routes(routes, uses_database)) return 1;
+  if (!s.resolve_routes(routes)) return 1;
   if (!s.runtime.claim(s.config, s.last_error)) return 1;  // a server of this name runs already
   s.shared.ip_limiter = std::make_unique<app::IpLimiter>(s.config.limits.connections_per_ip,
                                                          s.config.limits.connection_rate_per_ip);
@@ -193,11 +176,12 @@ int Server::run() {
   s.shared.static_root = dir.empty() || dir.front() == '/' || s.config.base_dir.empty() ? dir : s.config.base_dir + "/" + dir;
   while (s.shared.static_root.size() > 1 && s.shared.static_root.back() == '/') s.shared.static_root.pop_back();
   const bool authenticates = std::any_of(routes.begin(), routes.end(), [](const app::RouteSpec& r) { return r.auth; });
-  if (authenticates || uses_database) {
-    s.auth = app::AuthService::create(s.config, authenticates, uses_database, s.last_error);
+  if (!s.start_services()) return 1;
+  if (authenticates || s.workers) {
+    s.auth = app::AuthService::create(s.config, authenticates, s.last_error);
     if (!s.auth) return 1;
     s.shared.auth = s.auth.get();
-    for (auto& route : s.notify_routes) route->auth = s.auth.get();
+    if (s.workers) s.shared.users = s.auth.get();
   }
 
   unsigned threads = s.config.server.threads ? s.config.server.threads : std::thread::hardware_concurrency();
@@ -232,6 +216,9 @@ int Server::run() {
   s.running = false;
   signals.reset();  // it is registered with loop 0: gone before the loop is
   // Jobs still queued run and post their results to loops that still exist (and never run).
+  s.shared.workers = nullptr;
+  s.workers.reset();
+  s.shared.users = nullptr;
   s.shared.auth = nullptr;
   s.auth.reset();
   s.shared.loops.clear();
@@ -239,6 +226,25 @@ int Server::run() {
   s.runtime.withdraw();
   log::info("stopped");
   return 0;
+}
+
+// The worker pool, a server-level service: user lookups, sql actions and any component's
+// offloaded work run there, each worker with its own connection to the user database.
+bool Server::Impl::start_services() {
+  const UsersConfig& users = config.users;
+  if (users.provider == "none") return true;
+  const std::string provider = users.provider;
+  const std::string target = provider == "sqlite" && !users.database.empty() && users.database.front() != '/' &&
+                                     !config.base_dir.empty()
+                                 ? config.base_dir + "/" + users.database
+                                 : users.database;
+  // One connection now, so a wrong path or connection string stops the start.
+  if (!db::open_database(provider, target, last_error)) return false;
+  workers = std::make_unique<db::WorkerPool>(users.workers, [provider, target](std::string& why) {
+    return db::open_database(provider, target, why);
+  });
+  shared.workers = workers.get();
+  return true;
 }
 
 // SIGHUP, on loop 0: reads the file again and applies what can change under running

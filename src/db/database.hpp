@@ -1,59 +1,22 @@
-// The user database: SQLite (embedded) or PostgreSQL (libpq), behind one small interface.
+// The user database's drivers: SQLite (embedded) or PostgreSQL (libpq), behind the public
+// interface of capstan/database.hpp.
 //
-// A Database is a connection owned by one worker thread (never shared between threads). It
-// runs a parameterized query and returns the rows as text/number values. Lookups and sql
-// actions run on the WorkerPool (worker_pool.hpp), never on an event loop.
+// A Database is a connection owned by one worker thread (never shared between threads).
+// Lookups and sql actions run on the WorkerPool (worker_pool.hpp), never on an event loop.
 #pragma once
 
-#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "capstan/database.hpp"
+
 namespace capstan::db {
-
-struct Value {
-  enum class Type : uint8_t { null, integer, real, text };
-  Type type = Type::null;
-  int64_t integer = 0;
-  double real = 0;
-  std::string text;  // text, and the text form of anything the driver has no better type for
-
-  static Value null_value() { return {}; }
-  static Value of(int64_t v) { Value x; x.type = Type::integer; x.integer = v; return x; }
-  static Value of(double v) { Value x; x.type = Type::real; x.real = v; return x; }
-  static Value of(std::string v) { Value x; x.type = Type::text; x.text = std::move(v); return x; }
-};
-
-// A parameter: bound by name (":id" in the query, name "id") or, when the name is empty, by
-// position (?1 / $1 is the first parameter without a name).
-struct Param {
-  std::string name;
-  Value value;
-};
 
 // The parameter named `name`, or the `position`-th (1-based) without a name; nullptr if none.
 const Param* find_named(const std::vector<Param>& params, std::string_view name) noexcept;
 const Param* find_unnamed(const std::vector<Param>& params, int position) noexcept;
-
-struct Result {
-  std::vector<std::string> columns;
-  std::vector<std::vector<Value>> rows;
-};
-
-class Database {
- public:
-  virtual ~Database() = default;
-  // Runs `sql` with `params`; false and `error` on any failure (the connection is reopened
-  // on the next call when it broke). A parameter the query names but `params` lacks is an
-  // error that names it.
-  virtual bool query(std::string_view sql, const std::vector<Param>& params, Result& out, std::string& error) = 0;
-  // The named parameters (":name") a query uses, in order of first appearance, without the
-  // colon. Quoted strings and identifiers, comments (-- and nested /* */), PostgreSQL's
-  // $$dollar quotes$$ and `::type` casts are not parameters.
-  static std::vector<std::string> named_parameters(std::string_view sql);
-};
 
 // provider "sqlite": `target` is a file path; "postgres": a libpq connection string.
 // Connects at once, so a bad target is reported when the server starts.

@@ -4,12 +4,10 @@
 #include <algorithm>
 #include <ctime>
 
-#include "app/auth_service.hpp"
-#include "app/connection_impl.hpp"
-#include "app/loop_context.hpp"
 #include "app/notify/action_json.hpp"
 #include "app/notify/notify_component.hpp"
 #include "app/notify/relative_time.hpp"
+#include "capstan/database.hpp"
 #include "util/log.hpp"
 
 namespace capstan::app {
@@ -72,11 +70,10 @@ void NotifyComponent::run_sql(Connection& c, Entry& entry, const ActionDef& def,
 
   // The messages behind this one wait for its reply (run_held), so replies keep their order.
   begin_job(c, entry);
-  ConnectionImpl& conn = static_cast<ConnectionImpl&>(c);
-  conn.context().offload(conn, [this, &def, params = std::move(params), to = std::move(to)](
-                                   db::Database* db, const std::string& open_error) mutable {
+  const bool offloaded = c.offload([this, &def, params = std::move(params), to = std::move(to)](db::Database* db,
+                                                                         std::string_view open_error) mutable {
     db::Result result;
-    std::string error = open_error;
+    std::string error(open_error);
     const bool ok = db && db->query(def.query, params, result, error);
     std::string json;
     const bool found = ok && (!def.one || !result.rows.empty());
@@ -93,8 +90,8 @@ void NotifyComponent::run_sql(Connection& c, Entry& entry, const ActionDef& def,
         json += ']';
       }
     }
-    return Continuation([this, &def, ok, found, json = std::move(json), error = std::move(error),
-                         to = std::move(to)](ConnectionImpl& conn) {
+    return std::function<void(Connection&)>([this, &def, ok, found, json = std::move(json), error = std::move(error),
+                                             to = std::move(to)](Connection& conn) {
       if (!ok) {
         log::error("sql action failed", {{"action", def.name}, {"reason", error}});
         send_error(conn, "Action failed");
@@ -106,6 +103,10 @@ void NotifyComponent::run_sql(Connection& c, Entry& entry, const ActionDef& def,
       run_held(conn);
     });
   });
+  if (!offloaded) {  // no worker pool: the config check makes sql actions need users.provider
+    send_error(c, "Action failed");
+    run_held(c);
+  }
 }
 
 // ---- C++ handlers ----------------------------------------------------------------------------

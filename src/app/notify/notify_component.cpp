@@ -2,17 +2,13 @@
 
 #include <algorithm>
 
-#include "app/auth_service.hpp"
-#include "app/connection_impl.hpp"
-#include "app/loop_context.hpp"
 #include "app/notify/action_json.hpp"
+#include "capstan/database.hpp"
 #include "util/log.hpp"
 
 namespace capstan::app {
 
 namespace {
-
-ConnectionImpl& impl_of(Connection& c) { return static_cast<ConnectionImpl&>(c); }
 
 template <class Map, class Key>
 void erase_pair(Map& map, const Key& key, Connection* c) {
@@ -35,7 +31,7 @@ Recipients recipients_from(const Json& to) {
     } else if (auto identity = v.as_string()) {
       r.identities.emplace_back(*identity);
       // Ids often arrive as strings (form values, PHP): "2" also means user 2.
-      if (int64_t numeric = AuthService::id_from_identity(*identity)) r.ids.push_back(numeric);
+      if (int64_t numeric = Users::id_from_identity(*identity)) r.ids.push_back(numeric);
     }
   };
   if (to.type() == Json::Type::array) {
@@ -51,8 +47,8 @@ Recipients recipients_from(const Json& to) {
 void NotifyComponent::on_start() {
   // A timer through the component API, like any component's: users deleted or banned in the
   // application lose their connections within one interval, without having to speak first.
-  const AuthService* auth = route_->auth;
-  if (auth && auth->recheck_interval().count() > 0) loop().every(auth->recheck_interval(), [this] { recheck_everyone(); });
+  const Users* u = users();
+  if (u && u->recheck_interval().count() > 0) loop().every(u->recheck_interval(), [this] { recheck_everyone(); });
 }
 
 void NotifyComponent::recheck_everyone() {
@@ -62,21 +58,20 @@ void NotifyComponent::recheck_everyone() {
   std::sort(identities.begin(), identities.end());
   identities.erase(std::unique(identities.begin(), identities.end()), identities.end());
   if (identities.empty()) return;
-  recheck_in_flight_ = true;
-  const AuthService* auth = route_->auth;
-  auth->workers()->submit([this, auth, identities = std::move(identities)](db::Database* db, const std::string& open_error) {
+  const Users* u = users();
+  recheck_in_flight_ = offload([this, u, identities = std::move(identities)](db::Database* db, std::string_view open_error) {
     std::vector<std::string> gone;
     for (const std::string& identity : identities) {
       int64_t id = 0;
       std::string error;
-      const AuthService::Lookup r = auth->lookup_user(db, open_error, identity, id, error);
-      if (r == AuthService::Lookup::failed) {
+      const Users::Lookup r = u->lookup(db, open_error, identity, id, error);
+      if (r == Users::Lookup::failed) {
         log::error("user recheck failed", {{"reason", error}});
         break;  // a database that fails ends nobody
       }
-      if (r == AuthService::Lookup::unknown) gone.push_back(identity);
+      if (r == Users::Lookup::unknown) gone.push_back(identity);
     }
-    loop().post([this, gone = std::move(gone)] {
+    return std::function<void()>([this, gone = std::move(gone)] {
       recheck_in_flight_ = false;
       end_users(gone);
     });
@@ -136,14 +131,14 @@ void NotifyComponent::on_message(Connection& c, Message message) {
 }
 
 void NotifyComponent::process(Connection& c, Entry& entry, std::string_view text, bool checked) {
-  const AuthService* auth = impl_of(c).context().auth();
-  if (!checked && auth && auth->recheck_each_message() && c.user()) return recheck_user(c, entry, text);
+  const Users* u = users();
+  if (!checked && u && u->recheck_each_message() && c.user()) return recheck_user(c, entry, text);
   handle(c, entry, text);
 }
 
 void NotifyComponent::begin_job(Connection& c, Entry& entry) {
   entry.busy = true;
-  impl_of(c).pause_reading();
+  c.pause_reading();
 }
 
 void NotifyComponent::run_held(Connection& c) {
@@ -159,7 +154,7 @@ void NotifyComponent::run_held(Connection& c) {
   }
   if (!entry.busy) {
     entry.held.reset();
-    impl_of(c).resume_reading();
+    c.resume_reading();
   }
 }
 
@@ -169,27 +164,31 @@ void NotifyComponent::recheck_user(Connection& c, Entry& entry, std::string_view
   if (!entry.held) entry.held = std::make_unique<std::deque<Entry::Held>>();
   entry.held->push_front({std::string(text), false, false});
   begin_job(c, entry);
-  ConnectionImpl& conn = impl_of(c);
-  const AuthService* auth = conn.context().auth();
-  conn.context().offload(conn, [this, auth, identity = c.user()->identity](db::Database* db, const std::string& open_error) {
+  const Users* u = users();
+  const bool offloaded = c.offload([this, u, identity = c.user()->identity](db::Database* db, std::string_view open_error) {
     int64_t id = 0;
     std::string error;
-    const AuthService::Lookup r = auth->lookup_user(db, open_error, identity, id, error);
-    return Continuation([this, r, error = std::move(error)](ConnectionImpl& conn) {
+    const Users::Lookup r = u->lookup(db, open_error, identity, id, error);
+    return std::function<void(Connection&)>([this, r, error = std::move(error)](Connection& conn) {
       auto it = entries_.find(&conn);
       if (it == entries_.end()) return;
-      if (r == AuthService::Lookup::found) {
+      if (r == Users::Lookup::found) {
         for (Entry::Held& h : *it->second.held) h.checked = true;
         return run_held(conn);
       }
       // The held messages die with the connection; reading resumes for the peer's close frame.
       it->second.held.reset();
       run_held(conn);
-      if (r == AuthService::Lookup::unknown) return fatal(conn, "Invalid request", "user no longer exists");
+      if (r == Users::Lookup::unknown) return fatal(conn, "Invalid request", "user no longer exists");
       log::error("user lookup failed", {{"reason", error}});
       fatal(conn, "Service unavailable", "user database unavailable", close_code::internal_error);
     });
   });
+  if (!offloaded) {
+    entry.held.reset();
+    run_held(c);
+    fatal(c, "Service unavailable", "no user database", close_code::internal_error);
+  }
 }
 
 void NotifyComponent::handle(Connection& c, Entry& entry, std::string_view text) {

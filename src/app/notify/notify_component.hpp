@@ -19,7 +19,6 @@
 
 namespace capstan::app {
 
-class ConnectionImpl;
 struct ActionMessage;
 
 // Who a reply goes to, beyond the sender: resolved once, carried to every loop.

@@ -1,6 +1,6 @@
 #include "app/notify/notify_route.hpp"
 
-#include "db/database.hpp"
+#include "capstan/database.hpp"
 
 namespace capstan::app {
 

@@ -14,7 +14,6 @@
 namespace capstan::app {
 
 class NotifyComponent;
-class AuthService;
 
 struct ActionDef {
   enum class Kind : uint8_t { relay, sql, handler };
@@ -38,7 +37,6 @@ struct NotifyRoute {
   std::map<std::string, ActionDef, std::less<>> actions;
   // One instance per loop, in loop order; filled while the loops are built, read-only after.
   std::vector<NotifyComponent*> instances;
-  const AuthService* auth = nullptr;  // set at start when the server authenticates
 
   bool uses_database() const noexcept;
 };

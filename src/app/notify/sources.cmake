@@ -4,4 +4,6 @@ target_sources(capstan PRIVATE
   app/notify/notify_route.cpp
   app/notify/notify_component.cpp
   app/notify/notify_actions.cpp
+  app/notify/notify_type.cpp
+  components/builtin_types.cpp
 )

@@ -1,0 +1,33 @@
+// The [users] provider as components see it: maps a token's identity to a user id in the
+// user database, and says how often connected users are to be looked up again.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "capstan/database.hpp"
+#include "capstan/types.hpp"
+
+namespace capstan {
+
+class Users {
+ public:
+  enum class Lookup : uint8_t { found, unknown, failed };
+  // In an offloaded job (a worker thread): the id of `identity` by users.query. `db` is the
+  // job's connection, null when it could not be opened (`open_error` says why): failed.
+  virtual Lookup lookup(db::Database* db, std::string_view open_error, std::string_view identity, int64_t& id,
+                        std::string& error) const = 0;
+  // users.recheck = "message": each message waits for a fresh lookup of its sender.
+  virtual bool recheck_each_message() const noexcept = 0;
+  // users.recheck as a duration: how often every connected user is looked up (0: never).
+  virtual Duration recheck_interval() const noexcept = 0;
+
+  // Ids often arrive as strings (form values, PHP): "2" is user 2; 0 when not a number.
+  static int64_t id_from_identity(std::string_view identity) noexcept;
+
+ protected:
+  ~Users() = default;
+};
+
+}  // namespace capstan

@@ -1,0 +1,58 @@
+#include "app/notify/notify_type.hpp"
+
+#include "app/notify/notify_component.hpp"
+#include "capstan/server.hpp"
+
+namespace capstan::app {
+
+namespace {
+
+// One instance per loop; the route lists them so a delivery reaches every loop. Instances
+// are made loop by loop before any thread starts, so the list needs no lock.
+ComponentFactory factory_for(std::shared_ptr<NotifyRoute> route) {
+  return [route]() -> std::unique_ptr<Component> {
+    auto instance = std::make_unique<NotifyComponent>(route);
+    route->instances.push_back(instance.get());
+    return instance;
+  };
+}
+
+}  // namespace
+
+ComponentFactory NotifyType::for_route(const RouteConfig& rc, std::string&) {
+  const std::string path = rc.path.empty() ? "/notify" : rc.path;  // before the prefix
+  std::vector<Action> actions;
+  if (auto it = code_routes_.find(path); it != code_routes_.end()) {
+    actions = std::move(it->second.actions);
+    code_routes_.erase(it);
+  }
+  return factory_for(make_notify_route(&rc, std::move(actions), {}));
+}
+
+std::vector<ComponentType::ExtraRoute> NotifyType::extra_routes() {
+  std::vector<ExtraRoute> routes;
+  for (auto& [path, code] : code_routes_)
+    routes.push_back({path, factory_for(make_notify_route(nullptr, std::move(code.actions), code.options)),
+                      code.options.auth});
+  code_routes_.clear();
+  return routes;
+}
+
+void NotifyType::add_code_route(std::string path, std::vector<Action> actions, NotifyOptions options) {
+  CodeRoute& route = code_routes_[std::move(path)];
+  for (Action& a : actions) route.actions.push_back(std::move(a));
+  route.options = std::move(options);
+}
+
+}  // namespace capstan::app
+
+namespace capstan {
+
+void Server::notify(std::string path, std::vector<Action> actions, NotifyOptions options) {
+  // The built-in type, registered by the constructor; a program that registered its own
+  // "notify" type has replaced it, and its routes are its own business.
+  if (auto* type = dynamic_cast<app::NotifyType*>(component_type("notify")))
+    type->add_code_route(std::move(path), std::move(actions), std::move(options));
+}
+
+}  // namespace capstan
