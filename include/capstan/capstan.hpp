@@ -2,9 +2,12 @@
 #pragma once
 
 #include "capstan/component.hpp"
+#include "capstan/component_type.hpp"
 #include "capstan/config.hpp"
 #include "capstan/connection.hpp"
+#include "capstan/database.hpp"
 #include "capstan/loop.hpp"
 #include "capstan/notify.hpp"
 #include "capstan/server.hpp"
 #include "capstan/types.hpp"
+#include "capstan/users.hpp"
