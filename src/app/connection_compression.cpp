@@ -14,7 +14,7 @@ std::string ConnectionImpl::negotiate_compression(const http::Request& req) {
   // Several Sec-WebSocket-Extensions lines form one comma-separated list (RFC 9110 §5.3).
   std::string offers;
   for (size_t i = 0; i < req.header_count; ++i) {
-    if (!http::iequals(req.headers[i].name, "Sec-WebSocket-Extensions")) continue;
+    if (!util::iequals(req.headers[i].name, "Sec-WebSocket-Extensions")) continue;
     if (!offers.empty()) offers += ',';
     offers.append(req.headers[i].value);
   }

@@ -15,7 +15,8 @@
 #include <cstring>
 #include <ctime>
 
-#include "app/notify/action_json.hpp"
+#include "util/json_string.hpp"
+#include "util/path.hpp"
 #include "util/log.hpp"
 
 #ifndef CAPSTAN_VERSION
@@ -67,7 +68,7 @@ void append_string_array(std::string& out, const std::vector<std::string>& items
   out += '[';
   for (size_t i = 0; i < items.size(); ++i) {
     if (i) out += ',';
-    append_quoted(out, items[i]);
+    util::append_json_string(out, items[i]);
   }
   out += ']';
 }
@@ -96,8 +97,7 @@ std::string resolve_runtime_dir(const std::string& configured, const std::string
     if (xdg && (::stat(xdg, &st) != 0 || !S_ISDIR(st.st_mode))) xdg = nullptr;
     dir = default_runtime_dir(xdg, ::geteuid());
   }
-  else if (configured.front() == '/' || base_dir.empty()) dir = configured;
-  else dir = base_dir + "/" + configured;
+  else dir = util::resolve_path(configured, base_dir);
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   return dir;
 }
@@ -172,32 +172,32 @@ std::string loopback_address(std::string_view listen) {
 
 std::string state_to_json(const ServerState& s) {
   std::string out = "{\"name\":";
-  append_quoted(out, s.name);
+  util::append_json_string(out, s.name);
   out += ",\"pid\":" + std::to_string(s.pid);
   out += ",\"proc_start\":" + std::to_string(s.proc_start);
   out += ",\"exe\":";
-  append_quoted(out, s.exe);
+  util::append_json_string(out, s.exe);
   out += ",\"version\":";
-  append_quoted(out, s.version);
+  util::append_json_string(out, s.version);
   out += ",\"listen\":";
   append_string_array(out, s.listen);
   // How to reach it for status: the first address, from this machine.
   out += ",\"status_url\":";
-  append_quoted(out, s.listen.empty() ? "" : "http://" + loopback_address(s.listen.front()) + "/status");
+  util::append_json_string(out, s.listen.empty() ? "" : "http://" + loopback_address(s.listen.front()) + "/status");
   out += ",\"started\":";
-  append_quoted(out, iso8601_utc(s.started_unix));
+  util::append_json_string(out, iso8601_utc(s.started_unix));
   out += ",\"started_unix\":" + std::to_string(s.started_unix);
   out += ",\"config\":";
-  append_quoted(out, s.config);
+  util::append_json_string(out, s.config);
   out += ",\"log\":";
-  append_quoted(out, s.log);
+  util::append_json_string(out, s.log);
   out += ",\"shutdown_timeout_ms\":" + std::to_string(s.shutdown_timeout_ms);
   out += ",\"routes\":[";
   for (size_t i = 0; i < s.routes.size(); ++i) {
     out += i ? ",{\"path\":" : "{\"path\":";
-    append_quoted(out, s.routes[i].path);
+    util::append_json_string(out, s.routes[i].path);
     out += ",\"component\":";
-    append_quoted(out, s.routes[i].component);
+    util::append_json_string(out, s.routes[i].component);
     out += '}';
   }
   out += "]}\n";

@@ -22,6 +22,7 @@
 #include "db/worker_pool.hpp"
 #include "net/signals.hpp"
 #include "util/log.hpp"
+#include "util/path.hpp"
 
 namespace capstan {
 
@@ -173,7 +174,7 @@ int Server::run() {
   s.shared.ip_limiter = std::make_unique<app::IpLimiter>(s.config.limits.connections_per_ip,
                                                          s.config.limits.connection_rate_per_ip);
   const std::string& dir = s.config.server.static_dir;
-  s.shared.static_root = dir.empty() || dir.front() == '/' || s.config.base_dir.empty() ? dir : s.config.base_dir + "/" + dir;
+  s.shared.static_root = util::resolve_path(dir, s.config.base_dir);
   while (s.shared.static_root.size() > 1 && s.shared.static_root.back() == '/') s.shared.static_root.pop_back();
   const bool authenticates = std::any_of(routes.begin(), routes.end(), [](const app::RouteSpec& r) { return r.auth; });
   if (!s.start_services()) return 1;
@@ -234,10 +235,7 @@ bool Server::Impl::start_services() {
   const UsersConfig& users = config.users;
   if (users.provider == "none") return true;
   const std::string provider = users.provider;
-  const std::string target = provider == "sqlite" && !users.database.empty() && users.database.front() != '/' &&
-                                     !config.base_dir.empty()
-                                 ? config.base_dir + "/" + users.database
-                                 : users.database;
+  const std::string target = provider == "sqlite" ? util::resolve_path(users.database, config.base_dir) : users.database;
   // One connection now, so a wrong path or connection string stops the start.
   if (!db::open_database(provider, target, last_error)) return false;
   workers = std::make_unique<db::WorkerPool>(users.workers, [provider, target](std::string& why) {

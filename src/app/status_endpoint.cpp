@@ -7,8 +7,8 @@
 
 #include "app/http_endpoints.hpp"
 #include "app/loop_context.hpp"
-#include "app/notify/action_json.hpp"
 #include "app/runtime_state.hpp"
+#include "util/json_string.hpp"
 
 namespace capstan::app {
 
@@ -24,19 +24,19 @@ void append_status_json(LoopContext& ctx, std::string& body) {
   for (uint64_t n : per_route) total += n;
 
   body = "{\"name\":";
-  append_quoted(body, shared.config ? shared.config->server.name : std::string());
+  util::append_json_string(body, shared.config ? shared.config->server.name : std::string());
   body += ",\"pid\":" + std::to_string(::getpid());
   body += ",\"version\":";
-  append_quoted(body, capstan_version());
+  util::append_json_string(body, capstan_version());
   if (state) {
     body += ",\"started\":";
-    append_quoted(body, iso8601_utc(state->started_unix));
+    util::append_json_string(body, iso8601_utc(state->started_unix));
     body += ",\"started_unix\":" + std::to_string(state->started_unix);
     body += ",\"uptime_seconds\":" + std::to_string(runtime->uptime_seconds());
     body += ",\"listen\":[";
     for (size_t i = 0; i < state->listen.size(); ++i) {
       if (i) body += ',';
-      append_quoted(body, state->listen[i]);
+      util::append_json_string(body, state->listen[i]);
     }
     body += ']';  // no file paths: this port may face the internet; the state file has them
   }
@@ -49,9 +49,9 @@ void append_status_json(LoopContext& ctx, std::string& body) {
     const Route& r = ctx.routes()[i];
     if (i) body += ',';
     body += "{\"path\":";
-    append_quoted(body, r.path);
+    util::append_json_string(body, r.path);
     body += ",\"component\":";
-    append_quoted(body, state && i < state->routes.size() ? state->routes[i].component : std::string());
+    util::append_json_string(body, state && i < state->routes.size() ? state->routes[i].component : std::string());
     body += ",\"connections\":" + std::to_string(per_route[i]);
     body += '}';
   }

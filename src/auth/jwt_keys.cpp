@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -34,11 +33,6 @@ std::string env_or(const std::string& value, const char* variable) {
 }
 
 }  // namespace
-
-std::string resolve_path(const std::string& path, const std::string& base_dir) {
-  if (path.empty() || base_dir.empty() || path.front() == '/') return path;
-  return (std::filesystem::path(base_dir) / path).string();
-}
 
 bool read_text_file(const std::string& path, std::string& out, std::string& error) {
   std::ifstream in(path, std::ios::binary);

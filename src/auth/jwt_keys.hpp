@@ -10,8 +10,11 @@
 
 #include "auth/openssl_ptr.hpp"
 #include "capstan/config.hpp"
+#include "util/path.hpp"
 
 namespace capstan::auth {
+
+using util::resolve_path;
 
 // A key a token may be checked with: the PEM public key (no kid), or one JWKS entry.
 struct VerificationKey {
@@ -21,9 +24,7 @@ struct VerificationKey {
   std::string secret;   // the bytes of a JWK "oct" key
 };
 
-// `path` as is when absolute or when `base_dir` is empty, else below `base_dir`.
-std::string resolve_path(const std::string& path, const std::string& base_dir);
-
+// Relative paths are relative to the config file's folder (util/path.hpp).
 bool read_text_file(const std::string& path, std::string& out, std::string& error);
 
 // A "BEGIN PUBLIC KEY" PEM (what `openssl pkey -pubout` and Lexik write) or the key of a

@@ -6,7 +6,7 @@
 // payload only once the signature is good, so forged payloads never reach the JSON parser.
 #include "auth/base64url.hpp"
 #include "auth/jwt_verifier_impl.hpp"
-#include "http/request_parser.hpp"
+#include "util/strings.hpp"
 
 namespace capstan::auth {
 
@@ -73,7 +73,7 @@ bool read_header(const std::vector<AllowedAlgorithm>& algorithms, std::string_vi
     if (name == "alg") alg = text;
     if (name == "kid") header.kid = text;
     // RFC 7519 §5.1: "JWT" when present; "application/jwt" is the same media type spelled out.
-    if (name == "typ" && !http::iequals(text, "JWT") && !http::iequals(text, "application/jwt")) {
+    if (name == "typ" && !util::iequals(text, "JWT") && !util::iequals(text, "application/jwt")) {
       error = "typ is not JWT: " + printable(text);
       return false;
     }
@@ -82,7 +82,7 @@ bool read_header(const std::vector<AllowedAlgorithm>& algorithms, std::string_vi
     error = "malformed token: no alg";
     return false;
   }
-  if (http::iequals(alg, "none")) {
+  if (util::iequals(alg, "none")) {
     error = "algorithm none refused";
     return false;
   }

@@ -9,8 +9,8 @@ namespace capstan::auth {
 
 namespace {
 
-using http::iequals;
-using http::trim_ows;
+using util::iequals;
+using util::trim_ows;
 
 int hex_value(char c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';

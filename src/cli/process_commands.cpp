@@ -20,7 +20,7 @@
 #include <optional>
 #include <thread>
 
-#include "app/notify/action_json.hpp"
+#include "util/json_string.hpp"
 #include "app/runtime_state.hpp"
 #include "cli/config_file.hpp"
 #include "net/socket_address.hpp"
@@ -154,35 +154,34 @@ std::string joined(const std::vector<std::string>& items, const char* separator)
 
 // One server as JSON: the state file's facts and the live numbers (null when unreachable).
 void append_server_json(std::string& out, const app::ServerState& s, const Live& live, const std::string& dir) {
-  using app::append_quoted;
   out += "{\"name\":";
-  append_quoted(out, s.name);
+  util::append_json_string(out, s.name);
   out += ",\"pid\":" + std::to_string(s.pid) + ",\"version\":";
-  append_quoted(out, s.version);
+  util::append_json_string(out, s.version);
   out += ",\"listen\":[";
   for (size_t i = 0; i < s.listen.size(); ++i) {
     if (i) out += ',';
-    append_quoted(out, s.listen[i]);
+    util::append_json_string(out, s.listen[i]);
   }
   out += "],\"started\":";
-  append_quoted(out, app::iso8601_utc(s.started_unix));
+  util::append_json_string(out, app::iso8601_utc(s.started_unix));
   out += ",\"started_unix\":" + std::to_string(s.started_unix);
   out += ",\"uptime_seconds\":" + std::to_string(uptime_of(s, live));
   out += ",\"reachable\":" + std::string(live.reachable ? "true" : "false");
   out += ",\"connections\":" + (live.reachable ? std::to_string(live.connections) : "null");
   out += ",\"config\":";
-  append_quoted(out, s.config);
+  util::append_json_string(out, s.config);
   out += ",\"log\":";
-  append_quoted(out, s.log);
+  util::append_json_string(out, s.log);
   out += ",\"state_file\":";
-  append_quoted(out, app::state_file_path(dir, s.name));
+  util::append_json_string(out, app::state_file_path(dir, s.name));
   out += ",\"routes\":[";
   for (size_t i = 0; i < s.routes.size(); ++i) {
     auto it = live.per_route.find(s.routes[i].path);
     out += i ? ",{\"path\":" : "{\"path\":";
-    append_quoted(out, s.routes[i].path);
+    util::append_json_string(out, s.routes[i].path);
     out += ",\"component\":";
-    append_quoted(out, s.routes[i].component);
+    util::append_json_string(out, s.routes[i].component);
     out += ",\"connections\":" + (it != live.per_route.end() ? std::to_string(it->second) : "null") + "}";
   }
   out += "]}";

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "app/notify/action_json.hpp"
+#include "util/json_string.hpp"
 #include "capstan/config.hpp"
 #include "cli/config_file.hpp"
 #include "config/route_path.hpp"
@@ -36,25 +36,25 @@ void print_json(const Config& config) {
     const RouteConfig& r = config.routes[i];
     if (i) out += ',';
     out += "{\"path\":";
-    app::append_quoted(out, config::route_path(config.server.prefix, r.path, r.component));
+    util::append_json_string(out, config::route_path(config.server.prefix, r.path, r.component));
     out += ",\"component\":";
-    app::append_quoted(out, r.component);
+    util::append_json_string(out, r.component);
     out += ",\"auth\":";
     out += route_authenticates(r) ? "true" : "false";
     out += ",\"protocols\":[";
     for (size_t p = 0; p < r.protocols.size(); ++p) {
       if (p) out += ',';
-      app::append_quoted(out, r.protocols[p]);
+      util::append_json_string(out, r.protocols[p]);
     }
     out += "],\"actions\":[";
     for (size_t a = 0; a < r.actions.size(); ++a) {
       if (a) out += ',';
       out += "{\"name\":";
-      app::append_quoted(out, r.actions[a].name);
+      util::append_json_string(out, r.actions[a].name);
       out += ",\"kind\":";
-      app::append_quoted(out, r.actions[a].kind);
+      util::append_json_string(out, r.actions[a].kind);
       out += ",\"to\":";
-      app::append_quoted(out, r.actions[a].to);
+      util::append_json_string(out, r.actions[a].to);
       out += '}';
     }
     out += "]}";

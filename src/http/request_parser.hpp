@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "util/strings.hpp"
+
 namespace capstan::http {
 
 struct Header {
@@ -59,20 +61,8 @@ class RequestParser {
   size_t max_head_size_;
 };
 
-bool iequals(std::string_view a, std::string_view b) noexcept;
-// Without leading and trailing spaces and tabs (RFC 9110 §5.6.3 OWS).
-std::string_view trim_ows(std::string_view s) noexcept;
-
-// Calls `fn` with each trimmed element of a comma-separated list (RFC 9110 §5.6.1) until it
-// returns true; returns whether it did.
-template <class Fn>
-bool find_in_list(std::string_view list, Fn&& fn) {
-  while (true) {
-    const size_t comma = list.find(',');
-    if (fn(trim_ows(list.substr(0, comma)))) return true;
-    if (comma == std::string_view::npos) return false;
-    list.remove_prefix(comma + 1);
-  }
-}
+using util::find_in_list;
+using util::iequals;
+using util::trim_ows;
 
 }  // namespace capstan::http

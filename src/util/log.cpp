@@ -8,6 +8,8 @@
 #include <ctime>
 #include <string>
 
+#include "util/json_string.hpp"
+
 namespace capstan::log {
 
 namespace {
@@ -23,24 +25,6 @@ const char* level_name(Level l) {
     case Level::error: return "error";
   }
   return "info";
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(ch);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out.append(buf);
-    } else {
-      out.push_back(ch);
-    }
-  }
-  out.push_back('"');
 }
 
 std::string timestamp() {
@@ -73,12 +57,12 @@ void write(Level level, std::string_view message,
   std::string line;
   if (g_json) {
     line = "{\"time\":\"" + timestamp() + "\",\"level\":\"" + level_name(level) + "\",\"msg\":";
-    append_json_string(line, message);
+    util::append_json_string(line, message);
     for (auto& [k, v] : fields) {
       line.push_back(',');
-      append_json_string(line, k);
+      util::append_json_string(line, k);
       line.push_back(':');
-      append_json_string(line, v);
+      util::append_json_string(line, v);
     }
     line += "}\n";
   } else {

@@ -1,12 +1,12 @@
 #include "ws/deflate_offer.hpp"
 
-#include "http/request_parser.hpp"
+#include "util/strings.hpp"
 
 namespace capstan::ws {
 
 namespace {
 
-using http::trim_ows;
+using util::trim_ows;
 
 // Window bits as offered: digits 8..15, optionally quoted (a quoted-string is allowed, §7.1).
 std::optional<uint8_t> parse_bits(std::string_view v) {
@@ -63,7 +63,7 @@ std::optional<DeflateParams> accept_offer(std::string_view offer, const DeflateP
 
 std::optional<DeflateParams> negotiate_deflate(std::string_view header, const DeflatePolicy& policy) {
   std::optional<DeflateParams> accepted;
-  http::find_in_list(header, [&](std::string_view offer) { return (accepted = accept_offer(offer, policy)).has_value(); });
+  util::find_in_list(header, [&](std::string_view offer) { return (accepted = accept_offer(offer, policy)).has_value(); });
   return accepted;
 }
 

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include "util/json_string.hpp"
+
 namespace capstan::app {
 
 namespace dom = simdjson::dom;
@@ -85,50 +87,9 @@ std::string_view describe(ActionMessage::Status status) noexcept {
   return "?";
 }
 
-namespace {
-
-// For each byte: 0 copy as is, else the character after the backslash ('u' for \u00XX).
-constexpr std::array<char, 256> kEscape = [] {
-  std::array<char, 256> t{};
-  for (int c = 0; c < 0x20; ++c) t[c] = 'u';
-  t['\b'] = 'b';
-  t['\f'] = 'f';
-  t['\n'] = 'n';
-  t['\r'] = 'r';
-  t['\t'] = 't';
-  t['"'] = '"';
-  t['\\'] = '\\';
-  return t;
-}();
-
-}  // namespace
-
 template <class Out>
 void BasicJsonWriter<Out>::string(std::string_view value) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  quote();
-  const char* run = value.data();  // plain stretches are copied in one append
-  const char* const end = value.data() + value.size();
-  for (const char* p = run; p != end; ++p) {
-    const unsigned char c = static_cast<unsigned char>(*p);
-    const char escape = kEscape[c];
-    if (escape == 0) continue;
-    out_.append(run, static_cast<size_t>(p - run));
-    run = p + 1;
-    // Inside a string the escape's backslash is escaped in turn, and so is an escaped quote
-    // or backslash: the JSON text "a\"b" held in a string reads "a\\\"b".
-    if (in_string_) out_.push_back('\\');
-    out_.push_back('\\');
-    if (escape == 'u') {
-      const char hex[] = {'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-      out_.append(hex, sizeof hex);
-    } else {
-      if (in_string_ && (escape == '"' || escape == '\\')) out_.push_back('\\');
-      out_.push_back(escape);
-    }
-  }
-  out_.append(run, static_cast<size_t>(end - run));
-  quote();
+  util::append_json_string(out_, value, in_string_);
 }
 
 template <class Out>

@@ -42,10 +42,6 @@ class BasicJsonWriter {
   void integer(int64_t value);
 
  private:
-  void quote() {
-    if (in_string_) out_.push_back('\\');
-    out_.push_back('"');
-  }
   Out& out_;
   bool in_string_;
 };
