@@ -14,6 +14,16 @@
 
 namespace capstan {
 
+// The values of the configuration's choice keys. Their spellings in the file are declared
+// once, with the keys, in the option table (src/config/options.cpp).
+enum class LogFormat : uint8_t { text, json };
+enum class LogLevel : uint8_t { debug, info, warn, error };
+enum class OnLimit : uint8_t { error, close };        // limits.on_limit
+enum class CompressionMode : uint8_t { shared, dedicated };
+enum class UserProvider : uint8_t { none, sqlite, postgres };
+enum class Recheck : uint8_t { never, message, periodic };  // users.recheck
+enum class ActionKind : uint8_t { relay, sql };
+
 struct ServerConfig {
   std::string name = "capstan";
   std::vector<std::string> listen = {"127.0.0.1:8080"};
@@ -22,8 +32,8 @@ struct ServerConfig {
   std::string runtime_dir;
   std::string static_dir;
   std::vector<std::string> allowed_origins;  // empty: any origin
-  std::string log_format = "text";
-  std::string log_level = "info";  // debug | info | warn | error
+  LogFormat log_format = LogFormat::text;
+  LogLevel log_level = LogLevel::info;
   Duration shutdown_timeout{std::chrono::seconds(10)};
 
   bool operator==(const ServerConfig&) const = default;
@@ -42,7 +52,7 @@ struct Limits {
   uint32_t connection_rate_per_ip = 0;  // new connections per second per address (0: off); then 429
   uint32_t messages_per_second = 100;   // per connection, a token bucket (0: off) ...
   uint32_t message_burst = 200;         // ... this deep
-  std::string on_limit = "error";       // "error": the message is refused, the connection kept; "close": 1008
+  OnLimit on_limit = OnLimit::error;    // error: the message is refused, the connection kept; close: 1008
 
   bool operator==(const Limits&) const = default;
 };
@@ -55,7 +65,7 @@ struct CompressionConfig {
   // "shared": one compressor and inflater per loop, no context takeover either way (a few
   // hundred KiB per loop, nothing per connection). "dedicated": a compressor per connection
   // with context takeover (better ratio, ~300 KiB per compressing connection).
-  std::string mode = "shared";
+  CompressionMode mode = CompressionMode::shared;
 
   bool operator==(const CompressionConfig&) const = default;
 };
@@ -84,12 +94,14 @@ struct AuthConfig {
 
 // Maps a token's identity to a user id (SPEC section 5).
 struct UsersConfig {
-  std::string provider = "none";  // "none" | "sqlite" | "postgres"
+  UserProvider provider = UserProvider::none;
   std::string database;           // sqlite: file path; postgres: a libpq connection string
   std::string query = "SELECT id FROM user WHERE email = ?1";  // no row: fatalError
-  // "message": look the user up again on every message; a duration ("60s"): look every
-  // connected user up again that often, and end the connections of users that are gone.
-  std::string recheck = "never";
+  // message: look the user up again on every message; periodic (a duration in the file,
+  // "60s"): look every connected user up again every recheck_interval, and end the
+  // connections of users that are gone.
+  Recheck recheck = Recheck::never;
+  Duration recheck_interval{0};
   unsigned workers = 2;           // threads running lookups and sql actions off the loops
 
   bool operator==(const UsersConfig&) const = default;
@@ -98,8 +110,8 @@ struct UsersConfig {
 // One action of a notify route, declared in the config (SPEC section 3).
 struct ActionConfig {
   std::string name;
-  std::string kind;       // "relay" | "sql"
-  std::string to = "all"; // all | sender | self | users | none
+  ActionKind kind = ActionKind::relay;
+  Target to = Target::all;
   std::string from_field; // relay: adds the sender {id, identity} under this key of an object
   std::string query;      // sql: :name binds data.name
   bool one = true;        // sql: one row, else a list

@@ -62,14 +62,6 @@ class Json {
 // `value` as a JSON string literal, quotes included: for building replies by hand.
 std::string json_quote(std::string_view value);
 
-// Where an action's reply goes.
-enum class Target : uint8_t {
-  all,     // every connection of the route, on every loop (the tutorial's loop)
-  sender,  // the sending connection
-  self,    // every connection of the sender's user
-  users,   // the users listed in data.to (ids, or identities as strings)
-  none,    // nobody: the action only has effects
-};
 
 class ActionContext {
  public:

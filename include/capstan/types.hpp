@@ -42,6 +42,15 @@ enum class SendStatus : uint8_t {
   dropped,       // not queued: the hard cap (limits.send_buffer) was reached, or closed
 };
 
+// Where an action's reply goes.
+enum class Target : uint8_t {
+  all,     // every connection of the route, on every loop (the tutorial's loop)
+  sender,  // the sending connection
+  self,    // every connection of the sender's user
+  users,   // the users listed in data.to (ids, or identities as strings)
+  none,    // nobody: the action only has effects
+};
+
 // A complete message handed to a component. `data` is valid only during the callback.
 struct Message {
   std::string_view data;

@@ -13,10 +13,9 @@ std::unique_ptr<AuthService> AuthService::create(const Config& config, bool veri
   const AuthConfig& a = config.auth;
   s->required_ = a.required;
   s->user_query_ = config.users.query;
-  s->looks_up_ = verify && config.users.provider != "none";
-  s->recheck_ = s->looks_up_ && config.users.recheck == "message";
-  Duration every{};
-  if (s->looks_up_ && parse_duration(config.users.recheck, every)) s->recheck_interval_ = every;
+  s->looks_up_ = verify && config.users.provider != UserProvider::none;
+  s->recheck_ = s->looks_up_ && config.users.recheck == Recheck::message;
+  if (s->looks_up_ && config.users.recheck == Recheck::periodic) s->recheck_interval_ = config.users.recheck_interval;
   if (verify) {
     s->verifies_ = true;
     if (!auth::parse_token_sources(a.sources, s->sources_, error)) return nullptr;

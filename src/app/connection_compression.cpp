@@ -19,7 +19,7 @@ std::string ConnectionImpl::negotiate_compression(const http::Request& req) {
     offers.append(req.headers[i].value);
   }
   if (offers.empty()) return {};
-  const bool shared = config.mode == "shared";
+  const bool shared = config.mode == CompressionMode::shared;
   auto params = ws::negotiate_deflate(offers, ws::DeflatePolicy{shared});
   if (!params) return {};
   compression_ = std::make_unique<Compression>();

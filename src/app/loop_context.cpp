@@ -113,7 +113,7 @@ void LoopContext::set_limits(const Limits& l) {
   limits_ = l;
   message_limit_.interval_us = l.messages_per_second ? 1'000'000 / l.messages_per_second : 0;
   message_limit_.tolerance_us = message_limit_.interval_us * (l.message_burst - 1);  // bounded by the config check
-  message_limit_.closes = l.on_limit == "close";
+  message_limit_.closes = l.on_limit == OnLimit::close;
 }
 
 bool LoopContext::offload(BlockingJob job) {

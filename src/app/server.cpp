@@ -18,6 +18,7 @@
 #include "app/config_reload.hpp"
 #include "app/loop_context.hpp"
 #include "app/runtime_state.hpp"
+#include "config/options.hpp"
 #include "config/route_path.hpp"
 #include "db/worker_pool.hpp"
 #include "net/signals.hpp"
@@ -233,9 +234,9 @@ int Server::run() {
 // offloaded work run there, each worker with its own connection to the user database.
 bool Server::Impl::start_services() {
   const UsersConfig& users = config.users;
-  if (users.provider == "none") return true;
-  const std::string provider = users.provider;
-  const std::string target = provider == "sqlite" ? util::resolve_path(users.database, config.base_dir) : users.database;
+  if (users.provider == UserProvider::none) return true;
+  const std::string provider(config::choice_name(config::kUserProviders, users.provider));
+  const std::string target = users.provider == UserProvider::sqlite ? util::resolve_path(users.database, config.base_dir) : users.database;
   // One connection now, so a wrong path or connection string stops the start.
   if (!db::open_database(provider, target, last_error)) return false;
   workers = std::make_unique<db::WorkerPool>(users.workers, [provider, target](std::string& why) {
@@ -288,8 +289,7 @@ void Server::Impl::reload() {
     }
   }
   if (plan.log) {
-    log::set_format_json(next.server.log_format == "json");
-    log::set_level(log::level_named(next.server.log_level));
+    log::configure(next.server.log_format, next.server.log_level);
     reloaded.server.log_format = next.server.log_format;
     reloaded.server.log_level = next.server.log_level;
     note("log");

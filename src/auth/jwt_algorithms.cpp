@@ -54,6 +54,13 @@ std::string group_name(EVP_PKEY* key) {
 
 const EVP_MD* Algorithm::md() const noexcept { return digest ? fetched_digest(digest) : nullptr; }
 
+std::vector<std::string> algorithm_names(bool key_pairs) {
+  std::vector<std::string> names;
+  for (const Algorithm& alg : kAlgorithms)
+    if (!key_pairs || !alg.is_hmac()) names.emplace_back(alg.name);
+  return names;
+}
+
 const Algorithm* find_algorithm(std::string_view name) noexcept {
   for (const Algorithm& alg : kAlgorithms)
     if (alg.name == name) return &alg;

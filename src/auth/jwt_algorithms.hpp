@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace capstan::auth {
 
@@ -24,6 +25,10 @@ struct Algorithm {
   // lookup under a lock. nullptr for EdDSA.
   const EVP_MD* md() const noexcept;
 };
+
+// Every supported algorithm's name, in table order; with `key_pairs`, those signed with a
+// private key (no HMAC). The one list: the config check and `keys generate` read it too.
+std::vector<std::string> algorithm_names(bool key_pairs);
 
 // nullptr for anything else, "none" included. Names are case-sensitive (RFC 7515 §4.1.1).
 const Algorithm* find_algorithm(std::string_view name) noexcept;

@@ -11,6 +11,7 @@
 
 #include "app/notify/action_json.hpp"
 #include "auth/jwt.hpp"
+#include "auth/jwt_algorithms.hpp"
 #include "cli/config_file.hpp"
 #include "capstan/config.hpp"
 
@@ -91,7 +92,7 @@ std::function<int()> add_auth_commands(CLI::App& app) {
   keys_cmd->require_subcommand(1);
   CLI::App* generate = keys_cmd->add_subcommand("generate", "write a key pair (private.pem, public.pem)");
   generate->add_option("--alg", keys->algorithm, "RS256 (RSA 2048, the default), RS384/512, PS256/384/512, ES256/384/512 or EdDSA")
-      ->check(CLI::IsMember({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}));
+      ->check(CLI::IsMember(auth::algorithm_names(true)));
   generate->add_option("--dir", keys->dir, "folder for the two files (default config/jwt)");
   generate->add_option("--passphrase", keys->passphrase, "encrypt the private key (or CAPSTAN_JWT_PASSPHRASE)");
   generate->add_flag("--overwrite", keys->overwrite, "replace existing files");

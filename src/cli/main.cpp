@@ -10,6 +10,7 @@
 #include "cli/config_file.hpp"
 #include "cli/process_commands.hpp"
 #include "cli/routes_command.hpp"
+#include "config/reference.hpp"
 #include "util/log.hpp"
 
 namespace {
@@ -22,8 +23,7 @@ int start(const std::string& path, const std::string& listen, const std::string&
   if (!name.empty()) config.server.name = name;
   capstan::cli::add_default_route(config);
   capstan::cli::apply_start_options(options, config);
-  capstan::log::set_format_json(config.server.log_format == "json");
-  capstan::log::set_level(capstan::log::level_named(config.server.log_level));
+  capstan::log::configure(config.server.log_format, config.server.log_level);
   capstan::Server server(std::move(config));
   if (options.daemon) return capstan::cli::start_daemon(server);
   int rc = server.run();
@@ -31,7 +31,11 @@ int start(const std::string& path, const std::string& listen, const std::string&
   return rc;
 }
 
-int check(const std::string& path) {
+int check(const std::string& path, bool reference) {
+  if (reference) {
+    std::fputs(capstan::config::reference_markdown().c_str(), stdout);
+    return 0;
+  }
   capstan::Config config;
   if (!capstan::cli::load_config_or_report(path, config)) return 2;
   std::printf("%s: ok\n", path.c_str());
@@ -55,7 +59,9 @@ int main(int argc, char** argv) {
 
   std::string check_path;
   CLI::App* check_cmd = app.add_subcommand("check", "validate a configuration file");
-  check_cmd->add_option("-c,--config", check_path, "configuration file (TOML)")->required()->check(CLI::ExistingFile);
+  bool reference = false;
+  check_cmd->add_option("-c,--config", check_path, "configuration file (TOML)")->check(CLI::ExistingFile);
+  check_cmd->add_flag("--reference", reference, "print every key, its type, default and meaning (docs/configuration.md)");
 
   auto run_auth_command = capstan::cli::add_auth_commands(app);
   auto run_routes_command = capstan::cli::add_routes_command(app);
@@ -63,7 +69,13 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (*start_cmd) return start(config_path, listen, name, start_options);
-  if (*check_cmd) return check(check_path);
+  if (*check_cmd) {
+    if (check_path.empty() && !reference) {
+      std::fputs("capstan check: -c FILE or --reference\n", stderr);
+      return 2;
+    }
+    return check(check_path, reference);
+  }
   if (int rc = run_auth_command(); rc >= 0) return rc;
   if (int rc = run_routes_command(); rc >= 0) return rc;
   if (int rc = run_process_command(); rc >= 0) return rc;

@@ -5,10 +5,12 @@
 #include <memory>
 #include <string>
 
-#include "util/json_string.hpp"
 #include "capstan/config.hpp"
+#include "capstan/server.hpp"
 #include "cli/config_file.hpp"
+#include "config/options.hpp"
 #include "config/route_path.hpp"
+#include "util/json_string.hpp"
 
 namespace capstan::cli {
 
@@ -19,13 +21,22 @@ struct Options {
   bool json = false;
 };
 
-bool route_authenticates(const RouteConfig& r) { return r.auth == -1 ? r.component == "notify" : r.auth == 1; }
+// The route's `auth`, or its component type's default, as the server decides it.
+bool route_authenticates(const RouteConfig& r) {
+  if (r.auth != -1) return r.auth == 1;
+  static const Server builtin{Config{}};  // knows the built-in types; never started
+  const ComponentType* type = builtin.component_type(r.component);
+  return type && type->authenticates_by_default();
+}
+
+std::string_view kind_name(const ActionConfig& a) { return config::choice_name(config::kActionKinds, a.kind); }
+std::string_view target_name(const ActionConfig& a) { return config::choice_name(config::kTargets, a.to); }
 
 std::string describe_actions(const RouteConfig& r) {
   std::string out;
   for (const ActionConfig& a : r.actions) {
     if (!out.empty()) out += ", ";
-    out += a.name + " (" + a.kind + " -> " + a.to + ")";
+    out += a.name + " (" + std::string(kind_name(a)) + " -> " + std::string(target_name(a)) + ")";
   }
   return out;
 }
@@ -52,9 +63,9 @@ void print_json(const Config& config) {
       out += "{\"name\":";
       util::append_json_string(out, r.actions[a].name);
       out += ",\"kind\":";
-      util::append_json_string(out, r.actions[a].kind);
+      util::append_json_string(out, kind_name(r.actions[a]));
       out += ",\"to\":";
-      util::append_json_string(out, r.actions[a].to);
+      util::append_json_string(out, target_name(r.actions[a]));
       out += '}';
     }
     out += "]}";

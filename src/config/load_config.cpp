@@ -7,6 +7,7 @@
 
 #include "capstan/config.hpp"
 #include "config/options.hpp"
+#include "auth/jwt.hpp"
 #include "net/socket_address.hpp"
 #include "ws/frame_encoder.hpp"
 
@@ -26,7 +27,8 @@ struct Loader {
     result.errors.push_back({std::move(key), line, std::move(message)});
   }
 
-  std::optional<Value> convert(const toml::node& node, Type type, int64_t min, int64_t max, const std::string& key) {
+  std::optional<Value> convert(const toml::node& node, Type type, int64_t min, int64_t max, const std::string& key,
+                               config::Choices choices = {}) {
     Value v;
     auto bad_type = [&] {
       error(key, line_of(node), "expected " + std::string(config::type_name(type)));
@@ -41,6 +43,20 @@ struct Loader {
         if (!node.is_string()) return bad_type();
         v.text = *node.value<std::string>();
         return v;
+      case Type::choice: {
+        if (!node.is_string()) {
+          error(key, line_of(node), "expected " + config::list_choices(choices));
+          return std::nullopt;
+        }
+        v.text = *node.value<std::string>();
+        auto it = std::find(choices.begin(), choices.end(), std::string_view(v.text));
+        if (it == choices.end()) {
+          error(key, line_of(node), "\"" + v.text + "\" is not " + config::list_choices(choices));
+          return std::nullopt;
+        }
+        v.integer = it - choices.begin();
+        return v;
+      }
       case Type::string_or_list:
         if (node.is_string()) {
           v.list = {*node.value<std::string>()};
@@ -91,7 +107,7 @@ struct Loader {
         error(key, static_cast<int>(k.source().begin.line), "unknown key");
         continue;
       }
-      if (auto v = convert(node, found->type, found->min, found->max, key)) found->apply(result.config, *v);
+      if (auto v = convert(node, found->type, found->min, found->max, key, found->choices)) found->apply(result.config, *v);
     }
   }
 
@@ -119,7 +135,7 @@ struct Loader {
           error(key, static_cast<int>(k.source().begin.line), "unknown key");
           continue;
         }
-        if (auto v = convert(value, found->type, 0, INT64_MAX, key)) found->apply(route, *v);
+        if (auto v = convert(value, found->type, 0, INT64_MAX, key, found->choices)) found->apply(route, *v);
       }
       if (route.component.empty()) error(base + ".component", line_of(item), "missing: every route names its component");
       if (!route.path.empty() && route.path.front() != '/') {
@@ -159,8 +175,10 @@ struct Loader {
           error(key, static_cast<int>(k.source().begin.line), "unknown key");
           continue;
         }
-        if (auto v = convert(value, found->type, 0, INT64_MAX, key)) found->apply(action, *v);
+        if (auto v = convert(value, found->type, 0, INT64_MAX, key, found->choices)) found->apply(action, *v);
       }
+      if (!item.as_table()->contains("kind"))
+        error(at + ".kind", line_of(item), "missing: " + config::list_choices(config::kActionKinds));
       check_action(action, at, line_of(item));
       route.actions.push_back(std::move(action));
     }
@@ -168,12 +186,8 @@ struct Loader {
 
   void check_action(const ActionConfig& a, const std::string& at, int line) {
     if (a.name.empty()) error(at + ".name", line, "missing: every action has a name");
-    if (a.kind != "relay" && a.kind != "sql") error(at + ".kind", line, "must be \"relay\" or \"sql\"");
-    static constexpr std::string_view kTargets[] = {"all", "sender", "self", "users", "none"};
-    if (std::find(std::begin(kTargets), std::end(kTargets), a.to) == std::end(kTargets))
-      error(at + ".to", line, "must be all, sender, self, users or none");
-    if (a.kind == "sql" && a.query.empty()) error(at + ".query", line, "missing: an sql action needs a query");
-    if (a.kind != "sql" && !a.query.empty()) error(at + ".query", line, "only sql actions have a query");
+    if (a.kind == ActionKind::sql && a.query.empty()) error(at + ".query", line, "missing: an sql action needs a query");
+    if (a.kind != ActionKind::sql && !a.query.empty()) error(at + ".query", line, "only sql actions have a query");
   }
 
   void check_whole(const toml::table& root) {
@@ -187,24 +201,13 @@ struct Loader {
       if (!net::parse_listen_address(address, &why)) error("server.listen", line_at("server", "listen"), why);
     }
     if (c.server.listen.empty()) error("server.listen", line_at("server", "listen"), "needs at least one address");
-    if (c.server.log_format != "text" && c.server.log_format != "json")
-      error("server.log_format", line_at("server", "log_format"), "must be \"text\" or \"json\"");
-    if (c.server.log_level != "debug" && c.server.log_level != "info" && c.server.log_level != "warn" &&
-        c.server.log_level != "error")
-      error("server.log_level", line_at("server", "log_level"), "must be debug, info, warn or error");
-    if (c.limits.on_limit != "error" && c.limits.on_limit != "close")
-      error("limits.on_limit", line_at("limits", "on_limit"), "must be \"error\" or \"close\"");
     // The message bucket counts in microseconds in 32 bits: its depth must stay under ~35 minutes.
     if (c.limits.messages_per_second &&
         uint64_t{c.limits.message_burst} * (1'000'000 / c.limits.messages_per_second) >= (1ULL << 31))
       error("limits.message_burst", line_at("limits", "message_burst"),
             "too deep for messages_per_second: burst / rate must stay under 2000 seconds");
-    if (c.compression.mode != "shared" && c.compression.mode != "dedicated")
-      error("compression.mode", line_at("compression", "mode"), "must be \"shared\" or \"dedicated\"");
-    static constexpr std::string_view kAlgorithms[] = {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256",
-                                                       "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"};
-    for (const std::string& alg : c.auth.algorithms)
-      if (std::find(std::begin(kAlgorithms), std::end(kAlgorithms), alg) == std::end(kAlgorithms))
+    for (const std::string& alg : c.auth.algorithms)  // the one list: auth's algorithm table
+      if (!auth::is_supported_algorithm(alg))
         error("auth.algorithms", line_at("auth", "algorithms"), "unsupported algorithm \"" + alg + "\"");
     if (c.auth.algorithms.empty()) error("auth.algorithms", line_at("auth", "algorithms"), "needs at least one algorithm");
     for (const std::string& source : c.auth.sources) {
@@ -213,17 +216,18 @@ struct Loader {
         error("auth.sources", line_at("auth", "sources"),
               "\"" + source + "\" is not query:NAME, header:NAME, cookie:NAME or protocol");
     }
-    if (c.users.provider != "none" && c.users.provider != "sqlite" && c.users.provider != "postgres")
-      error("users.provider", line_at("users", "provider"), "must be \"none\", \"sqlite\" or \"postgres\"");
-    if (c.users.provider != "none" && c.users.database.empty())
-      error("users.database", line_at("users", "database"), "needed by provider \"" + c.users.provider + "\"");
-    Duration every{};
-    if (c.users.recheck != "never" && c.users.recheck != "message" &&
-        !(parse_duration(c.users.recheck, every) && every.count() >= 1000))
-      error("users.recheck", line_at("users", "recheck"), "must be \"never\", \"message\" or a duration of 1s or more");
+    if (c.users.provider != UserProvider::none && c.users.database.empty())
+      error("users.database", line_at("users", "database"),
+            "needed by provider \"" + std::string(config::choice_name(config::kUserProviders, c.users.provider)) + "\"");
+    if (const auto* recheck = root.at_path("users.recheck").node(); recheck && recheck->is_string()) {
+      const std::string text = *recheck->value<std::string>();
+      Duration every{};
+      if (text != "never" && text != "message" && !(parse_duration(text, every) && every.count() >= 1000))
+        error("users.recheck", line_of(*recheck), "must be \"never\", \"message\" or a duration of 1s or more");
+    }
     for (size_t r = 0; r < c.routes.size(); ++r)
       for (size_t a = 0; a < c.routes[r].actions.size(); ++a)
-        if (c.routes[r].actions[a].kind == "sql" && c.users.provider == "none")
+        if (c.routes[r].actions[a].kind == ActionKind::sql && c.users.provider == UserProvider::none)
           error("routes[" + std::to_string(r) + "].actions[" + std::to_string(a) + "].kind", 0,
                 "sql actions run against the user database: set users.provider and users.database");
     const std::string& prefix = c.server.prefix;

@@ -2,12 +2,21 @@
 
 namespace capstan::config {
 
+const std::string_view kLogFormats[2] = {"text", "json"};
+const std::string_view kLogLevels[4] = {"debug", "info", "warn", "error"};
+const std::string_view kOnLimits[2] = {"error", "close"};
+const std::string_view kCompressionModes[2] = {"shared", "dedicated"};
+const std::string_view kUserProviders[3] = {"none", "sqlite", "postgres"};
+const std::string_view kActionKinds[2] = {"relay", "sql"};
+const std::string_view kTargets[5] = {"all", "sender", "self", "users", "none"};
+
 namespace {
 
 constexpr int64_t kDay = 24LL * 3600 * 1000;
 constexpr int64_t kGiB = 1LL << 30;
 
 #define SET(field, member) [](Config& c, const Value& v) { c.field = v.member; }
+#define CHOOSE(field, Enum) [](Config& c, const Value& v) { c.field = static_cast<Enum>(v.integer); }
 
 const ServerOption kServerOptions[] = {
     {"server", "name", Type::string, "\"capstan\"", "instance name for list / stop / status", 0, 0, SET(server.name, text)},
@@ -18,8 +27,8 @@ const ServerOption kServerOptions[] = {
     {"server", "runtime_dir", Type::string, "\"\"", "state files; default $XDG_RUNTIME_DIR/capstan or /tmp/capstan-<uid>", 0, 0, SET(server.runtime_dir, text)},
     {"server", "static_dir", Type::string, "\"\"", "files served to plain GETs", 0, 0, SET(server.static_dir, text)},
     {"server", "allowed_origins", Type::string_list, "[]", "Origin values allowed to upgrade; empty: any", 0, 0, SET(server.allowed_origins, list)},
-    {"server", "log_format", Type::string, "\"text\"", "\"text\" or \"json\"", 0, 0, SET(server.log_format, text)},
-    {"server", "log_level", Type::string, "\"info\"", "debug, info, warn or error", 0, 0, SET(server.log_level, text)},
+    {"server", "log_format", Type::choice, "\"text\"", "one line per event, human-readable or JSON", 0, 0, CHOOSE(server.log_format, LogFormat), kLogFormats},
+    {"server", "log_level", Type::choice, "\"info\"", "the least severe level logged", 0, 0, CHOOSE(server.log_level, LogLevel), kLogLevels},
     {"server", "shutdown_timeout", Type::duration, "\"10s\"", "how long a stop lets queued sends drain", 0, kDay, SET(server.shutdown_timeout, duration)},
 
     {"limits", "max_message_size", Type::size, "\"1MiB\"", "largest frame or reassembled message; then close 1009", 1, 4 * kGiB, SET(limits.max_message_size, size)},
@@ -41,13 +50,13 @@ const ServerOption kServerOptions[] = {
      [](Config& c, const Value& v) { c.limits.messages_per_second = static_cast<uint32_t>(v.integer); }},
     {"limits", "message_burst", Type::integer, "200", "depth of that bucket: messages allowed at once", 1, 1'000'000,
      [](Config& c, const Value& v) { c.limits.message_burst = static_cast<uint32_t>(v.integer); }},
-    {"limits", "on_limit", Type::string, "\"error\"", "\"error\" (refuse the message, keep the connection) or \"close\" (1008)", 0, 0, SET(limits.on_limit, text)},
+    {"limits", "on_limit", Type::choice, "\"error\"", "a message over the rate: refused with an error (the connection stays) or close 1008", 0, 0, CHOOSE(limits.on_limit, OnLimit), kOnLimits},
 
     {"compression", "enabled", Type::boolean, "true", "negotiate permessage-deflate when a client offers it", 0, 0, SET(compression.enabled, boolean)},
     {"compression", "level", Type::integer, "1", "zlib compression level, 0-9", 0, 9,
      [](Config& c, const Value& v) { c.compression.level = static_cast<int>(v.integer); }},
     {"compression", "threshold", Type::size, "\"256B\"", "messages smaller than this are sent uncompressed", 0, 1LL << 30, SET(compression.threshold, size)},
-    {"compression", "mode", Type::string, "\"shared\"", "\"shared\" (per loop, no context takeover) or \"dedicated\" (per connection)", 0, 0, SET(compression.mode, text)},
+    {"compression", "mode", Type::choice, "\"shared\"", "codecs per loop without context takeover, or per connection with it", 0, 0, CHOOSE(compression.mode, CompressionMode), kCompressionModes},
 
     {"auth", "required", Type::boolean, "true", "false: anonymous connections allowed, the user attached when a token is valid", 0, 0, SET(auth.required, boolean)},
     {"auth", "sources", Type::string_list, "[\"query:token\", \"header:Authorization\", \"protocol\", \"cookie:BEARER\"]",
@@ -64,44 +73,55 @@ const ServerOption kServerOptions[] = {
     {"auth", "issuer", Type::string, "\"\"", "required iss, when set", 0, 0, SET(auth.issuer, text)},
     {"auth", "audience", Type::string, "\"\"", "required aud, when set", 0, 0, SET(auth.audience, text)},
 
-    {"users", "provider", Type::string, "\"none\"", "\"none\" (trust the token), \"sqlite\" or \"postgres\"", 0, 0, SET(users.provider, text)},
+    {"users", "provider", Type::choice, "\"none\"", "where users are looked up; none: the token is trusted", 0, 0, CHOOSE(users.provider, UserProvider), kUserProviders},
     {"users", "database", Type::string, "\"\"", "sqlite: file path; postgres: a libpq connection string", 0, 0, SET(users.database, text)},
     {"users", "query", Type::string, "\"SELECT id FROM user WHERE email = ?1\"", "identity -> user id; no row: fatalError", 0, 0, SET(users.query, text)},
-    {"users", "recheck", Type::string, "\"never\"", "\"message\": look the user up on every message; a duration: look every connected user up that often", 0, 0, SET(users.recheck, text)},
+    {"users", "recheck", Type::string, "\"never\"", "\"never\", \"message\" (look the user up on every message) or a duration of 1s or more (look every connected user up that often)", 0, 0,
+     [](Config& c, const Value& v) {
+       // Checked by the loader (load_config.cpp), which names the key when the text is none of these.
+       Duration every{};
+       c.users.recheck = v.text == "message" ? Recheck::message
+                         : v.text != "never" && parse_duration(v.text, every) ? Recheck::periodic
+                                                                               : Recheck::never;
+       c.users.recheck_interval = c.users.recheck == Recheck::periodic ? every : Duration{0};
+     }},
     {"users", "workers", Type::integer, "2", "threads running user lookups and sql actions", 1, 256,
      [](Config& c, const Value& v) { c.users.workers = static_cast<unsigned>(v.integer); }},
 };
 
 #undef SET
+#undef CHOOSE
 
 const RouteOption kRouteOptions[] = {
-    {"path", Type::string, "URL path; default \"/\" + component (the server prefix is prepended)",
+    {"path", Type::string, "\"/\" + component", "URL path; default \"/\" + component (the server prefix is prepended)",
      [](RouteConfig& r, const Value& v) { r.path = v.text; }},
-    {"component", Type::string, "echo, or a component registered in C++",
+    {"component", Type::string, "(required)", "echo, notify, or a component registered in C++",
      [](RouteConfig& r, const Value& v) { r.component = v.text; }},
-    {"protocols", Type::string_list, "subprotocols this route accepts (Sec-WebSocket-Protocol)",
+    {"protocols", Type::string_list, "[]", "subprotocols this route accepts (Sec-WebSocket-Protocol)",
      [](RouteConfig& r, const Value& v) { r.protocols = v.list; }},
-    {"auth", Type::boolean, "authenticate connections; default true for notify, false for echo",
+    {"auth", Type::boolean, "the component's", "authenticate connections; default true for notify, false for echo",
      [](RouteConfig& r, const Value& v) { r.auth = v.boolean ? 1 : 0; }},
-    {"data_as_string", Type::boolean, "notify: `data` sent as a string holding JSON (the tutorial's client)",
+    {"data_as_string", Type::boolean, "true", "notify: `data` sent as a string holding JSON (the tutorial's client)",
      [](RouteConfig& r, const Value& v) { r.data_as_string = v.boolean; }},
-    {"fatal_close_code", Type::integer, "notify: close code after a fatalError; default 1000, as Ratchet's $conn->close()",
+    {"fatal_close_code", Type::integer, "1000", "notify: close code after a fatalError; default 1000, as Ratchet's $conn->close()",
      [](RouteConfig& r, const Value& v) { r.fatal_close_code = v.integer > 0xFFFF ? 0 : static_cast<uint16_t>(v.integer); }},  // 0: refused below
-    {"binary_messages", Type::boolean, "notify: a binary frame carries the action JSON like text (as Ratchet); false: fatal",
+    {"binary_messages", Type::boolean, "true", "notify: a binary frame carries the action JSON like text (as Ratchet); false: fatal",
      [](RouteConfig& r, const Value& v) { r.binary_messages = v.boolean; }},
-    {"unknown_action_message", Type::string, "notify: the error message for an unknown action; default \"Invalid request\"",
+    {"unknown_action_message", Type::string, "\"Invalid request\"", "notify: the error message for an unknown action; default \"Invalid request\"",
      [](RouteConfig& r, const Value& v) { r.unknown_action_message = v.text; }},
 };
 
 const ActionOption kActionOptions[] = {
-    {"name", Type::string, "the action's name, as clients send it", [](ActionConfig& a, const Value& v) { a.name = v.text; }},
-    {"kind", Type::string, "\"relay\" (forward the client's data) or \"sql\"", [](ActionConfig& a, const Value& v) { a.kind = v.text; }},
-    {"to", Type::string, "all | sender | self | users (ids in data.to) | none", [](ActionConfig& a, const Value& v) { a.to = v.text; }},
-    {"from_field", Type::string, "relay: add the sender {id, identity} under this key", [](ActionConfig& a, const Value& v) { a.from_field = v.text; }},
-    {"query", Type::string, "sql: the query; :name binds data.name", [](ActionConfig& a, const Value& v) { a.query = v.text; }},
-    {"one", Type::boolean, "sql: one row (else a list)", [](ActionConfig& a, const Value& v) { a.one = v.boolean; }},
-    {"not_found", Type::string, "sql: the error when no row matches", [](ActionConfig& a, const Value& v) { a.not_found = v.text; }},
-    {"relative_dates", Type::string_list, "sql: columns rendered as \"5 minutes ago\"", [](ActionConfig& a, const Value& v) { a.relative_dates = v.list; }},
+    {"name", Type::string, "(required)", "the action's name, as clients send it", [](ActionConfig& a, const Value& v) { a.name = v.text; }},
+    {"kind", Type::choice, "(required)", "relay: forward the client's data; sql: answer from the user database",
+     [](ActionConfig& a, const Value& v) { a.kind = static_cast<ActionKind>(v.integer); }, kActionKinds},
+    {"to", Type::choice, "\"all\"", "who gets the reply: every client of the route, the sender, the sender's user on all connections, the users in data.to, nobody",
+     [](ActionConfig& a, const Value& v) { a.to = static_cast<Target>(v.integer); }, kTargets},
+    {"from_field", Type::string, "\"\"", "relay: add the sender {id, identity} under this key", [](ActionConfig& a, const Value& v) { a.from_field = v.text; }},
+    {"query", Type::string, "(required for sql)", "sql: the query; :name binds data.name", [](ActionConfig& a, const Value& v) { a.query = v.text; }},
+    {"one", Type::boolean, "true", "sql: one row (else a list)", [](ActionConfig& a, const Value& v) { a.one = v.boolean; }},
+    {"not_found", Type::string, "\"Not found\"", "sql: the error when no row matches", [](ActionConfig& a, const Value& v) { a.not_found = v.text; }},
+    {"relative_dates", Type::string_list, "[]", "sql: columns rendered as \"5 minutes ago\"", [](ActionConfig& a, const Value& v) { a.relative_dates = v.list; }},
 };
 
 }  // namespace
@@ -119,8 +139,20 @@ std::string_view type_name(Type type) {
     case Type::boolean: return "true or false";
     case Type::duration: return "a duration such as \"30s\"";
     case Type::size: return "a size such as \"1MiB\"";
+    case Type::choice: return "one of the listed strings";
   }
   return "?";
+}
+
+std::string list_choices(Choices choices) {
+  std::string out;
+  for (size_t i = 0; i < choices.size(); ++i) {
+    if (i) out += i + 1 == choices.size() ? " or " : ", ";
+    out += '"';
+    out += choices[i];
+    out += '"';
+  }
+  return out;
 }
 
 }  // namespace capstan::config

@@ -12,7 +12,10 @@
 
 namespace capstan::config {
 
-enum class Type : uint8_t { string, string_list, string_or_list, integer, boolean, duration, size };
+// `choice`: a string out of the option's `choices`; the value's `integer` is its index, the
+// order of the enum it maps to.
+enum class Type : uint8_t { string, string_list, string_or_list, integer, boolean, duration, size, choice };
+using Choices = std::span<const std::string_view>;
 
 // A parsed value, already checked against the option's type and bounds.
 struct Value {
@@ -32,25 +35,41 @@ struct ServerOption {
   std::string_view help;
   int64_t min = 0, max = INT64_MAX;  // integers, durations (ms), sizes (bytes)
   void (*apply)(Config&, const Value&);
+  Choices choices = {};
 };
 
 struct RouteOption {
   std::string_view key;
   Type type;
+  std::string_view default_text;
   std::string_view help;
   void (*apply)(RouteConfig&, const Value&);
+  Choices choices = {};
 };
 
 struct ActionOption {
   std::string_view key;
   Type type;
+  std::string_view default_text;
   std::string_view help;
   void (*apply)(ActionConfig&, const Value&);
+  Choices choices = {};
 };
 
 std::span<const ServerOption> server_options();
 std::span<const ActionOption> action_options();
 std::span<const RouteOption> route_options();
 std::string_view type_name(Type type);
+// "\"a\", \"b\" or \"c\"": the choices as an error message or the reference lists them.
+std::string list_choices(Choices choices);
+// The spelling of enum value `index` of an option's choices (for --json output and logs).
+template <class Enum>
+std::string_view choice_name(Choices choices, Enum value) {
+  const auto i = static_cast<size_t>(value);
+  return i < choices.size() ? choices[i] : std::string_view("?");
+}
+// The choices of the enum-valued keys, in enum order: the one place that spells them.
+extern const std::string_view kLogFormats[2], kLogLevels[4], kOnLimits[2], kCompressionModes[2], kUserProviders[3],
+    kActionKinds[2], kTargets[5];
 
 }  // namespace capstan::config

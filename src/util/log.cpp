@@ -42,13 +42,17 @@ std::string timestamp() {
 }  // namespace
 
 void set_format_json(bool json) noexcept { g_json = json; }
-void set_level(Level level) noexcept { g_level = level; }
-Level level_named(std::string_view name) noexcept {
-  if (name == "debug") return Level::debug;
-  if (name == "warn") return Level::warn;
-  if (name == "error") return Level::error;
-  return Level::info;
+
+void configure(LogFormat format, LogLevel level) noexcept {
+  set_format_json(format == LogFormat::json);
+  switch (level) {
+    case LogLevel::debug: return set_level(Level::debug);
+    case LogLevel::info: return set_level(Level::info);
+    case LogLevel::warn: return set_level(Level::warn);
+    case LogLevel::error: return set_level(Level::error);
+  }
 }
+void set_level(Level level) noexcept { g_level = level; }
 bool enabled(Level level) noexcept { return level >= g_level.load(std::memory_order_relaxed); }
 
 void write(Level level, std::string_view message,

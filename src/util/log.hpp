@@ -7,14 +7,16 @@
 #include <string_view>
 #include <utility>
 
+#include "capstan/config.hpp"
+
 namespace capstan::log {
 
 enum class Level : uint8_t { debug, info, warn, error };
 
 void set_format_json(bool json) noexcept;
 void set_level(Level level) noexcept;
-// "debug", "info", "warn", "error" (validated by the config loader); anything else is info.
-Level level_named(std::string_view name) noexcept;
+// The configuration's log settings (server.log_format, server.log_level).
+void configure(LogFormat format, LogLevel level) noexcept;
 bool enabled(Level level) noexcept;
 // `fields` are extra key=value pairs for JSON and text alike.
 void write(Level level, std::string_view message,

@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "capstan/config.hpp"
 #include "config/options.hpp"
+#include "config/reference.hpp"
 
 namespace capstan {
 
@@ -269,7 +272,7 @@ protocols = ["chat.v2", "chat.v1"]
   EXPECT_EQ(c.server.runtime_dir, "/run/capstan");
   EXPECT_EQ(c.server.static_dir, "/srv/static");
   EXPECT_EQ(c.server.allowed_origins, (std::vector<std::string>{"https://example.com", "https://www.example.com"}));
-  EXPECT_EQ(c.server.log_format, "json");
+  EXPECT_EQ(c.server.log_format, LogFormat::json);
   EXPECT_EQ(c.server.shutdown_timeout, 30s);
   EXPECT_EQ(c.limits.max_message_size, 16u << 20);
   EXPECT_EQ(c.limits.max_header_size, 8192u);
@@ -385,7 +388,7 @@ TEST(Config, InvalidListenAddress) {
 
 TEST(Config, LogFormat) {
   expect_one_error("[server]\nlog_format = \"xml\"\n", "server.log_format", 2, "json");
-  EXPECT_EQ(load_ok("[server]\nlog_format = \"text\"\n").server.log_format, "text");
+  EXPECT_EQ(load_ok("[server]\nlog_format = \"text\"\n").server.log_format, LogFormat::text);
 }
 
 TEST(Config, PrefixRules) {
@@ -494,15 +497,15 @@ data_as_string = false
   EXPECT_FALSE(r.data_as_string);
   ASSERT_EQ(r.actions.size(), 2u);
   EXPECT_EQ(r.actions[0].name, "message");
-  EXPECT_EQ(r.actions[0].kind, "relay");
-  EXPECT_EQ(r.actions[0].to, "users");
+  EXPECT_EQ(r.actions[0].kind, ActionKind::relay);
+  EXPECT_EQ(r.actions[0].to, Target::users);
   EXPECT_EQ(r.actions[0].from_field, "from");
-  EXPECT_EQ(r.actions[1].kind, "sql");
+  EXPECT_EQ(r.actions[1].kind, ActionKind::sql);
   EXPECT_EQ(r.actions[1].query, "SELECT id, created_at FROM product WHERE id = :id");
   EXPECT_FALSE(r.actions[1].one);
   EXPECT_EQ(r.actions[1].not_found, "Product not found");
   EXPECT_EQ(r.actions[1].relative_dates, std::vector<std::string>{"created_at"});
-  EXPECT_EQ(r.actions[1].to, "sender");
+  EXPECT_EQ(r.actions[1].to, Target::sender);
   EXPECT_EQ(Config{}.routes.size(), 0u);
   EXPECT_EQ(RouteConfig{}.auth, -1);  // the component decides
 }
@@ -536,8 +539,11 @@ unknown_action_message = "Unknown action"
 
 TEST(Config, BadActionsNameTheirKey) {
   const std::string head = "[[routes]]\ncomponent = \"notify\"\n[[routes.actions]]\n";
-  expect_one_error(head + "name = \"a\"\nkind = \"teleport\"\n", "routes[0].actions[0].kind", 3);
-  expect_one_error(head + "name = \"a\"\nkind = \"relay\"\nto = \"everyone\"\n", "routes[0].actions[0].to", 3);
+  // A choice names the allowed values, at the value's own line.
+  expect_one_error(head + "name = \"a\"\nkind = \"teleport\"\n", "routes[0].actions[0].kind", 5, "\"relay\" or \"sql\"");
+  expect_one_error(head + "name = \"a\"\nkind = \"relay\"\nto = \"everyone\"\n", "routes[0].actions[0].to", 6,
+                   "\"all\", \"sender\", \"self\", \"users\" or \"none\"");
+  expect_one_error(head + "name = \"a\"\n", "routes[0].actions[0].kind", 3, "missing");
   expect_one_error("[users]\nprovider = \"sqlite\"\ndatabase = \"d\"\n" + head + "name = \"a\"\nkind = \"sql\"\n",
                    "routes[0].actions[0].query", 6);
   expect_one_error(head + "name = \"a\"\nkind = \"sql\"\nquery = \"SELECT 1\"\n", "routes[0].actions[0].kind", 0,
@@ -553,6 +559,25 @@ TEST(Config, BadAuthAndUsersNameTheirKey) {
   expect_one_error("[users]\nprovider = \"mysql\"\ndatabase = \"x\"\n", "users.provider", 2);
   expect_one_error("[users]\nprovider = \"sqlite\"\n", "users.database", 0);
   expect_one_error("[users]\nrecheck = \"always\"\n", "users.recheck", 2);
+}
+
+// ---- the generated reference ------------------------------------------------------------------
+
+TEST(Config, TheReferenceInDocsIsGeneratedFromTheOptionTable) {
+  std::ifstream in(std::string(CAPSTAN_SOURCE_DIR) + "/docs/configuration.md");
+  ASSERT_TRUE(in) << "docs/configuration.md is missing";
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), config::reference_markdown())
+      << "docs/configuration.md is stale: regenerate it with build/release/capstan check --reference > docs/configuration.md";
+}
+
+TEST(Config, TheReferenceNamesEveryKeyAndItsChoices) {
+  const std::string reference = config::reference_markdown();
+  for (const auto& o : config::server_options())
+    EXPECT_NE(reference.find("| `" + std::string(o.key) + "` |"), std::string::npos) << o.key;
+  EXPECT_NE(reference.find("\"debug\", \"info\", \"warn\" or \"error\""), std::string::npos);
+  EXPECT_NE(reference.find("\"all\", \"sender\", \"self\", \"users\" or \"none\""), std::string::npos);
 }
 
 }  // namespace

@@ -10,16 +10,6 @@ bool NotifyRoute::uses_database() const noexcept {
   return false;
 }
 
-bool parse_target(std::string_view text, Target& out) noexcept {
-  if (text == "all") out = Target::all;
-  else if (text == "sender") out = Target::sender;
-  else if (text == "self") out = Target::self;
-  else if (text == "users") out = Target::users;
-  else if (text == "none") out = Target::none;
-  else return false;
-  return true;
-}
-
 std::shared_ptr<NotifyRoute> make_notify_route(const RouteConfig* config, std::vector<Action> actions,
                                                const NotifyOptions& options) {
   auto route = std::make_shared<NotifyRoute>();
@@ -31,8 +21,8 @@ std::shared_ptr<NotifyRoute> make_notify_route(const RouteConfig* config, std::v
     for (const ActionConfig& a : config->actions) {
       ActionDef def;
       def.name = a.name;
-      def.kind = a.kind == "sql" ? ActionDef::Kind::sql : ActionDef::Kind::relay;
-      parse_target(a.to, def.to);  // validated by the config loader
+      def.kind = a.kind == ActionKind::sql ? ActionDef::Kind::sql : ActionDef::Kind::relay;
+      def.to = a.to;
       def.from_field = a.from_field;
       def.query = a.query;
       def.parameters = db::Database::named_parameters(a.query);

@@ -41,8 +41,6 @@ struct NotifyRoute {
   bool uses_database() const noexcept;
 };
 
-bool parse_target(std::string_view text, Target& out) noexcept;
-
 // The route from its config (may be null for a route made by Server::notify alone) and its
 // C++ actions. A C++ action replaces a config action of the same name.
 std::shared_ptr<NotifyRoute> make_notify_route(const RouteConfig* config, std::vector<Action> actions,
