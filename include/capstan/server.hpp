@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -17,6 +18,16 @@
 #include "capstan/notify.hpp"
 
 namespace capstan {
+
+// What a started server serves, for the program around it (state files, a readiness signal).
+struct ServerInfo {
+  std::vector<std::string> listen;  // real addresses, port 0 resolved: "127.0.0.1:43211"
+  struct Route {
+    std::string path;       // prefix applied
+    std::string component;  // its config name, "c++" for a route()
+  };
+  std::vector<Route> routes;
+};
 
 struct RouteOptions {
   std::vector<std::string> protocols;  // subprotocols offered by clients that this route accepts
@@ -42,6 +53,12 @@ class Server {
   void register_component_type(std::string name, std::shared_ptr<ComponentType> type);
   // The type registered under `name` (built-in: "echo", "notify"), or nullptr.
   ComponentType* component_type(std::string_view name) const noexcept;
+
+  // Called by run() once every listener is bound, before any connection is served; returning
+  // false (with `error`) makes run() stop and fail with it. Before run().
+  void on_listening(std::function<bool(const ServerInfo& info, std::string& error)> hook);
+  // The capstan version ("0.1.0"), as /status reports it.
+  static std::string_view version() noexcept;
 
   // Binds, starts the loops and blocks until stopped. Returns 0 after a clean stop,
   // non-zero (with the reason in last_error()) when the server could not start.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <unordered_map>
 #include <memory>
@@ -30,7 +31,6 @@ namespace capstan::app {
 class ConnectionImpl;
 class AuthService;
 class LoopContext;
-class RuntimeState;
 
 // What a job on the worker pool hands back: run on the connection's loop, with the
 // connection, if it still exists by then.
@@ -48,7 +48,11 @@ struct ServerShared {
   std::atomic<uint32_t> connections{0};
   std::atomic<uint64_t> next_connection_id{1};
   std::vector<LoopContext*> loops;       // every loop, filled before they run: /status sums them
-  const RuntimeState* runtime = nullptr;  // name, pid, start time, listen addresses
+  // What /status tells about the server, set once it listens.
+  std::vector<std::string> listening;             // real addresses
+  std::vector<std::string> route_components;      // by route index: config name, or "c++"
+  int64_t started_unix = 0;
+  std::chrono::steady_clock::time_point started;
 };
 
 class LoopContext {

@@ -10,7 +10,6 @@
 
 #include "app/http_endpoints.hpp"
 #include "app/loop_context.hpp"
-#include "app/runtime_state.hpp"
 
 namespace capstan::app {
 namespace metrics {
@@ -254,9 +253,9 @@ void append_metrics_text(LoopContext& ctx, std::string& body) {
   if (shared.loops.empty()) add_loop(ctx);  // not yet published: this loop is all we reach
   for (const LoopContext* loop : shared.loops) add_loop(*loop);
   s.sockets = shared.connections.load(std::memory_order_relaxed);
-  if (shared.runtime) {
-    s.start_time_unix = shared.runtime->state().started_unix;
-    s.uptime_seconds = shared.runtime->uptime_seconds();
+  if (shared.started_unix) {
+    s.start_time_unix = shared.started_unix;
+    s.uptime_seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - shared.started).count();
   } else {
     s.start_time_unix = metrics::kLoadedUnix;
     s.uptime_seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - metrics::kLoadedSteady).count();

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <ctime>
 #include <map>
 #include <thread>
 
@@ -17,7 +18,6 @@
 #include "app/builtin_types.hpp"
 #include "app/config_reload.hpp"
 #include "app/loop_context.hpp"
-#include "app/runtime_state.hpp"
 #include "config/options.hpp"
 #include "config/route_path.hpp"
 #include "db/worker_pool.hpp"
@@ -53,8 +53,8 @@ struct Server::Impl {
   std::atomic<uint16_t> port{0};
   std::atomic<bool> stop_requested{false};
   std::string last_error;
-  app::RuntimeState runtime;            // the state file `capstan list / status / stop` read
-  std::vector<std::string> listening;  // the real addresses (port 0 resolved), for it
+  std::vector<std::string> listening;  // the real addresses (port 0 resolved)
+  std::function<bool(const ServerInfo&, std::string&)> on_listening;
 
   Config reloaded;  // the configuration a SIGHUP compares with (loop 0's thread only)
 
@@ -171,7 +171,6 @@ int Server::run() {
   std::signal(SIGPIPE, SIG_IGN);
   std::vector<app::RouteSpec> routes;
   if (!s.resolve_routes(routes)) return 1;
-  if (!s.runtime.claim(s.config, s.last_error)) return 1;  // a server of this name runs already
   s.shared.ip_limiter = std::make_unique<app::IpLimiter>(s.config.limits.connections_per_ip,
                                                          s.config.limits.connection_rate_per_ip);
   const std::string& dir = s.config.server.static_dir;
@@ -195,12 +194,19 @@ int Server::run() {
     s.loops.clear();
     return 1;
   }
-  if (!s.bind_all() || !s.runtime.publish(s.listening, routes, s.last_error)) {
+  const bool bound = s.bind_all();
+  ServerInfo info;
+  info.listen = s.listening;
+  for (const auto& r : routes) info.routes.push_back({r.path, r.component_name.empty() ? "c++" : r.component_name});
+  if (!bound || (s.on_listening && !s.on_listening(info, s.last_error))) {
     s.loops.clear();
     return 1;
   }
   for (const auto& l : s.loops) s.shared.loops.push_back(l.get());
-  s.shared.runtime = &s.runtime;
+  s.shared.listening = info.listen;
+  for (const auto& r : info.routes) s.shared.route_components.push_back(r.component);
+  s.shared.started_unix = static_cast<int64_t>(::time(nullptr));
+  s.shared.started = std::chrono::steady_clock::now();
   for (const auto& r : routes) log::info("route", {{"path", r.path}, {"component", r.component_name.empty() ? "c++" : r.component_name}});
 
   s.reloaded = s.config;
@@ -225,7 +231,6 @@ int Server::run() {
   s.auth.reset();
   s.shared.loops.clear();
   s.loops.clear();
-  s.runtime.withdraw();
   log::info("stopped");
   return 0;
 }
@@ -318,6 +323,15 @@ void Server::stop() {
     c->loop().post_task([c] { c->begin_shutdown(); });
   }
 }
+
+void Server::on_listening(std::function<bool(const ServerInfo&, std::string&)> hook) {
+  impl_->on_listening = std::move(hook);
+}
+
+#ifndef CAPSTAN_VERSION
+#define CAPSTAN_VERSION "0.0.0"
+#endif
+std::string_view Server::version() noexcept { return CAPSTAN_VERSION; }
 
 bool Server::running() const noexcept { return impl_->running; }
 uint16_t Server::port() const noexcept { return impl_->port; }

@@ -7,15 +7,14 @@
 
 #include "app/http_endpoints.hpp"
 #include "app/loop_context.hpp"
-#include "app/runtime_state.hpp"
+#include "capstan/server.hpp"
+#include "util/iso_time.hpp"
 #include "util/json_string.hpp"
 
 namespace capstan::app {
 
 void append_status_json(LoopContext& ctx, std::string& body) {
   const ServerShared& shared = ctx.shared();
-  const RuntimeState* runtime = shared.runtime;
-  const ServerState* state = runtime ? &runtime->state() : nullptr;
 
   std::vector<uint64_t> per_route(ctx.routes().size(), 0);
   for (const LoopContext* loop : shared.loops)
@@ -27,19 +26,18 @@ void append_status_json(LoopContext& ctx, std::string& body) {
   util::append_json_string(body, shared.config ? shared.config->server.name : std::string());
   body += ",\"pid\":" + std::to_string(::getpid());
   body += ",\"version\":";
-  util::append_json_string(body, capstan_version());
-  if (state) {
-    body += ",\"started\":";
-    util::append_json_string(body, iso8601_utc(state->started_unix));
-    body += ",\"started_unix\":" + std::to_string(state->started_unix);
-    body += ",\"uptime_seconds\":" + std::to_string(runtime->uptime_seconds());
-    body += ",\"listen\":[";
-    for (size_t i = 0; i < state->listen.size(); ++i) {
-      if (i) body += ',';
-      util::append_json_string(body, state->listen[i]);
-    }
-    body += ']';  // no file paths: this port may face the internet; the state file has them
+  util::append_json_string(body, Server::version());
+  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - shared.started);
+  body += ",\"started\":";
+  util::append_json_string(body, util::iso8601_utc(shared.started_unix));
+  body += ",\"started_unix\":" + std::to_string(shared.started_unix);
+  body += ",\"uptime_seconds\":" + std::to_string(uptime.count());
+  body += ",\"listen\":[";
+  for (size_t i = 0; i < shared.listening.size(); ++i) {
+    if (i) body += ',';
+    util::append_json_string(body, shared.listening[i]);
   }
+  body += ']';  // no file paths: this port may face the internet; the state file has them
   // WebSocket connections that are open; `sockets` also counts HTTP requests (this one
   // included) and handshakes in progress.
   body += ",\"connections\":" + std::to_string(total);
@@ -51,7 +49,7 @@ void append_status_json(LoopContext& ctx, std::string& body) {
     body += "{\"path\":";
     util::append_json_string(body, r.path);
     body += ",\"component\":";
-    util::append_json_string(body, state && i < state->routes.size() ? state->routes[i].component : std::string());
+    util::append_json_string(body, i < shared.route_components.size() ? shared.route_components[i] : std::string());
     body += ",\"connections\":" + std::to_string(per_route[i]);
     body += '}';
   }

@@ -26,9 +26,7 @@ int start(const std::string& path, const std::string& listen, const std::string&
   capstan::log::configure(config.server.log_format, config.server.log_level);
   capstan::Server server(std::move(config));
   if (options.daemon) return capstan::cli::start_daemon(server);
-  int rc = server.run();
-  if (rc != 0) capstan::log::error("cannot start", {{"reason", server.last_error()}});
-  return rc;
+  return capstan::cli::run_with_state_file(server);
 }
 
 int check(const std::string& path, bool reference) {

@@ -20,8 +20,9 @@
 #include <optional>
 #include <thread>
 
+#include "util/iso_time.hpp"
 #include "util/json_string.hpp"
-#include "app/runtime_state.hpp"
+#include "cli/runtime_state.hpp"
 #include "cli/config_file.hpp"
 #include "net/socket_address.hpp"
 
@@ -51,18 +52,18 @@ std::string runtime_dir_for(ProcessOptions& o, int& rc) {
     }
     if (o.name.empty()) o.name = config.server.name;
   }
-  return app::resolve_runtime_dir(config.server.runtime_dir, config.base_dir);
+  return cli::resolve_runtime_dir(config.server.runtime_dir, config.base_dir);
 }
 
 // The running servers, or nullopt (said on stderr) when the directory is not to be trusted.
-std::optional<std::vector<app::ServerState>> servers_in(const std::string& dir, const char* command) {
+std::optional<std::vector<cli::ServerState>> servers_in(const std::string& dir, const char* command) {
   std::string error;
-  switch (app::check_runtime_dir(dir, false, error)) {
-    case app::DirCheck::missing: return std::vector<app::ServerState>{};
-    case app::DirCheck::refused: std::fprintf(stderr, "capstan %s: %s\n", command, error.c_str()); return std::nullopt;
-    case app::DirCheck::ok: break;
+  switch (cli::check_runtime_dir(dir, false, error)) {
+    case cli::DirCheck::missing: return std::vector<cli::ServerState>{};
+    case cli::DirCheck::refused: std::fprintf(stderr, "capstan %s: %s\n", command, error.c_str()); return std::nullopt;
+    case cli::DirCheck::ok: break;
   }
-  return app::running_servers(dir);
+  return cli::running_servers(dir);
 }
 
 // ---- live numbers: GET /status ---------------------------------------------------------------
@@ -76,7 +77,7 @@ struct Live {
 
 bool http_get_status(const std::string& listen, std::string& body) {
   std::string error;
-  auto address = net::parse_listen_address(app::loopback_address(listen), &error);
+  auto address = net::parse_listen_address(cli::loopback_address(listen), &error);
   if (!address) return false;
   int fd = ::socket(address->storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
@@ -110,7 +111,7 @@ bool http_get_status(const std::string& listen, std::string& body) {
   return true;
 }
 
-Live live_numbers(const app::ServerState& s) {
+Live live_numbers(const cli::ServerState& s) {
   Live live;
   std::string body;
   if (s.listen.empty() || !http_get_status(s.listen.front(), body)) return live;
@@ -133,7 +134,7 @@ Live live_numbers(const app::ServerState& s) {
   return live;
 }
 
-int64_t uptime_of(const app::ServerState& s, const Live& live) {
+int64_t uptime_of(const cli::ServerState& s, const Live& live) {
   return live.reachable ? live.uptime_seconds : std::max<int64_t>(0, ::time(nullptr) - s.started_unix);
 }
 
@@ -153,7 +154,7 @@ std::string joined(const std::vector<std::string>& items, const char* separator)
 }
 
 // One server as JSON: the state file's facts and the live numbers (null when unreachable).
-void append_server_json(std::string& out, const app::ServerState& s, const Live& live, const std::string& dir) {
+void append_server_json(std::string& out, const cli::ServerState& s, const Live& live, const std::string& dir) {
   out += "{\"name\":";
   util::append_json_string(out, s.name);
   out += ",\"pid\":" + std::to_string(s.pid) + ",\"version\":";
@@ -164,7 +165,7 @@ void append_server_json(std::string& out, const app::ServerState& s, const Live&
     util::append_json_string(out, s.listen[i]);
   }
   out += "],\"started\":";
-  util::append_json_string(out, app::iso8601_utc(s.started_unix));
+  util::append_json_string(out, util::iso8601_utc(s.started_unix));
   out += ",\"started_unix\":" + std::to_string(s.started_unix);
   out += ",\"uptime_seconds\":" + std::to_string(uptime_of(s, live));
   out += ",\"reachable\":" + std::string(live.reachable ? "true" : "false");
@@ -174,7 +175,7 @@ void append_server_json(std::string& out, const app::ServerState& s, const Live&
   out += ",\"log\":";
   util::append_json_string(out, s.log);
   out += ",\"state_file\":";
-  util::append_json_string(out, app::state_file_path(dir, s.name));
+  util::append_json_string(out, cli::state_file_path(dir, s.name));
   out += ",\"routes\":[";
   for (size_t i = 0; i < s.routes.size(); ++i) {
     auto it = live.per_route.find(s.routes[i].path);
@@ -233,7 +234,7 @@ int list(ProcessOptions o) {
 }
 
 // The server NAME names, or the only one running when no NAME is given.
-const app::ServerState* pick(const std::vector<app::ServerState>& servers, const std::string& name, const std::string& dir,
+const cli::ServerState* pick(const std::vector<cli::ServerState>& servers, const std::string& name, const std::string& dir,
                              const char* command) {
   if (!name.empty()) {
     for (const auto& s : servers)
@@ -258,7 +259,7 @@ int status(ProcessOptions o) {
   if (rc) return rc;
   auto servers = servers_in(dir, "status");
   if (!servers) return 1;
-  const app::ServerState* s = pick(*servers, o.name, dir, "status");
+  const cli::ServerState* s = pick(*servers, o.name, dir, "status");
   if (!s) return 1;
   const Live live = live_numbers(*s);
   if (o.json) {
@@ -272,11 +273,11 @@ int status(ProcessOptions o) {
   std::printf("pid:         %d\n", s->pid);
   std::printf("version:     %s\n", s->version.c_str());
   std::printf("listen:      %s\n", joined(s->listen, ", ").c_str());
-  std::printf("started:     %s (up %s)\n", app::iso8601_utc(s->started_unix).c_str(), format_uptime(up).c_str());
+  std::printf("started:     %s (up %s)\n", util::iso8601_utc(s->started_unix).c_str(), format_uptime(up).c_str());
   std::printf("connections: %s\n", live.reachable ? std::to_string(live.connections).c_str() : "? (no answer to GET /status)");
   std::printf("config:      %s\n", s->config.empty() ? "(none: defaults)" : s->config.c_str());
   std::printf("log:         %s\n", s->log.empty() ? "(standard error of the process that started it)" : s->log.c_str());
-  std::printf("state file:  %s\n", app::state_file_path(dir, s->name).c_str());
+  std::printf("state file:  %s\n", cli::state_file_path(dir, s->name).c_str());
   std::printf("routes:\n");
   size_t path_width = 4, component_width = 9;
   for (const auto& r : s->routes) {
@@ -298,7 +299,7 @@ int stop(ProcessOptions o) {
   if (rc) return rc;
   auto servers = servers_in(dir, "stop");
   if (!servers) return 1;
-  std::vector<app::ServerState> targets;
+  std::vector<cli::ServerState> targets;
   if (o.all) {
     targets = *servers;
     if (targets.empty()) {
@@ -306,12 +307,12 @@ int stop(ProcessOptions o) {
       return 1;
     }
   } else {
-    const app::ServerState* s = pick(*servers, o.name, dir, "stop");
+    const cli::ServerState* s = pick(*servers, o.name, dir, "stop");
     if (!s) return 1;
     targets.push_back(*s);
   }
   struct Pending {
-    app::ServerState state;
+    cli::ServerState state;
     Clock::time_point deadline;
     bool done = false;
   };
@@ -320,7 +321,7 @@ int stop(ProcessOptions o) {
   bool failed = false;
   for (auto& t : targets) {
     // Checked again right before the signal: never a pid that is no longer that server's.
-    if (app::check_process(t.pid, t.proc_start, t.exe) != app::ProcessCheck::running) {
+    if (cli::check_process(t.pid, t.proc_start, t.exe) != cli::ProcessCheck::running) {
       std::printf("%s (pid %d) had already stopped\n", t.name.c_str(), t.pid);
       continue;
     }
@@ -340,17 +341,17 @@ int stop(ProcessOptions o) {
     const double seconds = std::chrono::duration<double>(now - start).count();
     for (auto& p : pending) {
       if (p.done) continue;
-      const app::ServerState& s = p.state;
-      if (app::check_process(s.pid, s.proc_start, s.exe) != app::ProcessCheck::running) {
+      const cli::ServerState& s = p.state;
+      if (cli::check_process(s.pid, s.proc_start, s.exe) != cli::ProcessCheck::running) {
         p.done = true;
         --left;
         ++stopped;
         std::printf("stopped %s (pid %d) in %.1f s\n", s.name.c_str(), s.pid, seconds);
         // A clean exit removed it; a crash on the way out did not.
-        const std::string path = app::state_file_path(dir, s.name);
-        app::ServerState on_disk;
+        const std::string path = cli::state_file_path(dir, s.name);
+        cli::ServerState on_disk;
         std::string error;
-        if (app::read_state_file(path, on_disk, error) && on_disk.pid == s.pid && on_disk.proc_start == s.proc_start) {
+        if (cli::read_state_file(path, on_disk, error) && on_disk.pid == s.pid && on_disk.proc_start == s.proc_start) {
           ::unlink(path.c_str());
           std::printf("  (it did not exit cleanly: its state file was left behind and is removed; see its log)\n");
         }

@@ -17,7 +17,7 @@
 #include <mutex>
 #include <thread>
 
-#include "app/runtime_state.hpp"
+#include "cli/runtime_state.hpp"
 #include "cli/process_commands.hpp"
 #include "util/log.hpp"
 
@@ -67,12 +67,12 @@ int run_child(Server& server, int report_fd, int log_fd) {
   });
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 
-  const int rc = server.run();
+  std::string failure;
+  const int rc = run_with_state_file(server, &failure);
   done = true;
   watcher.join();
   if (rc != 0) {
-    log::error("cannot start", {{"reason", server.last_error()}});
-    report.send("error " + server.last_error());
+    report.send("error " + failure);
   } else {
     report.send("ok");  // stopped again before the watcher looked
   }
@@ -104,9 +104,9 @@ int wait_for_child(pid_t pid, int report_fd, const std::string& name, const std:
   while (!line.empty() && line.back() == '\n') line.pop_back();
 
   if (line == "ok") {
-    app::ServerState state;
+    cli::ServerState state;
     std::string error, listen;
-    if (app::read_state_file(app::state_file_path(dir, name), state, error)) {
+    if (cli::read_state_file(cli::state_file_path(dir, name), state, error)) {
       for (const auto& a : state.listen) listen += (listen.empty() ? "" : ", ") + a;
     }
     std::printf("capstan: %s started (pid %d), listening on %s; log: %s\n", name.c_str(), static_cast<int>(pid),
@@ -149,16 +149,33 @@ void apply_start_options(const StartOptions& options, Config& config) {
   if (!options.runtime_dir.empty()) config.server.runtime_dir = absolute_path(options.runtime_dir);
 }
 
+int run_with_state_file(Server& server, std::string* failure) {
+  RuntimeState state;  // withdrawn by its destructor, whatever way run() ends
+  std::string error;
+  if (!state.claim(server.config(), error)) {
+    log::error("cannot start", {{"reason", error}});
+    if (failure) *failure = error;
+    return 1;
+  }
+  server.on_listening([&state](const ServerInfo& info, std::string& why) { return state.publish(info, why); });
+  const int rc = server.run();
+  if (rc != 0) {
+    log::error("cannot start", {{"reason", server.last_error()}});
+    if (failure) *failure = server.last_error();
+  }
+  return rc;
+}
+
 int start_daemon(Server& server) {
   const Config& config = server.config();
   const std::string& name = config.server.name;
-  if (!app::valid_server_name(name)) {
+  if (!cli::valid_server_name(name)) {
     std::fprintf(stderr, "capstan: server.name '%s': it names a file, so letters, digits, '.', '_' and '-' only\n", name.c_str());
     return 2;
   }
-  const std::string dir = app::resolve_runtime_dir(config.server.runtime_dir, config.base_dir);
+  const std::string dir = cli::resolve_runtime_dir(config.server.runtime_dir, config.base_dir);
   std::string error;
-  if (app::check_runtime_dir(dir, true, error) != app::DirCheck::ok) {
+  if (cli::check_runtime_dir(dir, true, error) != cli::DirCheck::ok) {
     std::fprintf(stderr, "capstan: %s\n", error.c_str());
     return 1;
   }

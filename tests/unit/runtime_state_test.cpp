@@ -1,7 +1,7 @@
 // The runtime directory and state files (app/runtime_state): where the directory is, which
 // directories are refused, the JSON round trip, and telling a running server from a stale
 // file or a reused pid.
-#include "app/runtime_state.hpp"
+#include "cli/runtime_state.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -12,9 +12,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "util/iso_time.hpp"
+
 namespace {
 
-using namespace capstan::app;
+using namespace capstan::cli;
 
 // Every process of this executable (ctest runs each test in its own) gets a runtime directory
 // of its own, so the in-process servers of other tests (component_api_test, notify_api_test:
@@ -179,8 +181,8 @@ TEST(RuntimeState, JsonThatIsNoStateFile) {
 }
 
 TEST(RuntimeState, TimesAndAddresses) {
-  EXPECT_EQ(iso8601_utc(0), "1970-01-01T00:00:00Z");
-  EXPECT_EQ(iso8601_utc(1700000000), "2023-11-14T22:13:20Z");
+  EXPECT_EQ(capstan::util::iso8601_utc(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(capstan::util::iso8601_utc(1700000000), "2023-11-14T22:13:20Z");
   EXPECT_EQ(loopback_address("0.0.0.0:8080"), "127.0.0.1:8080");
   EXPECT_EQ(loopback_address("[::]:8080"), "[::1]:8080");
   EXPECT_EQ(loopback_address("10.1.2.3:80"), "10.1.2.3:80");
@@ -247,10 +249,10 @@ TEST(RuntimeState, ClaimPublishWithdraw) {
   {
     RuntimeState first;
     ASSERT_TRUE(first.claim(config, error)) << error;
-    std::vector<RouteSpec> routes(1);
-    routes[0].path = "/echo";
-    routes[0].component_name = "echo";
-    ASSERT_TRUE(first.publish({"127.0.0.1:9999"}, routes, error)) << error;
+    capstan::ServerInfo info;
+    info.listen = {"127.0.0.1:9999"};
+    info.routes = {{"/echo", "echo"}};
+    ASSERT_TRUE(first.publish(info, error)) << error;
     ServerState on_disk;
     ASSERT_TRUE(read_state_file(first.path(), on_disk, error)) << error;
     EXPECT_EQ(on_disk.pid, ::getpid());

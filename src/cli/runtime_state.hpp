@@ -1,8 +1,9 @@
 // The runtime directory and its state files: how `capstan list / status / stop` find the
 // servers running here. One file per running server, `<runtime_dir>/<name>.json`, written
 // once it listens and removed at a clean exit; a file whose process is gone is stale and is
-// removed by whoever finds it. The server side (RuntimeState, called from Server::run) and
-// the commands' side (reading, liveness) share the format here.
+// removed by whoever finds it. The side of `capstan start` (RuntimeState: claimed before
+// Server::run, published from its on_listening hook) and the commands' side (reading,
+// liveness, /proc) share the format here; the server library knows nothing of it.
 #pragma once
 
 #include <chrono>
@@ -11,13 +12,10 @@
 #include <string_view>
 #include <vector>
 
-#include "app/route.hpp"
 #include "capstan/config.hpp"
+#include "capstan/server.hpp"
 
-namespace capstan::app {
-
-// "0.1.0": the project version, as the state file and /status report it.
-std::string_view capstan_version() noexcept;
+namespace capstan::cli {
 
 // `server.runtime_dir` when set (relative: to the config file's folder), else
 // $XDG_RUNTIME_DIR/capstan (when that directory exists), else /tmp/capstan-<uid>.
@@ -56,8 +54,6 @@ struct ServerState {
 
 std::string state_to_json(const ServerState& state);
 bool state_from_json(std::string_view json, ServerState& state, std::string& error);
-// 1700000000 -> "2023-11-14T22:13:20Z"
-std::string iso8601_utc(int64_t unix_seconds);
 // "0.0.0.0:8080" -> "127.0.0.1:8080", "[::]:8080" -> "[::1]:8080": where a local client
 // reaches a listen address.
 std::string loopback_address(std::string_view listen);
@@ -86,20 +82,18 @@ class RuntimeState {
   bool claim(const Config& config, std::string& error);
   // Writes the state file: all at once (a reader never sees half a file) and exclusively (of
   // two servers of one name starting together, one wins).
-  bool publish(const std::vector<std::string>& listen, const std::vector<RouteSpec>& routes, std::string& error);
+  bool publish(const ServerInfo& info, std::string& error);
   // Removes the file if it is still this process's.
   void withdraw() noexcept;
 
   const ServerState& state() const noexcept { return state_; }
   const std::string& path() const noexcept { return path_; }
-  int64_t uptime_seconds() const noexcept;
 
  private:
   ServerState state_;
   std::string dir_;
   std::string path_;
-  std::chrono::steady_clock::time_point started_{};
   bool published_ = false;
 };
 
-}  // namespace capstan::app
+}  // namespace capstan::cli

@@ -1,6 +1,6 @@
 // The runtime directory and its state files (see runtime_state.hpp): paths, the JSON format,
 // whether a recorded process still runs, and the server's claim / publish / withdraw.
-#include "app/runtime_state.hpp"
+#include "cli/runtime_state.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -15,15 +15,13 @@
 #include <cstring>
 #include <ctime>
 
+#include "util/iso_time.hpp"
 #include "util/json_string.hpp"
 #include "util/path.hpp"
 #include "util/log.hpp"
 
-#ifndef CAPSTAN_VERSION
-#define CAPSTAN_VERSION "0.0.0"
-#endif
 
-namespace capstan::app {
+namespace capstan::cli {
 
 namespace {
 
@@ -75,7 +73,6 @@ void append_string_array(std::string& out, const std::vector<std::string>& items
 
 }  // namespace
 
-std::string_view capstan_version() noexcept { return CAPSTAN_VERSION; }
 
 std::string default_runtime_dir(const char* xdg_runtime_dir, unsigned uid) {
   // The XDG spec: a relative value is invalid and must be ignored.
@@ -152,15 +149,6 @@ std::string state_file_path(const std::string& dir, std::string_view name) {
   return dir + "/" + std::string(name) + ".json";
 }
 
-std::string iso8601_utc(int64_t unix_seconds) {
-  const time_t t = static_cast<time_t>(unix_seconds);
-  struct tm tm {};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string loopback_address(std::string_view listen) {
   const size_t colon = listen.rfind(':');
   if (colon == std::string_view::npos) return std::string(listen);
@@ -185,7 +173,7 @@ std::string state_to_json(const ServerState& s) {
   out += ",\"status_url\":";
   util::append_json_string(out, s.listen.empty() ? "" : "http://" + loopback_address(s.listen.front()) + "/status");
   out += ",\"started\":";
-  util::append_json_string(out, iso8601_utc(s.started_unix));
+  util::append_json_string(out, util::iso8601_utc(s.started_unix));
   out += ",\"started_unix\":" + std::to_string(s.started_unix);
   out += ",\"config\":";
   util::append_json_string(out, s.config);
@@ -352,7 +340,7 @@ bool RuntimeState::claim(const Config& config, std::string& error) {
   state_.pid = static_cast<int>(::getpid());
   char proc_state = 0;
   read_process_identity(state_.pid, state_.proc_start, state_.exe, proc_state);
-  state_.version = capstan_version();
+  state_.version = Server::version();
   if (!config.source_path.empty()) {
     char* full = ::realpath(config.source_path.c_str(), nullptr);
     state_.config = full ? full : config.source_path;
@@ -364,12 +352,11 @@ bool RuntimeState::claim(const Config& config, std::string& error) {
   return refuse_running(path_, error);
 }
 
-bool RuntimeState::publish(const std::vector<std::string>& listen, const std::vector<RouteSpec>& routes, std::string& error) {
-  state_.listen = listen;
+bool RuntimeState::publish(const ServerInfo& info, std::string& error) {
+  state_.listen = info.listen;
   state_.routes.clear();
-  for (const RouteSpec& r : routes) state_.routes.push_back({r.path, r.component_name.empty() ? "c++" : r.component_name});
+  for (const ServerInfo::Route& r : info.routes) state_.routes.push_back({r.path, r.component});
   state_.started_unix = static_cast<int64_t>(::time(nullptr));
-  started_ = std::chrono::steady_clock::now();
 
   const std::string temp = dir_ + "/." + state_.name + ".json." + std::to_string(state_.pid) + ".tmp";
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -418,8 +405,4 @@ void RuntimeState::withdraw() noexcept {
   }
 }
 
-int64_t RuntimeState::uptime_seconds() const noexcept {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
-}
-
-}  // namespace capstan::app
+}  // namespace capstan::cli
