@@ -1,5 +1,5 @@
-// The public Component members that reach the server's services: the user provider and the
-// worker pool, through the instance's loop context.
+// The public Component members the library implements: the default refusal, and what reaches
+// the server's services (the user provider, the worker pool) through the loop context.
 #include "app/component_attach.hpp"
 #include "app/loop_context.hpp"
 
@@ -10,5 +10,9 @@ const Users* Component::users() const noexcept {
 }
 
 bool Component::offload(BlockingJob job) { return services_ && services_->context->offload(std::move(job)); }
+
+void Component::on_refused(Connection& connection, uint16_t code, std::string_view) {
+  connection.close(code, code == close_code::policy_violation ? "Invalid request" : "Internal error");
+}
 
 }  // namespace capstan

@@ -1,5 +1,6 @@
 // The public Connection handle forwards to the connection it is.
 #include "app/connection_impl.hpp"
+#include "app/connection_output.hpp"
 #include "app/connection_parts.hpp"
 #include "app/loop_context.hpp"
 #include "app/route.hpp"
@@ -15,7 +16,7 @@ const app::ConnectionImpl& impl(const Connection* c) { return *static_cast<const
 
 SendStatus Connection::send(std::string_view data, Opcode opcode) {
   if (opcode != Opcode::text && opcode != Opcode::binary) return SendStatus::dropped;
-  return impl(this).send_message(data, opcode);
+  return app::OutputPath::send_message(impl(this), data, opcode);
 }
 
 void Connection::pause_reading() noexcept { impl(this).pause_reading(); }

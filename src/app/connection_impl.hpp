@@ -1,4 +1,5 @@
-// The server side of one client connection, from accept to reap.
+// The server side of one client connection, from accept to reap: its state, its life, and
+// the parts that act on it (HttpPhase, WsSession, OutputPath).
 //
 // Life of a connection (docs/design.md has the picture):
 //   http ──101──> open ──close()──> closing ──peer's close──> draining ──EOF/timeout──> closed
@@ -53,18 +54,13 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
 
   void on_event(uint32_t events) override;
 
-  // Connection API, implemented in connection_api.cpp and connection_output.cpp.
-  SendStatus send_message(std::string_view data, Opcode opcode);
+  // What the public handle and the loop ask of a connection; its parts do the work (the
+  // hot paths, send and the flushes, call OutputPath directly).
   void start_close(uint16_t code, std::string_view reason);
   void close_now() noexcept;  // drop the socket; the reap at the end of the turn follows
 
   // Periodic housekeeping from the loop's coarse tick: timeouts and pings.
   void sweep(uint64_t now_ms);
-  // Writes `size` bytes (corked data of this connection); queues what the kernel refuses.
-  void write_out(const char* data, size_t size);
-  // Writes this connection's deferred frames of the turn (deferred_output.hpp) in one
-  // sendmsg; queues what the kernel refuses, within limits.send_buffer.
-  void write_frames(const iovec* iov, size_t count);
   void set_deferred(bool on) noexcept { deferred_ = on; }
   // Called by the reaper: tells the component, if it saw this connection open.
   void notify_closed();
@@ -103,50 +99,19 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   ConnectionImpl* next_reaped = nullptr;
 
  private:
-  friend class capstan::Connection;
-  friend struct DecoderEvents;
+  // The connection's parts: each owns one phase or concern of the connection's life and works
+  // on the state below, which stays here so an idle connection is one small object.
+  friend class capstan::Connection;  // the public handle (connection_api.cpp)
+  friend class HttpPhase;            // http_phase.cpp, http_auth.cpp
+  friend class WsSession;            // ws_session.cpp
+  friend class OutputPath;           // connection_output.cpp
+  friend struct DecoderEvents;       // ws_session.cpp
 
   void on_readable();
-  void on_writable();
-  void handle_http(const char* data, size_t size);
-  void handle_request(const http::Request& request, const char* after_head, size_t after_size);
-  void respond_and_drain(int status, std::string_view reason);
-  // connection_auth.cpp: the token, its verification and the user lookup, then open_now.
-  // `switching` is the 101 response: sent at once, or once the user was looked up, so a
-  // client that sees the connection open is already reachable by user.
-  void start_authentication(std::string_view token, std::string switching, const char* after_head, size_t after_size);
-  // `refuse_code` 0: the user was found.
-  void finish_lookup(uint16_t refuse_code, int64_t user_id, std::string identity, std::string claims,
-                     std::string_view error);
-  void refuse(uint16_t code, std::string_view reason);
-  // The connection is the component's: on_open, then the frames that came behind the request.
-  void open_now(const char* early, size_t early_size);
-  // The 101 is queued: records the handshake's duration, then starts the ping clock.
-  void switching_protocols_sent() noexcept;
   void update_interest() noexcept;
   Extras& extras();
   void set_user(int64_t id, std::string identity, std::string claims);
-  // messages_per_second: true when this message fits the connection's bucket.
-  bool admit_message() noexcept;
-  void feed_frames(uint8_t* data, size_t size);
-  void fail(uint16_t code, std::string_view reason);
   void component_threw(const char* callback, const char* what) noexcept;
-  // Memory ran out while queueing output (compression, the outbox): this connection is dropped.
-  void output_failed() noexcept;
-  Outbox& make_outbox();  // throws std::bad_alloc (also when failure injection says so)
-  void enter_draining();
-  void finish_drain_if_flushed();
-  SendStatus queue_frame(Opcode opcode, const char* data, size_t size, bool exempt_from_cap, bool rsv1 = false);
-  // connection_compression.cpp
-  std::string negotiate_compression(const http::Request& request);
-  std::string_view compress_message(std::string_view message);
-  bool inflate_message(std::string_view compressed, Opcode opcode, std::string_view& out);
-  void queue_raw(const char* data, size_t size);
-  // A frame too big for the cap: straight to the kernel, and the rest (if it fits) queued.
-  size_t write_through(const uint8_t* header, size_t header_size, const char* data, size_t size);
-  void queue_unsent(const uint8_t* header, size_t header_size, const char* data, size_t size, size_t written);
-  void send_close_frame(uint16_t code, std::string_view reason);
-  void arm_writable(bool on) noexcept;
   uint32_t now_ms() const noexcept;
 
   LoopContext& ctx_;

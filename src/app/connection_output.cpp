@@ -6,7 +6,8 @@
 #include <cerrno>
 #include <new>
 
-#include "app/connection_impl.hpp"
+#include "app/connection_output.hpp"
+#include "app/ws_session.hpp"
 #include "app/connection_parts.hpp"
 #include "app/loop_context.hpp"
 #include "net/syscalls.hpp"
@@ -15,104 +16,161 @@
 
 namespace capstan::app {
 
-size_t ConnectionImpl::pending_output() const noexcept {
-  return (outbox_ ? outbox_->pending() : 0) + (ctx_.is_corked(this) ? ctx_.corked_size() : 0);
+void OutputPath::enter_draining(ConnectionImpl& c_) {
+  if (c_.state_ == ConnectionImpl::State::closed || c_.state_ == ConnectionImpl::State::draining) return;
+  c_.state_ = ConnectionImpl::State::draining;
+  c_.handshake_.reset();  // a refused request's bytes are not needed for the last word
+  c_.phase_start_ms_ = c_.now_ms();
+  if (c_.ctx_.is_corked(&c_)) c_.ctx_.uncork();
+  finish_drain_if_flushed(c_);
 }
 
-SendStatus ConnectionImpl::send_message(std::string_view data, Opcode opcode) {
-  if (state_ != State::open) return SendStatus::dropped;
-  route_->counters.sent(data.size());  // queued or not: a refused one closes the connection (1008)
+void OutputPath::finish_drain_if_flushed(ConnectionImpl& c_) {
+  if (c_.state_ != ConnectionImpl::State::draining || c_.write_shut_ || c_.outbox_ || c_.deferred_ || c_.ctx_.is_corked(&c_)) return;
+  // Our last word is with the kernel: half-close and wait for the peer to hang up.
+  ::shutdown(c_.fd_, SHUT_WR);
+  c_.write_shut_ = true;
+}
+
+SendStatus OutputPath::send_message(ConnectionImpl& c_, std::string_view data, Opcode opcode) {
+  if (c_.state_ != ConnectionImpl::State::open) return SendStatus::dropped;
+  c_.route_->counters.sent(data.size());  // queued or not: a refused one closes the connection (1008)
   try {
-    if (compression_ && data.size() >= ctx_.compression().threshold) {
-      std::string_view packed = compress_message(data);
-      return queue_frame(opcode, packed.data(), packed.size(), false, true);
+    if (c_.compression_ && data.size() >= c_.ctx_.compression().threshold) {
+      std::string_view packed = compress_message(c_, data);
+      return queue_frame(c_, opcode, packed.data(), packed.size(), false, true);
     }
-    return queue_frame(opcode, data.data(), data.size(), false);
+    return queue_frame(c_, opcode, data.data(), data.size(), false);
   } catch (const std::bad_alloc&) {
     // Out of memory for this connection's output: it ends, the sender and the loop go on.
-    output_failed();
+    output_failed(c_);
     return SendStatus::dropped;
   }
 }
 
-void ConnectionImpl::output_failed() noexcept {
-  log::error("out of memory for a connection's output", {{"remote", remote_address()}});
-  close_now();
-}
-
-Outbox& ConnectionImpl::make_outbox() {
-  net::check_output_allocation();
-  outbox_ = std::make_unique<Outbox>();
-  return *outbox_;
-}
-
-SendStatus ConnectionImpl::queue_frame(Opcode opcode, const char* data, size_t size, bool exempt_from_cap, bool rsv1) {
-  const size_t cap = ctx_.limits().send_buffer;
+SendStatus OutputPath::queue_frame(ConnectionImpl& c_, Opcode opcode, const char* data, size_t size, bool exempt_from_cap, bool rsv1) {
+  const size_t cap = c_.ctx_.limits().send_buffer;
   uint8_t header[ws::kMaxHeaderSize];
   const size_t header_size = ws::encode_frame_header(header, opcode, size, true, rsv1);
   const size_t total = header_size + size;
 
-  const size_t pending = pending_output();
+  const size_t pending = pending_output(c_);
   if (!exempt_from_cap && pending + total > cap) {
     // The cap bounds what we hold, not what we send: let the kernel take what it can first,
     // so a big message to a reader that keeps up is never refused. What this connection was
     // owed earlier leaves first.
-    if (ctx_.is_corked(this)) ctx_.uncork();
-    if (deferred_) ctx_.flush_deferred();
-    if (state_ == State::closed) return SendStatus::dropped;
-    const size_t held = outbox_ ? outbox_->pending() : 0;
+    if (c_.ctx_.is_corked(&c_)) c_.ctx_.uncork();
+    if (c_.deferred_) c_.ctx_.flush_deferred();
+    if (c_.state_ == ConnectionImpl::State::closed) return SendStatus::dropped;
+    const size_t held = c_.outbox_ ? c_.outbox_->pending() : 0;
     size_t written = 0;
-    if (!outbox_) {
-      written = write_through(header, header_size, data, size);
-      if (state_ == State::closed) return SendStatus::dropped;
+    if (!c_.outbox_) {
+      written = write_through(c_, header, header_size, data, size);
+      if (c_.state_ == ConnectionImpl::State::closed) return SendStatus::dropped;
       if (written == total) return SendStatus::sent;
     }
     if (held + total - written > cap) {
       // A reader this slow would make us hold unbounded memory: drop it (RFC 6455 1008).
-      ctx_.metrics().send_buffer_overflow();
-      fail(close_code::policy_violation, "send buffer full");
+      c_.ctx_.metrics().send_buffer_overflow();
+      WsSession::fail(c_, close_code::policy_violation, "send buffer full");
       return SendStatus::dropped;
     }
-    queue_unsent(header, header_size, data, size, written);
+    queue_unsent(c_, header, header_size, data, size, written);
     return held + total - written > cap / 2 ? SendStatus::backpressure : SendStatus::sent;
   }
-  if (outbox_ && !deferred_) {
+  if (c_.outbox_ && !c_.deferred_) {
     // The kernel refused earlier output: keep order by queueing behind it.
-    outbox_->data.append(reinterpret_cast<const char*>(header), header_size);
-    outbox_->data.append(data, size);
-  } else if (util::ByteBuffer* cork = ctx_.cork_for(this, deferred_)) {
+    c_.outbox_->data.append(reinterpret_cast<const char*>(header), header_size);
+    c_.outbox_->data.append(data, size);
+  } else if (util::ByteBuffer* cork = c_.ctx_.cork_for(&c_, c_.deferred_)) {
     cork->append(header, header_size);
     cork->append(data, size);
   } else {
-    ctx_.defer(this, header, header_size, data, size);  // the end of the turn sends it
+    c_.ctx_.defer(&c_, header, header_size, data, size);  // the end of the turn sends it
   }
   return pending + total > cap / 2 ? SendStatus::backpressure : SendStatus::sent;
 }
 
-void ConnectionImpl::write_frames(const iovec* iov, size_t count) {
-  deferred_ = false;
-  if (state_ == State::closed) return;
+size_t OutputPath::write_through(ConnectionImpl& c_, const uint8_t* header, size_t header_size, const char* data, size_t size) {
+  iovec parts[2] = {{const_cast<uint8_t*>(header), header_size}, {const_cast<char*>(data), size}};
+  msghdr msg{};
+  msg.msg_iov = parts;
+  msg.msg_iovlen = 2;
+  ssize_t n = net::syscalls.sendmsg(c_.fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EINTR) c_.close_now();
+    return 0;
+  }
+  return static_cast<size_t>(n);
+}
+
+void OutputPath::queue_unsent(ConnectionImpl& c_, const uint8_t* header, size_t header_size, const char* data, size_t size,
+                                  size_t written) {
+  if (!c_.outbox_) make_outbox(c_);
+  if (written < header_size) {
+    c_.outbox_->data.append(reinterpret_cast<const char*>(header) + written, header_size - written);
+    written = header_size;
+  }
+  c_.outbox_->data.append(data + (written - header_size), size - (written - header_size));
+  arm_writable(c_, true);
+}
+
+void OutputPath::queue_raw(ConnectionImpl& c_, const char* data, size_t size) {
+  if (c_.outbox_ && !c_.deferred_) c_.outbox_->data.append(data, size);
+  else if (util::ByteBuffer* cork = c_.ctx_.cork_for(&c_, c_.deferred_)) cork->append(data, size);
+  else c_.ctx_.defer(&c_, nullptr, 0, data, size);
+}
+
+void OutputPath::write_out(ConnectionImpl& c_, const char* data, size_t size) {
+  if (c_.state_ == ConnectionImpl::State::closed) return;
+  size_t written = 0;
+  if (!c_.outbox_) {
+    ssize_t n = net::syscalls.send(c_.fd_, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EINTR) {
+        c_.close_now();
+        return;
+      }
+      n = 0;
+    }
+    written = static_cast<size_t>(n);
+  }
+  if (written < size) {
+    try {
+      if (!c_.outbox_) make_outbox(c_);
+      c_.outbox_->data.append(data + written, size - written);
+    } catch (const std::bad_alloc&) {
+      return output_failed(c_);  // the turn's end called this: nobody above to tell
+    }
+    arm_writable(c_, true);
+  }
+  finish_drain_if_flushed(c_);
+}
+
+void OutputPath::write_frames(ConnectionImpl& c_, const iovec* iov, size_t count) {
+  c_.deferred_ = false;
+  if (c_.state_ == ConnectionImpl::State::closed) return;
   size_t total = 0;
   for (size_t i = 0; i < count; ++i) total += iov[i].iov_len;
   size_t written = 0;
-  if (!outbox_) {
+  if (!c_.outbox_) {
     msghdr msg{};
     msg.msg_iov = const_cast<iovec*>(iov);
     msg.msg_iovlen = count;
-    const ssize_t n = net::syscalls.sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0 && errno != EAGAIN && errno != EINTR) return close_now();
+    const ssize_t n = net::syscalls.sendmsg(c_.fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno != EAGAIN && errno != EINTR) return c_.close_now();
     written = n > 0 ? static_cast<size_t>(n) : 0;
   }
   if (written < total) {
-    const size_t held = (outbox_ ? outbox_->pending() : 0) + total - written;
-    if (held > ctx_.limits().send_buffer && state_ != State::draining) {
+    const size_t held = (c_.outbox_ ? c_.outbox_->pending() : 0) + total - written;
+    if (held > c_.ctx_.limits().send_buffer && c_.state_ != ConnectionImpl::State::draining) {
       // A reader this slow would make us hold unbounded memory. The kernel may hold part of
       // a frame, so no close frame can follow cleanly: the connection is dropped.
-      ctx_.metrics().send_buffer_overflow();
-      return close_now();
+      c_.ctx_.metrics().send_buffer_overflow();
+      return c_.close_now();
     }
     try {
-      Outbox& box = outbox_ ? *outbox_ : make_outbox();
+      Outbox& box = c_.outbox_ ? *c_.outbox_ : make_outbox(c_);
       for (size_t i = 0, skip = written; i < count; ++i) {
         const size_t len = iov[i].iov_len;
         if (skip >= len) {
@@ -123,121 +181,54 @@ void ConnectionImpl::write_frames(const iovec* iov, size_t count) {
         skip = 0;
       }
     } catch (const std::bad_alloc&) {
-      return output_failed();
+      return output_failed(c_);
     }
-    arm_writable(true);
+    arm_writable(c_, true);
   }
-  finish_drain_if_flushed();
+  finish_drain_if_flushed(c_);
 }
 
-size_t ConnectionImpl::write_through(const uint8_t* header, size_t header_size, const char* data, size_t size) {
-  iovec parts[2] = {{const_cast<uint8_t*>(header), header_size}, {const_cast<char*>(data), size}};
-  msghdr msg{};
-  msg.msg_iov = parts;
-  msg.msg_iovlen = 2;
-  ssize_t n = net::syscalls.sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-  if (n < 0) {
-    if (errno != EAGAIN && errno != EINTR) close_now();
-    return 0;
-  }
-  return static_cast<size_t>(n);
-}
-
-void ConnectionImpl::queue_unsent(const uint8_t* header, size_t header_size, const char* data, size_t size,
-                                  size_t written) {
-  if (!outbox_) make_outbox();
-  if (written < header_size) {
-    outbox_->data.append(reinterpret_cast<const char*>(header) + written, header_size - written);
-    written = header_size;
-  }
-  outbox_->data.append(data + (written - header_size), size - (written - header_size));
-  arm_writable(true);
-}
-
-void ConnectionImpl::queue_raw(const char* data, size_t size) {
-  if (outbox_ && !deferred_) outbox_->data.append(data, size);
-  else if (util::ByteBuffer* cork = ctx_.cork_for(this, deferred_)) cork->append(data, size);
-  else ctx_.defer(this, nullptr, 0, data, size);
-}
-
-void ConnectionImpl::send_close_frame(uint16_t code, std::string_view reason) {
-  uint8_t payload[125];
-  size_t size = code ? ws::encode_close_payload(payload, code, reason.data(), reason.size()) : 0;
-  if (!close_received_) ctx_.metrics().closed(code);  // we close first; echoes were counted as the peer's
-  close_sent_ = true;
-  queue_frame(Opcode::close, reinterpret_cast<const char*>(payload), size, true);
-}
-
-void ConnectionImpl::write_out(const char* data, size_t size) {
-  if (state_ == State::closed) return;
-  size_t written = 0;
-  if (!outbox_) {
-    ssize_t n = net::syscalls.send(fd_, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno != EAGAIN && errno != EINTR) {
-        close_now();
-        return;
-      }
-      n = 0;
-    }
-    written = static_cast<size_t>(n);
-  }
-  if (written < size) {
-    try {
-      if (!outbox_) make_outbox();
-      outbox_->data.append(data + written, size - written);
-    } catch (const std::bad_alloc&) {
-      return output_failed();  // the turn's end called this: nobody above to tell
-    }
-    arm_writable(true);
-  }
-  finish_drain_if_flushed();
-}
-
-void ConnectionImpl::on_writable() {
-  if (!outbox_) {
-    arm_writable(false);
+void OutputPath::on_writable(ConnectionImpl& c_) {
+  if (!c_.outbox_) {
+    arm_writable(c_, false);
     return;
   }
-  Outbox& box = *outbox_;
-  ssize_t n = net::syscalls.send(fd_, box.data.data() + box.offset, box.pending(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  Outbox& box = *c_.outbox_;
+  ssize_t n = net::syscalls.send(c_.fd_, box.data.data() + box.offset, box.pending(), MSG_NOSIGNAL | MSG_DONTWAIT);
   if (n < 0) {
-    if (errno != EAGAIN && errno != EINTR) close_now();
+    if (errno != EAGAIN && errno != EINTR) c_.close_now();
     return;
   }
   box.offset += static_cast<size_t>(n);
   if (box.pending() == 0) {
-    outbox_.reset();
-    arm_writable(false);
-    finish_drain_if_flushed();
+    c_.outbox_.reset();
+    arm_writable(c_, false);
+    finish_drain_if_flushed(c_);
   } else if (box.offset > box.data.size() / 2) {
     box.data.erase(0, box.offset);  // keep the outbox from holding what was already sent
     box.offset = 0;
   }
 }
 
-void ConnectionImpl::arm_writable(bool on) noexcept {
-  if (writable_armed_ == on || state_ == State::closed) return;
-  writable_armed_ = on;
-  update_interest();
+void OutputPath::arm_writable(ConnectionImpl& c_, bool on) noexcept {
+  if (c_.writable_armed_ == on || c_.state_ == ConnectionImpl::State::closed) return;
+  c_.writable_armed_ = on;
+  c_.update_interest();
 }
 
-void ConnectionImpl::update_interest() noexcept {
-  const uint32_t read = reading_paused_ ? 0u : uint32_t{EPOLLIN | EPOLLRDHUP};
-  // A socket the kernel will not watch as asked (ENOMEM) could wait forever for EPOLLOUT.
-  if (!ctx_.loop().modify(fd_, this, read | (writable_armed_ ? uint32_t{EPOLLOUT} : 0u))) close_now();
+Outbox& OutputPath::make_outbox(ConnectionImpl& c_) {
+  net::check_output_allocation();
+  c_.outbox_ = std::make_unique<Outbox>();
+  return *c_.outbox_;
 }
 
-void ConnectionImpl::pause_reading() noexcept {
-  if (reading_paused_ || state_ == State::closed) return;
-  reading_paused_ = true;
-  update_interest();
+void OutputPath::output_failed(ConnectionImpl& c_) noexcept {
+  log::error("out of memory for a connection's output", {{"remote", c_.remote_address()}});
+  c_.close_now();
 }
 
-void ConnectionImpl::resume_reading() noexcept {
-  if (!reading_paused_ || state_ == State::closed) return;
-  reading_paused_ = false;
-  update_interest();
+size_t OutputPath::pending_output(ConnectionImpl& c_) noexcept {
+  return (c_.outbox_ ? c_.outbox_->pending() : 0) + (c_.ctx_.is_corked(&c_) ? c_.ctx_.corked_size() : 0);
 }
 
 }  // namespace capstan::app

@@ -8,6 +8,7 @@
 #include "app/auth_service.hpp"
 #include "app/component_attach.hpp"
 #include "app/connection_impl.hpp"
+#include "app/connection_output.hpp"
 #include "config/route_path.hpp"
 #include "http/response.hpp"
 #include "net/syscalls.hpp"
@@ -161,7 +162,7 @@ void LoopContext::defer(ConnectionImpl* c, const uint8_t* header, size_t header_
 void LoopContext::flush_deferred() {
   if (deferred_.empty()) return;
   // No uncork needed first: the cork's owner is never owed deferred frames (cork_for).
-  deferred_.drain([](ConnectionImpl* c, const iovec* iov, size_t count) { c->write_frames(iov, count); });
+  deferred_.drain([](ConnectionImpl* c, const iovec* iov, size_t count) { OutputPath::write_frames(*c, iov, count); });
 }
 
 void LoopContext::uncork() {
@@ -169,7 +170,7 @@ void LoopContext::uncork() {
   ConnectionImpl* c = corked_;
   CAPSTAN_CHECK(c->state() != ConnectionImpl::State::closed);  // schedule_reap takes the cork back
   corked_ = nullptr;
-  if (!cork_.empty()) c->write_out(cork_.data(), cork_.size());
+  if (!cork_.empty()) OutputPath::write_out(*c, cork_.data(), cork_.size());
   cork_.clear();
   // A message bigger than the cork grew it; give that memory back.
   if (cork_.capacity() > kCorkCapacity) cork_.reset_capacity(kCorkCapacity);

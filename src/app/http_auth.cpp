@@ -1,0 +1,98 @@
+// Authentication of a connection on an authenticating route: the token found in the upgrade
+// request is verified on the loop (a signature check, no I/O); with a users provider the
+// identity is then looked up on a worker while the connection reads nothing and its 101
+// waits, and only then does the component see the connection. Failures complete the handshake and hand the
+// connection to Component::on_refused (the notify component answers fatalError, then closes).
+#include <ctime>
+
+#include "app/auth_service.hpp"
+#include "app/connection_output.hpp"
+#include "app/http_phase.hpp"
+#include "app/connection_parts.hpp"
+#include "app/loop_context.hpp"
+#include "app/route.hpp"
+#include "util/log.hpp"
+
+namespace capstan::app {
+
+void HttpPhase::start_authentication(ConnectionImpl& c_, std::string_view token, std::string switching, const char* after_head,
+                                          size_t after_size) {
+  const AuthService& auth = *c_.ctx_.auth();
+  auto complete_handshake = [&] {
+    OutputPath::queue_raw(c_, switching.data(), switching.size());
+    switching_protocols_sent(c_);
+    c_.state_ = ConnectionImpl::State::open;
+  };
+  if (token.empty()) {
+    complete_handshake();
+    if (auth.required()) {
+      c_.ctx_.metrics().auth_failed(metrics::AuthFailure::no_token);
+      refuse(c_, close_code::policy_violation, "no token");
+    }
+    else open_now(c_, after_head, after_size);  // anonymous
+    return;
+  }
+  // A token that fails is refused even where anonymous connections are allowed: its holder
+  // meant to be someone, and should learn that the token expired rather than lose identity.
+  const std::shared_ptr<const auth::Verifier> verifier = auth.verifier();
+  auth::VerifyResult verified;
+  if (verifier) verified = verifier->verify(token, static_cast<int64_t>(::time(nullptr)));
+  else verified.error = "tokens cannot be verified: no key configured";
+  if (!verified.ok || !auth.looks_up_users()) complete_handshake();
+  if (!verified.ok) {
+    c_.ctx_.metrics().auth_failed(metrics::AuthFailure::invalid_token);
+    return refuse(c_, close_code::policy_violation, verified.error);
+  }
+
+  if (!auth.looks_up_users()) {
+    c_.set_user(AuthService::id_from_identity(verified.token.identity), std::move(verified.token.identity),
+             std::move(verified.token.claims));
+    open_now(c_, after_head, after_size);
+    return;
+  }
+  // The lookup may take milliseconds: read nothing meanwhile, so no message overtakes it,
+  // and hold the 101 back, so that a client that sees the connection open is registered.
+  c_.handshake_->early.assign(after_head, after_size);
+  c_.handshake_->switching = std::move(switching);
+  c_.state_ = ConnectionImpl::State::authenticating;
+  c_.pause_reading();
+  c_.ctx_.offload(c_, [&auth, identity = std::move(verified.token.identity),
+                       claims = std::move(verified.token.claims)](db::Database* db, std::string_view open_error) mutable {
+    int64_t id = 0;
+    std::string error;
+    const Users::Lookup r = auth.lookup(db, open_error, identity, id, error);
+    return Continuation([r, id, error = std::move(error), identity = std::move(identity),
+                         claims = std::move(claims)](ConnectionImpl& c) mutable {
+      if (r == Users::Lookup::failed) log::error("user lookup failed", {{"reason", error}});
+      if (r == Users::Lookup::found) HttpPhase::finish_lookup(c, 0, id, std::move(identity), std::move(claims), {});
+      else if (r == Users::Lookup::unknown) HttpPhase::finish_lookup(c, close_code::policy_violation, 0, {}, {}, "unknown user");
+      else HttpPhase::finish_lookup(c, close_code::internal_error, 0, {}, {}, "user database unavailable");
+    });
+  });
+}
+
+void HttpPhase::finish_lookup(ConnectionImpl& c_, uint16_t refuse_code, int64_t user_id, std::string identity, std::string claims,
+                                   std::string_view error) {
+  if (c_.state_ != ConnectionImpl::State::authenticating) return;  // closed meanwhile (shutdown, timeout, hang-up)
+  OutputPath::queue_raw(c_, c_.handshake_->switching.data(), c_.handshake_->switching.size());
+  switching_protocols_sent(c_);
+  c_.state_ = ConnectionImpl::State::open;
+  c_.resume_reading();
+  if (refuse_code) {
+    c_.ctx_.metrics().auth_failed(refuse_code == close_code::internal_error ? metrics::AuthFailure::database
+                                                                          : metrics::AuthFailure::unknown_user);
+    refuse(c_, refuse_code, error);
+    return;
+  }
+  c_.set_user(user_id, std::move(identity), std::move(claims));
+  std::string early = std::move(c_.handshake_->early);
+  open_now(c_, early.data(), early.size());
+}
+
+void HttpPhase::refuse(ConnectionImpl& c_, uint16_t code, std::string_view reason) {
+  log::info("connection refused", {{"reason", reason}, {"remote", c_.peer_.to_string()}, {"path", c_.route_->path}});
+  c_.handshake_.reset();
+  c_.run_guarded("on_refused", [&] { c_.route_->component->on_refused(c_, code, reason); });
+}
+
+}  // namespace capstan::app

@@ -1,0 +1,141 @@
+// The HTTP phase of a connection: the request, the route decision, the plain endpoints and
+// static files, the origin check, the upgrade's 101 (and the authentication of
+// http_auth.cpp before it), and handing the connection to its component.
+#include "app/http_phase.hpp"
+
+#include <algorithm>
+
+#include "app/auth_service.hpp"
+#include "app/connection_output.hpp"
+#include "app/connection_parts.hpp"
+#include "app/http_endpoints.hpp"
+#include "app/loop_context.hpp"
+#include "app/route.hpp"
+#include "app/ws_session.hpp"
+#include "http/handshake.hpp"
+#include "http/request_parser.hpp"
+#include "http/response.hpp"
+#include "http/static_files.hpp"
+
+namespace capstan::app {
+
+void HttpPhase::on_data(ConnectionImpl& c_, const char* data, size_t size) {
+  if (!c_.handshake_) c_.handshake_ = std::make_unique<Handshake>(c_.ctx_.limits().max_header_size);
+  Handshake& hs = *c_.handshake_;
+  // Usually the whole request arrives in one read: parse it where it lies.
+  std::string_view input;
+  if (hs.buffer.empty()) {
+    input = std::string_view(data, size);
+  } else {
+    hs.buffer.append(data, size);
+    input = hs.buffer;
+  }
+  http::ParseResult r = hs.parser.parse(input, hs.request);
+  switch (r.status) {
+    case http::ParseResult::Status::incomplete:
+      if (hs.buffer.empty()) hs.buffer.assign(data, size);
+      return;
+    case http::ParseResult::Status::error:
+      c_.ctx_.metrics().handshake_refused(r.http_status);
+      respond_and_drain(c_, r.http_status, r.reason);
+      return;
+    case http::ParseResult::Status::complete:
+      handle_request(c_, hs.request, input.data() + r.head_size, input.size() - r.head_size);
+      return;
+  }
+}
+
+void HttpPhase::handle_request(ConnectionImpl& c_, const http::Request& req, const char* after_head, size_t after_size) {
+  const http::UpgradeCheck upgrade = http::check_upgrade(req);
+  const Route* route = c_.ctx_.find_route(req.path);
+  if (upgrade.kind == http::UpgradeCheck::Kind::invalid) {
+    c_.ctx_.metrics().handshake_refused(upgrade.http_status);
+    respond_and_drain(c_, upgrade.http_status, upgrade.reason);
+    return;
+  }
+  if (upgrade.kind == http::UpgradeCheck::Kind::not_websocket) {
+    const bool get = req.method == "GET" || req.method == "HEAD";
+    std::string response;
+    if (get && serve_endpoint(c_.ctx_, req, response)) {
+      // /healthz, /status, /metrics
+    } else if (get && http::append_static_file(response, c_.ctx_.static_root(), req.path, req.method == "HEAD")) {
+      // the demo page, or any file of server.static_dir; also on a WebSocket route's path
+    }
+    if (!response.empty()) {
+      OutputPath::queue_raw(c_, response.data(), response.size());
+      OutputPath::enter_draining(c_);
+    } else if (route) {
+      respond_and_drain(c_, 426, "this path is a WebSocket endpoint");
+    } else {
+      respond_and_drain(c_, 404, "no route for this path");
+    }
+    return;
+  }
+  if (!route) {
+    c_.ctx_.metrics().handshake_refused(404);
+    respond_and_drain(c_, 404, "no route for this path");
+    return;
+  }
+  const auto& origins = c_.ctx_.server_config().allowed_origins;
+  if (!origins.empty()) {
+    std::string_view origin = req.header("Origin");
+    if (std::find(origins.begin(), origins.end(), origin) == origins.end()) {
+      c_.ctx_.metrics().handshake_refused(403);
+      respond_and_drain(c_, 403, "origin not allowed");
+      return;
+    }
+  }
+
+  c_.route_ = route;
+  c_.target_.assign(req.target);
+  const AuthService* auth = route->auth ? c_.ctx_.auth() : nullptr;
+  auth::FoundToken token;
+  const bool has_token = auth && auth::find_token(req, c_.query(), auth->sources(), route->protocols, token);
+  // A token offered as a subprotocol is answered with one of the offered protocols.
+  const std::string_view protocol = has_token && token.from_protocol ? std::string_view(token.protocol_answer)
+                                                                     : http::select_subprotocol(req, route->protocols);
+  for (size_t i = 0; i < route->protocols.size() && i < ConnectionImpl::kNoSubprotocol; ++i)
+    if (!protocol.empty() && route->protocols[i] == protocol) c_.subprotocol_ = static_cast<uint8_t>(i);
+  const std::string extensions = negotiate_compression(c_, req);
+  std::string response;
+  http::append_switching_protocols(response, http::accept_key(upgrade.key), protocol, extensions);
+  if (auth) {
+    start_authentication(c_, has_token ? std::string_view(token.token) : std::string_view{}, std::move(response),
+                         after_head, after_size);
+    return;
+  }
+  OutputPath::queue_raw(c_, response.data(), response.size());
+  switching_protocols_sent(c_);
+  c_.state_ = ConnectionImpl::State::open;
+  open_now(c_, after_head, after_size);
+}
+
+void HttpPhase::respond_and_drain(ConnectionImpl& c_, int status, std::string_view reason) {
+  std::string response;
+  http::append_error(response, status, reason);
+  OutputPath::queue_raw(c_, response.data(), response.size());
+  OutputPath::enter_draining(c_);
+}
+
+void HttpPhase::switching_protocols_sent(ConnectionImpl& c_) noexcept {
+  c_.ctx_.metrics().handshake_completed(c_.accepted_us_);
+  c_.last_ping_ms_ = c_.now_ms();  // c_.accepted_us_ is done with: the field is the ping clock from now on
+}
+
+void HttpPhase::open_now(ConnectionImpl& c_, const char* early, size_t early_size) {
+  c_.opened_ = true;
+  c_.ctx_.route_opened(c_.route_);
+  c_.route_->counters.opened.add();
+  c_.run_guarded("on_open", [&] { c_.route_->component->on_open(c_); });  // header() reads c_.handshake_, alive until below
+
+  // Frames a client sent right behind its request (it may not wait for the 101).
+  if (early_size && (c_.state_ == ConnectionImpl::State::open || c_.state_ == ConnectionImpl::State::closing)) {
+    std::string rest(early, early_size);  // the views above die with the handshake
+    c_.handshake_.reset();
+    WsSession::on_data(c_, reinterpret_cast<uint8_t*>(rest.data()), rest.size());
+  } else {
+    c_.handshake_.reset();
+  }
+}
+
+}  // namespace capstan::app
