@@ -16,6 +16,8 @@
 //              over the same kind of window as echo.
 //   idle       N connections that complete the handshake and then stay silent. Reports the
 //              growth of the server's VmRSS divided by N.
+//   fanout     broadcast: bursts from one connection delivered to all N (fanout.cpp, with its
+//              own options).
 // The last line of output is machine-readable: "RESULT mode=... key=value ...".
 // Any failure (refused handshake, wrong echo, server closing, stall, timeout) exits non-zero:
 // a broken server must not look fast.
@@ -43,6 +45,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fanout.hpp"
 #include "procfs.hpp"
 #include "ws_client.hpp"
 #include "xcpu_probe.hpp"
@@ -135,7 +138,8 @@ void usage() {
         "         [--token-file FILE] [--check-action 1]\n"
         "  --url-path is --path; --token-file appends token=<the file's content> to its query.\n"
         "  --check-action 1: before measuring, one connection must get {\"action\":\"echo\",\n"
-        "  \"data\":\"1\"} back for {\"action\":\"echo\",\"data\":1} (a refused token fails).\n",
+        "  \"data\":\"1\"} back for {\"action\":\"echo\",\"data\":1} (a refused token fails).\n"
+        "  --mode fanout has options of its own: --mode fanout --help.\n",
         stderr);
     std::exit(2);
 }
@@ -873,6 +877,7 @@ void raise_fd_limit(int conns) {
 int main(int argc, char** argv) {
     setvbuf(stdout, nullptr, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);  // a server that vanished must be reported, not kill us silently
+    if (fanout_requested(argc, argv)) return fanout_main(argc, argv);
     const Options opt = parse_args(argc, argv);
     raise_fd_limit(opt.conns);
     if (kill(opt.server_pid, 0) < 0 && errno == ESRCH) die("no process %d", int(opt.server_pid));

@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# Capstan fan-out benchmark: one connection publishes bursts of messages that the server
+# delivers to every connection (capstan_loadgen --mode fanout). Measures capstan (notify relay,
+# to = "all"), Bun (uWebSockets: server.publish to a topic) and npm ws (a loop over
+# wss.clients) side by side in one run, and prints a markdown table.
+#
+#   bench/fanout.sh                           defaults: 1000 connections, bursts of 1, 10, 100
+#   DURATION=2 WARMUP=1 bench/fanout.sh       a quick check
+#   CONNS="100 1000" BURSTS="10" SERVERS="capstan bun" bench/fanout.sh
+#
+# Environment: DURATION (s, default 5), WARMUP (s, default 1), REPEAT (default 1; with more the
+# table shows medians and the details the range), CONNS (default 1000; a list is fine), BURSTS
+# (default "1 10 100"), SIZE (payload bytes, default 20), SERVERS (default "capstan bun ws"),
+# CAPSTAN (the binary, default build/release/capstan), QUIET_PCT, QUIET_TIMEOUT, XCPU_NEAR_NS
+# (as in run.sh, see bench/README.md).
+# Every server runs alone, pinned to CPU 0 with one thread where it has the choice; the load
+# generator runs on CPU 1. Loopback only, ports 19101-19200. Each measurement gets a freshly
+# started server. Logs, configs and report.md go to build/bench/results/fanout-<date>/.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+DURATION=${DURATION:-5}
+WARMUP=${WARMUP:-1}
+REPEAT=${REPEAT:-1}
+CONNS=${CONNS:-1000}
+BURSTS=${BURSTS:-"1 10 100"}
+SIZE=${SIZE:-20}
+SERVERS=${SERVERS:-"capstan bun ws"}
+QUIET_PCT=${QUIET_PCT:-10}
+QUIET_TIMEOUT=${QUIET_TIMEOUT:-120}
+XCPU_NEAR_NS=${XCPU_NEAR_NS:-250}
+
+BUILD=$ROOT/build/bench
+CAPSTAN=${CAPSTAN:-$ROOT/build/release/capstan}
+BUN=$ROOT/bench/node/node_modules/.bin/bun
+LOADGEN=$BUILD/capstan_loadgen
+OUT=$BUILD/results/fanout-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$OUT"
+
+log() { printf 'fanout: %s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh  # the working folder is the repository root (see the cd above)
+
+for s in $SERVERS; do
+  case $s in capstan | bun | ws) ;; *) log "unknown server '$s' in SERVERS"; exit 2 ;; esac
+done
+for c in $CONNS; do
+  ((c <= 5000)) || log "warning: $c connections; the descriptor limit is $(ulimit -Hn) per process"
+done
+
+# --- Dependencies and build ------------------------------------------------------------------
+if ! scripts/install-deps.sh --bench; then
+  log "warning: scripts/install-deps.sh --bench failed; continuing with what is installed"
+fi
+# install-deps.sh runs npm ci only when ws is missing; a checkout from before Bun was added
+# has ws but not Bun.
+if [[ ! -x $BUN || ! -d bench/node/node_modules/ws ]] && command -v npm >/dev/null; then
+  log "bench/node/node_modules incomplete: npm ci"
+  (cd bench/node && npm ci --silent --no-audit --no-fund) || log "warning: npm ci failed"
+fi
+
+# The same configuration as run.sh, so the scripts share build/bench without reconfiguring.
+log "building the load generator in build/bench (Release, -O2)"
+if ! { cmake -S bench -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" &&
+       cmake --build "$BUILD" --target capstan_loadgen; } >"$OUT/build.log" 2>&1; then
+  log "build failed, see $OUT/build.log"; tail -20 "$OUT/build.log" >&2; exit 1
+fi
+
+declare -A NOTE  # server -> why it was not measured
+if [[ " $SERVERS " == *" capstan "* && ! -x $CAPSTAN && $CAPSTAN == "$ROOT/build/release/capstan" ]]; then
+  log "build/release/capstan does not exist: cmake --preset release && cmake --build --preset release"
+  { cmake --preset release && cmake --build --preset release; } >"$OUT/capstan-build.log" 2>&1 ||
+    log "capstan build failed, see $OUT/capstan-build.log"
+fi
+if [[ -x $CAPSTAN ]]; then
+  # A copy, so that the whole run measures one binary even if build/release is rebuilt meanwhile.
+  log "capstan: $CAPSTAN, built $(date -r "$CAPSTAN" '+%F %T'); HEAD $(git log -1 --format='%h %s' 2>/dev/null | cut -c1-60)"
+  cp "$CAPSTAN" "$OUT/capstan"
+  CAPSTAN=$OUT/capstan
+else
+  NOTE[capstan]="not built"
+fi
+"$BUN" --version >/dev/null 2>&1 || NOTE[bun]="not installed (bench/node: npm ci)"
+[[ -d bench/node/node_modules/ws ]] || NOTE[ws]="not installed (bench/node: npm ci)"
+
+# capstan_config PORT: one thread; the notify component on "/" without authentication and one
+# relay action "m" to every connection. No compression (the load generator offers none
+# anyway); no message limit (the spec's 100/s per connection would throttle the publisher);
+# connections_per_ip high enough for every connection coming from 127.0.0.1.
+capstan_config() {
+  printf '[server]\nname = "capstan-fanout-%s"\nlisten = "127.0.0.1:%s"\nthreads = 1\n\n' "$1" "$1"
+  printf '[limits]\nmax_connections = 200000\nconnections_per_ip = 1000000\nmessages_per_second = 0\n\n'
+  printf '[compression]\nenabled = false\n\n'
+  printf '[[routes]]\npath = "/"\ncomponent = "notify"\nauth = false\n\n'
+  printf '  [[routes.actions]]\n  name = "m"\n  kind = "relay"\n  to = "all"\n'
+}
+if [[ -z ${NOTE[capstan]:-} && " $SERVERS " == *" capstan "* ]]; then
+  capstan_config 19100 >"$OUT/capstan-check.toml"
+  "$CAPSTAN" check -c "$OUT/capstan-check.toml" >"$OUT/capstan-check.log" 2>&1 ||
+    { log "capstan check rejects the benchmark config:"; cat "$OUT/capstan-check.log" >&2; NOTE[capstan]="config rejected"; }
+fi
+
+# --- Starting and stopping servers -----------------------------------------------------------
+ulimit -n "$(ulimit -Hn)"  # servers inherit it
+SERVER_PID=""
+NEXT_PORT=19101
+
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+# start_server NAME: starts it on a port of its own, pinned to CPU 0; sets SERVER_PID and PORT.
+start_server() {
+  local name=$1 cmd
+  for _ in $(seq 100); do
+    PORT=$NEXT_PORT
+    NEXT_PORT=$((NEXT_PORT >= 19200 ? 19101 : NEXT_PORT + 1))
+    [[ -z $(listening_pid "$PORT") ]] && break
+  done
+  case $name in
+    capstan)
+      capstan_config "$PORT" >"$OUT/capstan-$PORT.toml"
+      cmd=("$CAPSTAN" start -c "$OUT/capstan-$PORT.toml") ;;
+    bun) cmd=("$BUN" bench/node/bun_fanout.js "$PORT") ;;
+    ws) cmd=(node bench/node/ws_fanout.js "$PORT") ;;
+  esac
+  taskset -c 0 "${cmd[@]}" >"$OUT/$name-$PORT.log" 2>&1 &
+  SERVER_PID=$!  # taskset execs the server (.bin/bun links to the binary itself)
+  for _ in $(seq 300); do  # ready = this very PID listens on the port; 15 s at most
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      log "$name exited during startup:"; tail -5 "$OUT/$name-$PORT.log" >&2
+      wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; return 1
+    fi
+    [[ $(listening_pid "$PORT") == "$SERVER_PID" ]] && return 0
+    sleep 0.05
+  done
+  log "$name did not listen on 127.0.0.1:$PORT within 15 s (pid $SERVER_PID)"
+  tail -5 "$OUT/$name-$PORT.log" >&2
+  stop_server; return 1
+}
+
+# --- Measurements ----------------------------------------------------------------------------
+declare -A R  # "<server> <conns> <burst> <key>" -> the values of that RESULT field, one per run
+FAILED=0
+
+# run_loadgen NAME CONNS BURST LOG: one fresh server, one loadgen run, bounded in time.
+run_loadgen() {
+  local name=$1 conns=$2 burst=$3 log=$4 limit reply=same probe=()
+  start_server "$name" || return 1
+  [[ $name == capstan ]] && reply=notify  # its relay reply holds data as a JSON string
+  [[ $XCPU_NEAR_NS != 0 ]] && probe=(--probe-cpu 0 --near-ns "$XCPU_NEAR_NS")
+  limit=$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN { print 3 * d + w + 90 }')
+  log "$name: $conns connections, bursts of $burst, run $rep/$REPEAT (port $PORT, pid $SERVER_PID)"
+  timeout --kill-after=5 "$limit" taskset -c 1 "$LOADGEN" --mode fanout --port "$PORT" --path / \
+    --server-pid "$SERVER_PID" --connections "$conns" --burst "$burst" --size "$SIZE" \
+    --reply "$reply" --duration "$DURATION" --warmup "$WARMUP" "${probe[@]}" >"$log" 2>&1 ||
+    { log "$name: loadgen failed:"; grep -v '^RESULT' "$log" | tail -3 >&2; stop_server; return 1; }
+  stop_server
+}
+
+# measure NAME CONNS BURST: appends the RESULT fields of one good run to R. Measured again
+# (twice at most) if other processes disturbed it or the CPUs were not near for the whole
+# window; if it stays so, it is kept and marked in the table.
+measure() {
+  local name=$1 conns=$2 burst=$3 log="$OUT/$1-$2-b$3-r$rep.log" attempt others placement kv
+  for attempt in 1 2 3; do
+    wait_quiet
+    run_loadgen "$name" "$conns" "$burst" "$log" || { R["$name $conns $burst failed"]=1; FAILED=1; return; }
+    others=$(grep -o 'others_cpu_pct=[0-9]*' "$log" | cut -d= -f2 || true)
+    placement=$(grep -o 'placement=[a-z]*' "$log" | cut -d= -f2 || true)
+    if ((others <= QUIET_PCT)) && [[ $placement == near || $placement == unprobed ]]; then break; fi
+    log "$name: other processes took ${others}% of a CPU, CPU placement $placement$( ((attempt < 3)) && echo ", measuring again")"
+    cp "$log" "${log%.log}-retry$attempt.log"
+  done
+  for kv in $(grep '^RESULT ' "$log" | tail -1 | cut -d' ' -f2-); do
+    R["$name $conns $burst ${kv%%=*}"]+="${kv#*=} "
+  done
+}
+
+log "$(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg) (anything else running skews the figures)"
+MEASURED=""
+for name in $SERVERS; do
+  if [[ -n ${NOTE[$name]:-} ]]; then log "$name: ${NOTE[$name]}, skipped"; else MEASURED+=" $name"; fi
+done
+# The servers take turns for each figure, so the ones compared are measured close in time.
+for ((rep = 1; rep <= REPEAT; rep++)); do
+  for c in $CONNS; do
+    for b in $BURSTS; do
+      for name in $MEASURED; do measure "$name" "$c" "$b"; done
+    done
+  done
+done
+
+# --- Report ----------------------------------------------------------------------------------
+label() {
+  case $1 in
+    capstan) echo "capstan" ;;
+    bun) echo "Bun $("$BUN" --version 2>/dev/null) (uWebSockets)" ;;
+    ws) echo "ws $(node -p 'require("./bench/node/node_modules/ws/package.json").version' 2>/dev/null) (Node $(node --version 2>/dev/null))" ;;
+  esac
+}
+# cell SERVER CONNS BURST KEY FORMAT [range]: the median of a figure, or why there is none;
+# with "range" and REPEAT > 1 also the spread.
+cell() {
+  local v=${R["$1 $2 $3 $4"]:-} out nums
+  if [[ -n ${NOTE[$1]:-} ]]; then echo "${NOTE[$1]}"
+  elif [[ -n ${R["$1 $2 $3 failed"]:-} ]]; then echo "failed"
+  elif [[ -z $v ]]; then echo "-"
+  else
+    read -ra nums <<<"$v"
+    # shellcheck disable=SC2059  # the format is the caller's
+    out=$(printf "$5" "$(summary median "${nums[@]}")")
+    [[ ${6:-} == range && $REPEAT -gt 1 ]] && out+=" ($(summary range "${nums[@]}"))"
+    echo "$out"
+  fi
+}
+# main_cell SERVER CONNS BURST: "deliveries/s (server CPU µs each)" with the marks of run.sh.
+main_cell() {
+  local out
+  out=$(cell "$1" "$2" "$3" deliveries_per_s %.0f)
+  [[ -n ${R["$1 $2 $3 deliveries_per_s"]:-} ]] || { echo "$out"; return; }
+  out+=" ($(cell "$1" "$2" "$3" server_cpu_us_per_delivery %.3f) µs)"
+  disturbed "${R["$1 $2 $3 others_cpu_pct"]:-}" && out+=" †"
+  far "${R["$1 $2 $3 placement"]:-}" && out+=" ‡"
+  echo "$out"
+}
+
+{
+  echo
+  echo "Fan-out of ${DURATION}s after ${WARMUP}s warm-up: connection 0 writes a burst of B messages"
+  echo "({\"action\":\"m\",\"data\":\"<$SIZE bytes>\"}) at once, the server sends each to every connection (the"
+  echo "publisher too), the next burst leaves when all have arrived. Deliveries/s = messages received by all"
+  echo "connections / s; in brackets the server's CPU time per delivery (the figure to compare)."
+  ((REPEAT == 1)) || echo "Each figure the median of $REPEAT runs (the details give the range)."
+  echo "Server on CPU 0, load generator on CPU 1; $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')."
+  echo
+  header="| conns | burst |"; rule="|---:|---:|"
+  for name in $SERVERS; do header+=" $(label "$name") deliveries/s (CPU µs each) |"; rule+="---:|"; done
+  echo "$header"; echo "$rule"
+  for c in $CONNS; do
+    for b in $BURSTS; do
+      row="| $c | $b |"
+      for name in $SERVERS; do row+=" $(main_cell "$name" "$c" "$b") |"; done
+      echo "$row"
+    done
+  done
+  notes=""
+  for key in "${!R[@]}"; do
+    [[ $key == *" others_cpu_pct" ]] && disturbed "${R[$key]}" &&
+      notes+="† other processes used more than ${QUIET_PCT}% of a CPU during that measurement, even after two retries."$'\n'
+    [[ $key == *" placement" ]] && far "${R[$key]}" &&
+      notes+="‡ measured partly or wholly with CPU 0 and 1 far apart (see README), even after two retries."$'\n'
+  done
+  [[ -z $notes ]] || { echo; sort -u <<<"${notes%$'\n'}"; }
+  echo
+  echo "Details: loadgen CPU close to the server's means both CPUs were saturated and deliveries/s"
+  echo "understates the server; burst p50 = time from the publisher's write to the burst's last delivery;"
+  echo "window s = seconds the figures cover (CPUs near) / seconds elapsed; others' CPU in % of one CPU."
+  echo
+  echo "| server | conns | burst | deliveries/s | server CPU µs/delivery | loadgen CPU µs/delivery | burst p50 ms | delivery bytes | window s | CPU0↔1 ns | others' CPU % |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for name in $SERVERS; do
+    [[ -z ${NOTE[$name]:-} ]] || continue
+    for c in $CONNS; do
+      for b in $BURSTS; do
+        burst_ms=$(cell "$name" "$c" "$b" burst_p50_us %s)
+        [[ $burst_ms =~ ^[0-9.]+$ ]] && burst_ms=$(awk -v u="$burst_ms" 'BEGIN { printf "%.2f", u / 1000 }')
+        echo "| $(label "$name") | $c | $b | $(cell "$name" "$c" "$b" deliveries_per_s %.0f range) | $(cell "$name" "$c" "$b" server_cpu_us_per_delivery %.3f range) | $(cell "$name" "$c" "$b" loadgen_cpu_us_per_delivery %.3f) | $burst_ms | $(cell "$name" "$c" "$b" delivery_bytes %s) | $(cell "$name" "$c" "$b" window_s %.1f)/$(cell "$name" "$c" "$b" elapsed_s %.1f) | $(cell "$name" "$c" "$b" xcpu_ns %.0f) | $(cell "$name" "$c" "$b" others_cpu_pct %.1f) |"
+      done
+    done
+  done
+  echo
+  echo "Logs and configs: ${OUT#"$ROOT"/}"
+} | tee "$OUT/report.md"
+
+exit "$FAILED"

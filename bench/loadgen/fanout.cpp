@@ -1,0 +1,635 @@
+// fanout.cpp: capstan_loadgen --mode fanout, the broadcast benchmark.
+//
+// N WebSocket connections, all receivers; connection 0 is also the publisher. In a loop, the
+// publisher writes a burst of B text messages in one write(), and the next burst leaves only
+// once every connection has received all B of them, so the server always fans out exactly
+// B x N messages per burst. One thread, epoll, loopback only, like the other modes.
+//
+// Reports deliveries/s (messages received by all connections in the window / its seconds),
+// the server's CPU time per delivery (/proc/PID/stat) and the load generator's own; with
+// --probe-cpu the figures cover only the parts of the window in which the two CPUs were near
+// (xcpu_probe.hpp), as in echo mode. The last line is "RESULT mode=fanout ...".
+//
+// Every delivery is checked against the message it must be, in order, per connection (each
+// message carries a running counter): a lost, duplicated, reordered or altered delivery, a
+// close, a binary or fragmented frame, or 5 s without any delivery ends the run with an error.
+
+#include "fanout.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "procfs.hpp"
+#include "ws_client.hpp"
+#include "xcpu_probe.hpp"
+
+namespace {
+
+[[noreturn]] void die(const char* fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    std::fputs("loadgen: error: ", stderr);
+    std::vfprintf(stderr, fmt, ap);
+    std::fputc('\n', stderr);
+    va_end(ap);
+    std::exit(1);
+}
+
+uint64_t now_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
+}
+
+// Masking and handshake keys only need to differ; a cooperative server on loopback is no
+// proxy to poison (see loadgen.cpp).
+uint64_t g_rng = 0x9e3779b97f4a7c15ull ^ uint64_t(time(nullptr));
+uint64_t rng() {
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 7;
+    g_rng ^= g_rng << 17;
+    return g_rng;
+}
+
+long long cpu_ticks_of(pid_t pid) {
+    const long long t = procfs::process_cpu_ticks(pid);
+    if (t < 0) die("cannot read /proc/%d/stat (server gone?)", int(pid));
+    return t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+// What a delivery must be. `same`: the bytes the publisher sent (ws, Bun). `notify`: Capstan's
+// relay reply with data_as_string (its default): {"action":"m","data":"\"<payload>\""}.
+enum class Reply { same, notify };
+
+struct Options {
+    std::string host = "127.0.0.1";
+    int port = 0;
+    std::string path = "/";
+    int conns = 1000;
+    int burst = 10;
+    size_t size = 20;             // payload bytes inside the JSON message
+    double duration = 5;
+    double warmup = 1;
+    pid_t server_pid = 0;
+    Reply reply = Reply::same;
+    double connect_timeout = 60;  // all handshakes must complete within this
+    double stall = 5;             // seconds without a delivery that end the run
+    int probe_cpu = -1;           // the server's CPU, to watch the vCPU placement (-1: off)
+    double near_ns = 250;
+};
+
+[[noreturn]] void usage() {
+    std::fputs(
+        "usage: capstan_loadgen --mode fanout --port N --server-pid PID [--host 127.0.0.1]\n"
+        "         [--path /] [--connections 1000] [--burst 10] [--size 20] [--reply same|notify]\n"
+        "         [--duration 5] [--warmup 1] [--connect-timeout 60]\n"
+        "         [--probe-cpu SERVER_CPU [--near-ns 250]]\n"
+        "  Connection 0 publishes bursts of --burst messages {\"action\":\"m\",\"data\":\"<--size\n"
+        "  bytes>\"} in one write; every connection must receive each of them (--reply same: the\n"
+        "  bytes sent; notify: Capstan's relay reply, data as a string holding JSON).\n",
+        stderr);
+    std::exit(2);
+}
+
+Options parse_args(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        if (a == "-h" || a == "--help" || i + 1 >= argc) usage();
+        const char* v = argv[++i];
+        if (a == "--mode") continue;  // fanout, or we would not be here
+        else if (a == "--host") o.host = v;
+        else if (a == "--port") o.port = std::atoi(v);
+        else if (a == "--path" || a == "--url-path") o.path = v;
+        else if (a == "--connections") o.conns = std::atoi(v);
+        else if (a == "--burst") o.burst = std::atoi(v);
+        else if (a == "--size") o.size = size_t(std::atoll(v));
+        else if (a == "--duration") o.duration = std::atof(v);
+        else if (a == "--warmup") o.warmup = std::atof(v);
+        else if (a == "--server-pid") o.server_pid = pid_t(std::atoi(v));
+        else if (a == "--connect-timeout") o.connect_timeout = std::atof(v);
+        else if (a == "--probe-cpu") o.probe_cpu = std::atoi(v);
+        else if (a == "--near-ns") o.near_ns = std::atof(v);
+        else if (a == "--reply") {
+            const std::string_view r = v;
+            if (r == "same") o.reply = Reply::same;
+            else if (r == "notify") o.reply = Reply::notify;
+            else usage();
+        } else usage();
+    }
+    if (o.port <= 0 || o.port > 65535 || o.conns <= 0 || o.server_pid <= 0 || o.duration <= 0 ||
+        o.warmup < 0 || o.burst <= 0 || o.burst > 100000 || o.size > (1u << 20) ||
+        o.path.empty() || o.path[0] != '/')
+        usage();
+    return o;
+}
+
+// The kernel's default soft limit (1024) is below a thousand connections plus our own files.
+void raise_fd_limit(int conns) {
+    rlimit rl{};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0) die("setrlimit: %s", std::strerror(errno));
+    if (rl.rlim_cur < rlim_t(conns) + 16)
+        die("RLIMIT_NOFILE hard limit %llu is too low for %d connections",
+            (unsigned long long)rl.rlim_max, conns);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages: the payload's first 16 bytes are a running counter in hex, so no two messages of a
+// run are equal and a stale or repeated delivery cannot pass the check.
+
+std::string payload(uint64_t seq, size_t size) {
+    std::string p(size, 'x');
+    for (size_t i = 0; i < size; ++i) p[i] = char('a' + i % 26);
+    for (size_t i = 0; i < std::min<size_t>(size, 16); ++i, seq >>= 4)
+        p[i] = "0123456789abcdef"[seq & 15];
+    return p;
+}
+
+std::string message_of(const std::string& payload) {
+    return "{\"action\":\"m\",\"data\":\"" + payload + "\"}";
+}
+
+// The payload is hex digits and letters: nothing in it needs escaping in either form.
+std::string delivery_of(const std::string& payload, Reply reply) {
+    if (reply == Reply::same) return message_of(payload);
+    return "{\"action\":\"m\",\"data\":\"\\\"" + payload + "\\\"\"}";
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+enum class State { Connecting, Handshake, Open };
+
+struct Conn {
+    int fd = -1;
+    State state = State::Connecting;
+    std::string accept;  // expected Sec-WebSocket-Accept
+    std::string in;      // the start of a frame that a read split (usually empty)
+    std::string out;     // publisher: what the kernel has not taken yet
+    uint64_t got = 0;    // deliveries received since the first burst
+};
+
+// What the window's figures are computed from, read at both of its ends.
+struct Snapshot {
+    uint64_t t_ns = 0, deliveries = 0;
+    double xcpu_ns = -1;  // cache-line round trip to the server's CPU, -1: not measured
+    long long server_ticks = 0, own_ticks = 0;
+    procfs::MachineTicks machine;
+    double own_us = 0;
+};
+
+// Figures summed over the intervals in which the CPUs were near at both ends.
+struct Totals {
+    uint64_t ns = 0, deliveries = 0;
+    long long server_ticks = 0;
+};
+
+class Fanout {
+public:
+    explicit Fanout(const Options& o) : opt_(o), conns_(size_t(o.conns)) {
+        in_addr a{};
+        if (inet_pton(AF_INET, o.host.c_str(), &a) != 1) die("--host must be an IPv4 address");
+        // Loopback only: this tool must never load a remote machine.
+        if ((ntohl(a.s_addr) >> 24) != 127) die("--host must be in 127.0.0.0/8");
+        addr_.sin_family = AF_INET;
+        addr_.sin_port = htons(uint16_t(o.port));
+        addr_.sin_addr = a;
+        ep_ = epoll_create1(EPOLL_CLOEXEC);
+        if (ep_ < 0) die("epoll_create1: %s", std::strerror(errno));
+        rbuf_.resize(256 * 1024);
+        const std::string p = payload(0, o.size);
+        message_size_ = message_of(p).size();
+        delivery_size_ = delivery_of(p, o.reply).size();
+    }
+
+    // Opens every connection, a bounded number at a time so that the listen backlog never
+    // overflows (a dropped SYN costs a 1 s retransmit).
+    void connect_all() {
+        const uint64_t deadline = now_ns() + uint64_t(opt_.connect_timeout * 1e9);
+        size_t next = 0;
+        while (opened_ < conns_.size()) {
+            while (next < conns_.size() && next - opened_ < 256) start_connect(next++);
+            if (now_ns() > deadline)
+                die("timeout: only %zu of %zu connections completed the handshake", opened_,
+                    conns_.size());
+            poll_once(100);
+        }
+    }
+
+    // Bursts until the window is complete: it opens after the warm-up and holds `duration`
+    // seconds (with --probe-cpu: of intervals with the CPUs near, or 3 x `duration` elapsed).
+    void run() {
+        std::unique_ptr<CrossCpuProbe> probe;
+        if (opt_.probe_cpu >= 0) probe = std::make_unique<CrossCpuProbe>(opt_.probe_cpu);
+        const uint64_t start = now_ns(), duration = uint64_t(opt_.duration * 1e9);
+        const uint64_t warm_end = start + uint64_t(opt_.warmup * 1e9);
+        const uint64_t last_end = warm_end + (probe ? 3 : 1) * duration;
+        const uint64_t probe_every = 250'000'000;
+        Snapshot begin, mark;
+        uint64_t next_probe = 0, last_progress = start, seen = 0;
+        send_burst();
+        for (;;) {
+            const uint64_t t = now_ns();
+            if (!measuring_ && t >= warm_end) {
+                begin = mark = snapshot(probe.get());
+                next_probe = mark.t_ns + probe_every;
+                measuring_ = true;
+            }
+            if (measuring_ && probe && t >= next_probe) {
+                const Snapshot next = snapshot(probe.get());
+                add_interval(mark, next);
+                mark = next;
+                next_probe = t + probe_every;
+            }
+            if (measuring_ && (t >= last_end || (probe && near_.ns >= duration))) break;
+            if (delivered_ != seen) seen = delivered_, last_progress = t;
+            if (t - last_progress > uint64_t(opt_.stall * 1e9)) die_stalled();
+            poll_once(20);
+        }
+        report(begin, snapshot(nullptr), probe != nullptr);
+    }
+
+private:
+    static constexpr int kMaxEvents = 1024;
+
+    // ---- connecting ---------------------------------------------------------------------
+
+    void start_connect(size_t idx) {
+        Conn& c = conns_[idx];
+        c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (c.fd < 0) die("socket: %s (connection %zu)", std::strerror(errno), idx);
+        int one = 1;
+        setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (connect(c.fd, reinterpret_cast<sockaddr*>(&addr_), sizeof addr_) < 0 &&
+            errno != EINPROGRESS)
+            die("connect: %s (connection %zu)", std::strerror(errno), idx);
+        epoll_event ev{};
+        ev.events = EPOLLOUT;
+        ev.data.u64 = idx;
+        if (epoll_ctl(ep_, EPOLL_CTL_ADD, c.fd, &ev) < 0)
+            die("epoll_ctl: %s", std::strerror(errno));
+    }
+
+    void set_events(Conn& c, uint32_t events) {
+        epoll_event ev{};
+        ev.events = events;
+        ev.data.u64 = uint64_t(&c - conns_.data());
+        if (epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev) < 0)
+            die("epoll_ctl: %s", std::strerror(errno));
+    }
+
+    void send_handshake(Conn& c) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err) die("connect to port %d: %s", opt_.port, std::strerror(err));
+        unsigned char raw[16];
+        for (int i = 0; i < 16; i += 8) {
+            const uint64_t r = rng();
+            std::memcpy(raw + i, &r, 8);
+        }
+        const std::string key = ws_client::base64(raw, sizeof raw);
+        c.accept = ws_client::expected_accept(key);
+        c.state = State::Handshake;
+        set_events(c, EPOLLIN);
+        const std::string req = ws_client::handshake_request(opt_.path, opt_.host, opt_.port, key);
+        write_all(c, req.data(), req.size());
+    }
+
+    // Returns true once the whole 101 has arrived and checked out; the bytes behind it stay
+    // in c.in.
+    bool parse_handshake(Conn& c) {
+        const size_t end = c.in.find("\r\n\r\n");
+        if (end == std::string::npos) {
+            if (c.in.size() > 16384) die("handshake response too large");
+            return false;
+        }
+        const std::string fault = ws_client::check_response(c.in.substr(0, end + 2), c.accept);
+        if (!fault.empty()) die("%s (path %s)", fault.c_str(), opt_.path.c_str());
+        c.in.erase(0, end + 4);
+        c.state = State::Open;
+        ++opened_;
+        return true;
+    }
+
+    // ---- events -------------------------------------------------------------------------
+
+    void poll_once(int timeout_ms) {
+        const int n = epoll_wait(ep_, events_, kMaxEvents, timeout_ms);
+        if (n < 0 && errno != EINTR) die("epoll_wait: %s", std::strerror(errno));
+        polls_ += measuring_;
+        for (int i = 0; i < n; ++i) on_event(conns_[events_[i].data.u64], events_[i].events);
+    }
+
+    void on_event(Conn& c, uint32_t events) {
+        if (c.state == State::Connecting) return send_handshake(c);
+        if (events & EPOLLOUT) flush(c);
+        if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) on_readable(c);
+    }
+
+    // One read per readiness event (level-triggered: what is left comes back next turn). The
+    // frames are parsed straight from the read buffer; only a split frame is copied.
+    void on_readable(Conn& c) {
+        const ssize_t n = read(c.fd, rbuf_.data(), rbuf_.size());
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+        if (n <= 0)
+            die("server closed connection %zu (%s)", index(c),
+                n == 0 ? "EOF" : std::strerror(errno));
+        if (c.state == State::Handshake) {
+            c.in.append(rbuf_.data(), size_t(n));
+            if (parse_handshake(c)) c.in.erase(0, parse_frames(c, c.in.data(), c.in.size()));
+            return;
+        }
+        if (c.in.empty()) {
+            const size_t used = parse_frames(c, rbuf_.data(), size_t(n));
+            c.in.assign(rbuf_.data() + used, size_t(n) - used);
+        } else {
+            c.in.append(rbuf_.data(), size_t(n));
+            c.in.erase(0, parse_frames(c, c.in.data(), c.in.size()));
+        }
+    }
+
+    // Handles every complete frame in [p, p + n); returns the bytes consumed.
+    size_t parse_frames(Conn& c, const char* p, size_t n) {
+        size_t pos = 0;
+        for (;;) {
+            const auto* b = reinterpret_cast<const unsigned char*>(p) + pos;
+            const ws_client::FrameHeader h = ws_client::parse_header(b, n - pos);
+            if (h.status == ws_client::FrameHeader::Masked) die("server sent a masked frame");
+            if (h.status == ws_client::FrameHeader::NeedMore) break;
+            if (h.length > (uint64_t(1) << 24))
+                die("frame of %llu bytes", static_cast<unsigned long long>(h.length));
+            if (n - pos < h.size + h.length) break;
+            on_frame(c, h.b0, std::string_view(p + pos + h.size, size_t(h.length)));
+            pos += h.size + size_t(h.length);
+        }
+        return pos;
+    }
+
+    void on_frame(Conn& c, unsigned char b0, std::string_view data) {
+        const int opcode = b0 & 0x0f;
+        if (b0 == 0x81) return on_delivery(c, data);  // FIN, text: the only thing we expect
+        if (opcode == 0x9) return send_frame(c, 0x8a, data);  // ping -> pong
+        if (opcode == 0xa) return;                            // unsolicited pong
+        if (opcode == 0x8) {
+            const unsigned code =
+                data.size() >= 2 ? (unsigned(uint8_t(data[0])) << 8) | uint8_t(data[1]) : 0;
+            die("server sent close %u \"%.*s\" on connection %zu", code,
+                int(data.size() > 2 ? data.size() - 2 : 0), data.size() > 2 ? data.data() + 2 : "",
+                index(c));
+        }
+        die("connection %zu got a frame with opcode %d%s (byte 0x%02x); only unfragmented text "
+            "frames are expected", index(c), opcode, (b0 & 0x80) ? "" : ", not final", b0);
+    }
+
+    // A delivery must be the next message of the current burst for this connection, exactly.
+    void on_delivery(Conn& c, std::string_view data) {
+        const uint64_t k = c.got - base_;
+        if (k >= expected_.size())
+            die("connection %zu got a message beyond the %zu of the burst: %.*s", index(c),
+                expected_.size(), int(std::min<size_t>(data.size(), 200)), data.data());
+        if (data != expected_[k])
+            die("connection %zu, message %llu of burst %llu differs:\n  expected %s\n"
+                "  got      %.*s",
+                index(c), (unsigned long long)k, (unsigned long long)bursts_, expected_[k].c_str(),
+                int(std::min<size_t>(data.size(), 300)), data.data());
+        ++c.got;
+        ++delivered_;
+        if (--remaining_ == 0) burst_done();
+    }
+
+    // ---- bursts -------------------------------------------------------------------------
+
+    // The publisher writes the next B messages in one write(); every connection, the
+    // publisher included, must then receive all of them.
+    void send_burst() {
+        base_ = bursts_ * uint64_t(opt_.burst);
+        ++bursts_;
+        expected_.clear();
+        burst_buf_.clear();
+        for (int i = 0; i < opt_.burst; ++i) {
+            const std::string p = payload(++seq_, opt_.size);
+            expected_.push_back(delivery_of(p, opt_.reply));
+            const std::string m = message_of(p);
+            const size_t len = ws_client::build_frame(frame_, 0x81, m, uint32_t(rng()));
+            burst_buf_.append(frame_.data(), len);
+        }
+        remaining_ = uint64_t(opt_.burst) * conns_.size();
+        burst_sent_ns_ = now_ns();
+        write_all(conns_[0], burst_buf_.data(), burst_buf_.size());
+    }
+
+    void burst_done() {
+        if (measuring_) burst_ns_.push_back(now_ns() - burst_sent_ns_);
+        send_burst();
+    }
+
+    // What the stall check tells: which burst, and who still waits for how much of it.
+    [[noreturn]] void die_stalled() {
+        size_t waiting = 0, first = 0;
+        for (size_t i = conns_.size(); i-- > 0;)
+            if (conns_[i].got - base_ < uint64_t(opt_.burst)) ++waiting, first = i;
+        die("no delivery for %.0f s: burst %llu of %d messages; %zu of %zu connections "
+            "still miss some (connection %zu got %llu)", opt_.stall, (unsigned long long)bursts_,
+            opt_.burst, waiting, conns_.size(), first,
+            (unsigned long long)(conns_[first].got - base_));
+    }
+
+    // ---- writing ------------------------------------------------------------------------
+
+    void send_frame(Conn& c, unsigned char b0, std::string_view data) {
+        const size_t len = ws_client::build_frame(frame_, b0, data, uint32_t(rng()));
+        write_all(c, frame_.data(), len);
+    }
+
+    // Writes what the kernel takes now; queues the rest and waits for EPOLLOUT.
+    void write_all(Conn& c, const char* data, size_t len) {
+        if (!c.out.empty()) {
+            c.out.append(data, len);
+            return;
+        }
+        ssize_t n = write(c.fd, data, len);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR) die("write: %s", std::strerror(errno));
+            n = 0;
+        }
+        if (size_t(n) < len) {
+            c.out.assign(data + n, len - size_t(n));
+            set_events(c, EPOLLIN | EPOLLOUT);
+        }
+    }
+
+    void flush(Conn& c) {
+        if (c.out.empty()) return;
+        const ssize_t n = write(c.fd, c.out.data(), c.out.size());
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) return;
+            die("write: %s", std::strerror(errno));
+        }
+        c.out.erase(0, size_t(n));
+        if (c.out.empty()) set_events(c, EPOLLIN);
+    }
+
+    size_t index(const Conn& c) const { return size_t(&c - conns_.data()); }
+
+    // ---- figures ------------------------------------------------------------------------
+
+    Snapshot snapshot(CrossCpuProbe* probe) {
+        Snapshot s;
+        if (probe) {
+            s.xcpu_ns = probe->measure();
+            xcpu_.push_back(s.xcpu_ns);
+        }
+        if (!procfs::machine_ticks(s.machine)) die("cannot parse /proc/stat");
+        s.server_ticks = cpu_ticks_of(opt_.server_pid);
+        s.own_ticks = cpu_ticks_of(getpid());
+        s.own_us = procfs::self_cpu_us();
+        s.t_ns = now_ns();
+        s.deliveries = delivered_;
+        return s;
+    }
+
+    void add_interval(const Snapshot& a, const Snapshot& b) {
+        const auto near = [&](double x) { return x >= 0 && x < opt_.near_ns; };
+        if (!near(a.xcpu_ns) || !near(b.xcpu_ns)) return;
+        near_.ns += b.t_ns - a.t_ns;
+        near_.deliveries += b.deliveries - a.deliveries;
+        near_.server_ticks += b.server_ticks - a.server_ticks;
+    }
+
+    // "near", "mixed" (some of the window), "far" (none of it) or "unprobed".
+    const char* placement(bool probed) const {
+        if (!probed) return "unprobed";
+        if (near_.ns == 0) return "far";
+        return near_.ns < uint64_t(opt_.duration * 1e9 * 0.999) ? "mixed" : "near";
+    }
+
+    double percentile_us(std::vector<uint64_t>& v, double q) {
+        if (v.empty()) return 0;
+        const size_t k = std::min(v.size() - 1, size_t(q * double(v.size())));
+        std::nth_element(v.begin(), v.begin() + long(k), v.end());
+        return double(v[k]) / 1000.0;
+    }
+
+    double median_xcpu() const {
+        std::vector<double> x;
+        for (double v : xcpu_) if (v >= 0) x.push_back(v);
+        std::sort(x.begin(), x.end());
+        return x.empty() ? -1 : x[x.size() / 2];
+    }
+
+    struct Figures {
+        double secs = 0, elapsed = 0, deliveries = 0, server_us = 0, own_us = 0;
+        double others_pct = 0, steal_pct = 0, per_poll = 0, burst_p50 = 0, burst_p99 = 0;
+        size_t bursts = 0;
+        const char* placement = "";
+    };
+
+    // The figures: over the near intervals if there are any, else over the whole window. The
+    // load generator's CPU, the disturbance and the burst times: over the whole window.
+    Figures figures(const Snapshot& a, const Snapshot& b, bool probed) {
+        Totals w{b.t_ns - a.t_ns, b.deliveries - a.deliveries, b.server_ticks - a.server_ticks};
+        if (probed && near_.ns > 0) w = near_;
+        if (w.deliveries == 0 || b.deliveries == a.deliveries)
+            die("no delivery in the measured window");
+        const double hz = double(sysconf(_SC_CLK_TCK));
+        const double all = double(b.deliveries - a.deliveries);
+        Figures f;
+        f.secs = double(w.ns) / 1e9;
+        f.elapsed = double(b.t_ns - a.t_ns) / 1e9;
+        f.deliveries = double(w.deliveries);
+        f.server_us = double(w.server_ticks) * 1e6 / hz / f.deliveries;
+        f.own_us = (b.own_us - a.own_us) / all;
+        const double pct = 100.0 / (f.elapsed * hz);
+        const long long others = (b.machine.busy - a.machine.busy) -
+                                 (b.server_ticks - a.server_ticks) - (b.own_ticks - a.own_ticks);
+        f.others_pct = std::max(0.0, double(others) * pct);
+        f.steal_pct = double(b.machine.steal - a.machine.steal) * pct;
+        f.per_poll = all / double(std::max<uint64_t>(polls_, 1));
+        f.bursts = burst_ns_.size();
+        f.burst_p50 = percentile_us(burst_ns_, 0.5);
+        f.burst_p99 = percentile_us(burst_ns_, 0.99);
+        f.placement = placement(probed);
+        return f;
+    }
+
+    void report(const Snapshot& a, const Snapshot& b, bool probed) {
+        const Figures f = figures(a, b, probed);
+        const double rate = f.deliveries / f.secs;
+        std::printf("fanout: %d connections, bursts of %d, %zu-byte messages "
+                    "(%zu-byte deliveries): %.0f deliveries/s over %.2f s\n"
+                    "  placement %s: CPUs near for %.2f of %.2f s (round trip p50 %.0f ns)\n"
+                    "  %zu bursts completed; one burst to all: p50 %.1f us, p99 %.1f us; "
+                    "%.1f deliveries per epoll_wait\n"
+                    "  CPU per delivery: server %.3f us, loadgen %.3f us\n"
+                    "  other processes used %.1f%% of a CPU; hypervisor steal %.1f%%\n",
+                    opt_.conns, opt_.burst, message_size_, delivery_size_, rate, f.secs,
+                    f.placement, double(near_.ns) / 1e9, f.elapsed, median_xcpu(), f.bursts,
+                    f.burst_p50, f.burst_p99, f.per_poll, f.server_us, f.own_us, f.others_pct,
+                    f.steal_pct);
+        std::printf("RESULT mode=fanout conns=%d burst=%d size=%zu deliveries=%.0f window_s=%.3f "
+                    "deliveries_per_s=%.0f server_cpu_us_per_delivery=%.4f "
+                    "loadgen_cpu_us_per_delivery=%.4f elapsed_s=%.3f bursts=%zu "
+                    "burst_p50_us=%.1f burst_p99_us=%.1f deliveries_per_poll=%.1f "
+                    "message_bytes=%zu delivery_bytes=%zu others_cpu_pct=%.1f steal_pct=%.1f "
+                    "placement=%s xcpu_ns=%.0f\n",
+                    opt_.conns, opt_.burst, opt_.size, f.deliveries, f.secs, rate, f.server_us,
+                    f.own_us, f.elapsed, f.bursts, f.burst_p50, f.burst_p99, f.per_poll,
+                    message_size_, delivery_size_, f.others_pct, f.steal_pct, f.placement,
+                    median_xcpu());
+    }
+
+    Options opt_;
+    std::vector<Conn> conns_;
+    sockaddr_in addr_{};
+    int ep_ = -1;
+    epoll_event events_[kMaxEvents];
+    std::vector<char> rbuf_;
+    std::string frame_, burst_buf_;
+    std::vector<std::string> expected_;  // the deliveries of the current burst, in order
+    size_t opened_ = 0, message_size_ = 0, delivery_size_ = 0;
+    uint64_t seq_ = 0, bursts_ = 0, base_ = 0;  // base_: each connection's `got` at burst start
+    uint64_t remaining_ = 0;                    // deliveries the current burst still owes
+    uint64_t delivered_ = 0, burst_sent_ns_ = 0;
+    uint64_t polls_ = 0;  // epoll_wait calls in the window: how often the load generator woke
+    bool measuring_ = false;
+    std::vector<uint64_t> burst_ns_;  // write of a burst to its last delivery, in the window
+    Totals near_;
+    std::vector<double> xcpu_;
+};
+
+}  // namespace
+
+int fanout_main(int argc, char** argv) {
+    const Options opt = parse_args(argc, argv);
+    raise_fd_limit(opt.conns);
+    if (kill(opt.server_pid, 0) < 0 && errno == ESRCH) die("no process %d", int(opt.server_pid));
+    Fanout f(opt);
+    f.connect_all();
+    f.run();
+    return 0;
+}
