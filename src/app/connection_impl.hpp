@@ -96,7 +96,14 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   // Intrusive list of the loop's connections, for the sweep and shutdown.
   ConnectionImpl* prev = nullptr;
   ConnectionImpl* next = nullptr;
-  ConnectionImpl* next_reaped = nullptr;
+  // One field, two lives: while the connection is owed deferred frames this turn, the index of
+  // the last one (deferred_output.hpp chains them); once closed, the next on the reap list. A
+  // closed connection gets no frames, and its chain is skipped.
+  union {
+    ConnectionImpl* next_reaped = nullptr;
+    size_t deferred_tail;
+  };
+  bool deferred() const noexcept { return deferred_; }
 
  private:
   // The connection's parts: each owns one phase or concern of the connection's life and works

@@ -1,8 +1,8 @@
 #include "app/deferred_output.hpp"
 
-#include <algorithm>
 #include <cstring>
-#include <functional>
+
+#include "app/connection_impl.hpp"
 
 namespace capstan::app {
 
@@ -19,27 +19,32 @@ void DeferredOutput::add(ConnectionImpl* c, const uint8_t* header, size_t header
     bytes_.append(header, header_size);
     bytes_.append(data, size);
   }
-  // Consecutive frames of one connection are contiguous in bytes_: one iovec for both.
-  if (!entries_.empty() && entries_.back().connection == c && entries_.back().offset + entries_.back().size == last_offset_ && !same) {
-    entries_.back().size += total;
-    return;
+  if (c->deferred()) {
+    Entry& tail = entries_[c->deferred_tail];
+    // Consecutive frames of one connection, contiguous in bytes_: one iovec for both.
+    if (!same && tail.offset + tail.size == last_offset_) {
+      tail.size += total;
+      return;
+    }
+    tail.next = entries_.size();
+  } else {
+    c->set_deferred(true);
+    owed_.push_back({c, entries_.size()});
   }
-  entries_.push_back({c, last_offset_, total});
-}
-
-void DeferredOutput::sort_by_connection() {
-  std::stable_sort(entries_.begin(), entries_.end(),
-                   [](const Entry& a, const Entry& b) { return std::less<>()(a.connection, b.connection); });
+  c->deferred_tail = entries_.size();
+  entries_.push_back({last_offset_, total, kEnd});
 }
 
 void DeferredOutput::reset() {
   entries_.clear();
+  owed_.clear();
   have_last_ = false;
   // A huge turn's memory is given back rather than kept for the loop's life.
   constexpr size_t kKeepBytes = 1 << 20, kKeepEntries = 1 << 16;
   if (bytes_.capacity() > kKeepBytes) bytes_.reset_capacity(kKeepBytes);
   else bytes_.clear();
   if (entries_.capacity() > kKeepEntries) std::vector<Entry>().swap(entries_);
+  if (owed_.capacity() > kKeepEntries) std::vector<Owed>().swap(owed_);
 }
 
 }  // namespace capstan::app

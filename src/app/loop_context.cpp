@@ -154,7 +154,6 @@ void LoopContext::switch_cork(ConnectionImpl* c) {
 
 void LoopContext::defer(ConnectionImpl* c, const uint8_t* header, size_t header_size, const char* data, size_t size) {
   deferred_.add(c, header, header_size, data, size);
-  c->set_deferred(true);
   constexpr size_t kFlushAt = 32 << 20;  // a turn that fans out this much sends it early
   if (deferred_.bytes() > kFlushAt) flush_deferred();
 }
@@ -188,7 +187,7 @@ ws::Inflater& LoopContext::shared_inflater() {
 }
 
 void LoopContext::schedule_reap(ConnectionImpl* c) noexcept {
-  CAPSTAN_CHECK(c->state() == ConnectionImpl::State::closed && c->next_reaped == nullptr && reap_list_ != c);
+  CAPSTAN_CHECK(c->state() == ConnectionImpl::State::closed && reap_list_ != c);
   if (corked_ == c) {
     corked_ = nullptr;
     cork_.clear();
