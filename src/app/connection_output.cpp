@@ -4,6 +4,7 @@
 #include <sys/uio.h>
 
 #include <cerrno>
+#include <cstring>
 #include <new>
 
 #include "app/connection_output.hpp"
@@ -152,6 +153,18 @@ void OutputPath::write_frames(ConnectionImpl& c_, const iovec* iov, size_t count
   if (c_.state_ == ConnectionImpl::State::closed) return;
   size_t total = 0;
   for (size_t i = 0; i < count; ++i) total += iov[i].iov_len;
+  // Small frames leave faster as one contiguous buffer than as an iovec each: the kernel's
+  // per-segment work outweighs a copy of a few KiB (fan-out, bursts of 10: measured).
+  constexpr size_t kGatherMax = 16 * 1024;
+  if (count > 1 && total <= kGatherMax) {
+    thread_local char gathered[kGatherMax];
+    size_t at = 0;
+    for (size_t i = 0; i < count; ++i) {
+      std::memcpy(gathered + at, iov[i].iov_base, iov[i].iov_len);
+      at += iov[i].iov_len;
+    }
+    return write_out(c_, gathered, total);
+  }
   size_t written = 0;
   if (!c_.outbox_) {
     msghdr msg{};
