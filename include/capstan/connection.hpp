@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -46,6 +47,11 @@ class Connection {
   SendStatus send(std::string_view data, Opcode opcode = Opcode::text);
   SendStatus send_text(std::string_view text) { return send(text, Opcode::text); }
   SendStatus send_binary(std::string_view data) { return send(data, Opcode::binary); }
+  // One message to many connections of the calling loop (a broadcast): the frame is built
+  // once and stored once, and each connection's share leaves with the rest of its output at
+  // the end of the loop turn. Connections that are not open are skipped. Returns how many
+  // connections it was queued for; a slow reader over its send buffer is closed as by send().
+  static size_t send_to_many(std::span<Connection* const> to, std::string_view data, Opcode opcode = Opcode::text);
 
   // Starts the closing handshake; on_close follows once the peer answers or a timeout passes.
   // A code that may not be sent (1005, 1006, 1015, unassigned) is replaced by 1000.

@@ -31,6 +31,11 @@ bool Connection::offload(ConnectionJob job) {
   });
 }
 
+size_t Connection::send_to_many(std::span<Connection* const> to, std::string_view data, Opcode opcode) {
+  if (to.empty() || (opcode != Opcode::text && opcode != Opcode::binary)) return 0;
+  return app::OutputPath::send_to_many(impl(to.front()).context(), to, data, opcode);
+}
+
 void Connection::close(uint16_t code, std::string_view reason) {
   // 1005, 1006, 1015 and unassigned codes must never go on the wire (RFC 6455 §7.4.1).
   if (!ws::is_valid_close_code(code)) code = close_code::normal;

@@ -235,6 +235,37 @@ Outbox& OutputPath::make_outbox(ConnectionImpl& c_) {
   return *c_.outbox_;
 }
 
+size_t OutputPath::send_to_many(LoopContext& loop, std::span<Connection* const> to, std::string_view data, Opcode opcode) {
+  uint8_t header[ws::kMaxHeaderSize];
+  const size_t header_size = ws::encode_frame_header(header, opcode, data.size(), true, false);
+  const size_t total = header_size + data.size();
+  const size_t cap = loop.limits().send_buffer;
+  bool stored = false;  // the frame is the last one deferred: the next connections point at it
+  size_t queued = 0;
+  for (Connection* handle : to) {
+    ConnectionImpl& c = static_cast<ConnectionImpl&>(*handle);
+    if (c.state_ != ConnectionImpl::State::open) continue;
+    const bool plain = !(c.compression_ && data.size() >= loop.compression().threshold) && !loop.is_corked(&c) &&
+                       !(c.outbox_ && !c.deferred_) && (c.outbox_ ? c.outbox_->pending() : 0) + total <= cap / 2;
+    if (!plain) {
+      if (send_message(c, data, opcode) != SendStatus::dropped) ++queued;
+      stored = false;  // send_message may have deferred another frame (compressed) since
+      continue;
+    }
+    c.route_->counters.sent(data.size());
+    try {
+      if (!stored || !loop.defer_again(&c)) loop.defer(&c, header, header_size, data.data(), data.size());
+      stored = true;
+    } catch (const std::bad_alloc&) {
+      output_failed(c);
+      stored = false;
+      continue;
+    }
+    ++queued;
+  }
+  return queued;
+}
+
 void OutputPath::output_failed(ConnectionImpl& c_) noexcept {
   log::error("out of memory for a connection's output", {{"remote", c_.remote_address()}});
   c_.close_now();

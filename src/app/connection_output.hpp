@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "app/connection_impl.hpp"
@@ -19,6 +20,10 @@ class OutputPath {
  public:
   OutputPath() = delete;
   static SendStatus send_message(ConnectionImpl& c, std::string_view data, Opcode opcode);
+  // Connection::send_to_many: one frame, built and stored once, deferred to every connection
+  // that can take it as it is; the others (compressing, the one corked, a backlog near the
+  // cap) go through send_message.
+  static size_t send_to_many(LoopContext& loop, std::span<Connection* const> to, std::string_view data, Opcode opcode);
   static SendStatus queue_frame(ConnectionImpl& c, Opcode opcode, const char* data, size_t size, bool exempt_from_cap, bool rsv1 = false);
   // Bytes that are no frame (an HTTP response), in order with the rest.
   static void queue_raw(ConnectionImpl& c, const char* data, size_t size);

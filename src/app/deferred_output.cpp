@@ -19,11 +19,15 @@ void DeferredOutput::add(ConnectionImpl* c, const uint8_t* header, size_t header
     bytes_.append(header, header_size);
     bytes_.append(data, size);
   }
+  chain(c, last_offset_, total, same);
+}
+
+void DeferredOutput::chain(ConnectionImpl* c, size_t offset, size_t size, bool shared) {
   if (c->deferred()) {
     Entry& tail = entries_[c->deferred_tail];
     // Consecutive frames of one connection, contiguous in bytes_: one iovec for both.
-    if (!same && tail.offset + tail.size == last_offset_) {
-      tail.size += total;
+    if (!shared && tail.offset + tail.size == offset) {
+      tail.size += size;
       return;
     }
     tail.next = entries_.size();
@@ -32,7 +36,7 @@ void DeferredOutput::add(ConnectionImpl* c, const uint8_t* header, size_t header
     owed_.push_back({c, entries_.size()});
   }
   c->deferred_tail = entries_.size();
-  entries_.push_back({last_offset_, total, kEnd});
+  entries_.push_back({offset, size, kEnd});
 }
 
 void DeferredOutput::reset() {

@@ -28,6 +28,13 @@ class DeferredOutput {
   // `header` then `data` as one frame (or raw bytes, with no header) for `c`, after whatever
   // `c` was already owed this turn. Marks `c` as owed (ConnectionImpl::deferred()).
   void add(ConnectionImpl* c, const uint8_t* header, size_t header_size, const char* data, size_t size);
+  // The frame added last, for another connection too (a broadcast: no copy, no compare).
+  // False when there is none any more (an early flush took it): then add() it again.
+  bool add_again(ConnectionImpl* c) {
+    if (!have_last_) return false;
+    chain(c, last_offset_, last_size_, true);
+    return true;
+  }
   bool empty() const noexcept { return entries_.empty(); }
   // Bytes held: the owner flushes early past a bound, so a huge turn cannot grow it unbounded.
   size_t bytes() const noexcept { return bytes_.size(); }
@@ -48,6 +55,7 @@ class DeferredOutput {
     ConnectionImpl* connection;
     size_t first;  // its first entry
   };
+  void chain(ConnectionImpl* c, size_t offset, size_t size, bool shared);
   void reset();
 
   util::ByteBuffer bytes_;

@@ -118,6 +118,8 @@ class LoopContext {
   // The connection whose event the loop is dispatching: it may take the cork.
   void set_current(ConnectionImpl* c) noexcept { current_ = c; }
   void defer(ConnectionImpl* c, const uint8_t* header, size_t header_size, const char* data, size_t size);
+  // The frame deferred last, for `c` too (OutputPath::send_to_many).
+  bool defer_again(ConnectionImpl* c) { return deferred_.add_again(c); }
   // Sends every connection what it is owed; at the end of each turn, and early when needed.
   void flush_deferred();
 

@@ -324,7 +324,9 @@ void NotifyComponent::deliver_frame(const std::shared_ptr<const std::string>& fr
 
 void NotifyComponent::deliver_local(const std::string& frame, const Recipients& r) {
   if (r.everyone) {
-    for (auto& [connection, entry] : entries_) connection->send_text(frame);
+    everyone_.clear();
+    for (auto& [connection, entry] : entries_) everyone_.push_back(connection);
+    Connection::send_to_many(everyone_, frame);
     return;
   }
   std::vector<Connection*> sent;  // a user named twice (id and identity) gets it once

@@ -97,6 +97,7 @@ class NotifyComponent final : public Component {
   std::unordered_multimap<std::string_view, Connection*> by_identity_;  // views into User::identity
   bool recheck_in_flight_ = false;
   std::string scratch_;     // replies are built here
+  std::vector<Connection*> everyone_;  // a broadcast's recipients, reused
   util::ByteBuffer relay_reply_{256};  // a relayed message's reply, data included
 };
 
