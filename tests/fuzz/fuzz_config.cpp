@@ -7,6 +7,7 @@
 #include "config/options.hpp"
 #include "fuzz_common.hpp"
 #include "net/socket_address.hpp"
+#include "ws/frame_encoder.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -26,7 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string why;
     FUZZ_CHECK(capstan::net::parse_listen_address(address, &why).has_value());
   }
-  FUZZ_CHECK(c.server.log_format == "text" || c.server.log_format == "json");
+  FUZZ_CHECK(c.server.log_format == capstan::LogFormat::text || c.server.log_format == capstan::LogFormat::json);
+  FUZZ_CHECK(c.users.recheck != capstan::Recheck::periodic || c.users.recheck_interval.count() >= 1000);
   FUZZ_CHECK(c.server.prefix.empty() || (c.server.prefix.front() == '/' && c.server.prefix.back() != '/'));
   FUZZ_CHECK(c.server.threads <= 1024);
   FUZZ_CHECK(c.limits.max_message_size >= 1 && c.limits.max_message_size <= (uint64_t{4} << 30));
@@ -36,6 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const capstan::RouteConfig& r : c.routes) {
     FUZZ_CHECK(!r.component.empty());
     FUZZ_CHECK(r.path.empty() || r.path.front() == '/');
+    FUZZ_CHECK(capstan::ws::is_valid_close_code(r.fatal_close_code));
   }
   return 0;
 }
