@@ -40,16 +40,9 @@ log() { printf 'auth-bench: %s\n' "$*" >&2; }
 source bench/lib.sh  # the working folder is the repository root (see the cd above)
 
 # --- Build ----------------------------------------------------------------------------------
-# The same configuration as run.sh, so the two scripts share build/bench without reconfiguring.
-log "building the load generator in build/bench (Release, -O2)"
-if ! { cmake -S bench -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" &&
-       cmake --build "$BUILD" --target capstan_loadgen; } >"$OUT/build.log" 2>&1; then
-  log "build failed, see $OUT/build.log"; tail -20 "$OUT/build.log" >&2; exit 1
-fi
+build_bench "the load generator" --target capstan_loadgen
 if [[ ! -x $CAPSTAN ]]; then
-  log "build/release/capstan does not exist: cmake --preset release && cmake --build --preset release"
-  { cmake --preset release && cmake --build --preset release; } >"$OUT/capstan-build.log" 2>&1 ||
-    { log "capstan build failed, see $OUT/capstan-build.log"; exit 1; }
+  build_capstan || exit 1
 fi
 
 # A copy, so that the whole run measures one binary even if build/release is rebuilt meanwhile.
@@ -95,35 +88,14 @@ for alg in RS256 HS256; do
 done
 
 # --- Starting and stopping the server ---------------------------------------------------------
-ulimit -n "$(ulimit -Hn)"
-SERVER_PID=""
-NEXT_PORT=19101  # run.sh uses 19001-19100
+prepare_servers 19101 19200  # run.sh uses 19001-19100
 
-trap stop_server EXIT
-trap 'exit 130' INT TERM
-
-
-# start_server ALG: a fresh capstan on a port of its own, pinned to CPU 0; sets SERVER_PID, PORT.
-start_server() {
+# start_capstan ALG: a fresh capstan on a port of its own, pinned to CPU 0; sets SERVER_PID, PORT.
+start_capstan() {
   local alg=$1
-  for _ in $(seq 100); do
-    PORT=$NEXT_PORT
-    NEXT_PORT=$((NEXT_PORT >= 19200 ? 19101 : NEXT_PORT + 1))
-    [[ -z $(listening_pid "$PORT") ]] && break
-  done
+  pick_port
   capstan_config "$alg" "$PORT" >"$OUT/capstan-$alg-$PORT.toml"
-  taskset -c 0 "$CAPSTAN" start -c "$OUT/capstan-$alg-$PORT.toml" >"$OUT/capstan-$alg-$PORT.log" 2>&1 &
-  SERVER_PID=$!  # taskset execs the server
-  for _ in $(seq 300); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      log "capstan exited during startup:"; tail -5 "$OUT/capstan-$alg-$PORT.log" >&2
-      wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; return 1
-    fi
-    [[ $(listening_pid "$PORT") == "$SERVER_PID" ]] && return 0
-    sleep 0.05
-  done
-  log "capstan did not listen on 127.0.0.1:$PORT within 15 s (pid $SERVER_PID)"
-  stop_server; return 1
+  launch_server capstan "$OUT/capstan-$alg-$PORT.log" "$CAPSTAN" start -c "$OUT/capstan-$alg-$PORT.toml"
 }
 
 # --- Measurements -----------------------------------------------------------------------------
@@ -132,14 +104,11 @@ FAILED=0
 
 # loadgen FIGURE MODE LOG ARGS...: one run against the running server, bounded in time.
 loadgen() {
-  local figure=$1 mode=$2 log=$3 limit probe=()
+  local figure=$1 mode=$2 log=$3 probe=()
   shift 3
-  limit=$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN { print 3 * d + w + 60 }')
   [[ $XCPU_NEAR_NS != 0 ]] && probe=(--probe-cpu 0 --near-ns "$XCPU_NEAR_NS")
   log "$figure: $mode, run $rep/$REPEAT (port $PORT, pid $SERVER_PID)"
-  timeout --kill-after=5 "$limit" taskset -c 1 "$LOADGEN" --mode "$mode" --port "$PORT" \
-    --server-pid "$SERVER_PID" --duration "$DURATION" --warmup "$WARMUP" "${probe[@]}" "$@" >"$log" 2>&1 ||
-    { log "$figure: loadgen failed:"; grep -v '^RESULT' "$log" | tail -3 >&2; return 1; }
+  run_loadgen_bounded "$figure" "$log" 60 --mode "$mode" "${probe[@]}" "$@"
 }
 
 # measure FIGURE MODE ARGS...: one good run against the running server; appends its RESULT to R.
@@ -147,25 +116,20 @@ loadgen() {
 # DURATION seconds with the CPUs near (five times at most: the runs are short, and a far
 # placement doubles the cost of a handshake, so a far figure is not worth keeping).
 measure() {
-  local figure=$1 mode=$2 log attempt others placement kv tw disturbed=0 again
+  local figure=$1 mode=$2 log attempt tw disturbed=0 again
   shift 2
   log="$OUT/$figure-r$rep.log"
   for attempt in 1 2 3 4 5 6; do
     wait_quiet
     loadgen "$figure" "$mode" "$log" "$@" || { R["$figure failed"]=1; FAILED=1; return 1; }
     grep '^loadgen: warning' "$log" >&2 || true
-    others=$(grep -o 'others_cpu_pct=[0-9]*' "$log" | cut -d= -f2 || true)
-    placement=$(grep -o 'placement=[a-z]*' "$log" | cut -d= -f2 || true)
-    if ((others <= QUIET_PCT)) && [[ $placement == near || $placement == unprobed ]]; then break; fi
-    ((others <= QUIET_PCT)) || ((disturbed += 1))
+    if clean_run "$log"; then break; fi
+    ((OTHERS <= QUIET_PCT)) || ((disturbed += 1))
     again=$((disturbed < 3 && attempt < 6))
-    log "$figure: other processes took ${others}% of a CPU, CPU placement $placement$( ((again)) && echo ", measuring again")"
-    cp "$log" "${log%.log}-retry$attempt.log"
+    retry_note "$figure" "$log" "$attempt" "$again"
     ((again)) || break
   done
-  for kv in $(grep '^RESULT ' "$log" | tail -1 | cut -d' ' -f2-); do
-    R["$figure ${kv%%=*}"]+="${kv#*=} "
-  done
+  add_results "$figure" "$log"
   # Connections closed with a reset leave no TIME_WAIT: checked, since a run that did would
   # run out of ephemeral ports after ~28k handshakes and measure something else.
   tw=$(ss -Htan state time-wait "( sport = :$PORT or dport = :$PORT )" 2>/dev/null | wc -l)
@@ -179,19 +143,19 @@ handshake() {
   # A 101 on a notify route does not mean the token was accepted: the loadgen first checks one
   # action round trip on that path, and fails on anything sent right behind a 101.
   [[ $path != /echo ]] && args+=(--check-action 1)
-  start_server "$alg" || { R["$figure failed"]=1; FAILED=1; return; }
+  start_capstan "$alg" || { R["$figure failed"]=1; FAILED=1; return; }
   measure "$figure" handshake --path "$path" --connections "$HS_CLIENTS" "${args[@]}" || true
   stop_server
 }
 
-log "$(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg) (anything else running skews the figures)"
+log_load
 for ((rep = 1; rep <= REPEAT; rep++)); do
   handshake hs-none RS256 /echo
   handshake hs-open RS256 /open
   handshake hs-hs256 HS256 / HS256
   handshake hs-rs256 RS256 / RS256
   # Action and echo in the same server process, in alternating order from one round to the next.
-  if start_server RS256; then
+  if start_capstan RS256; then
     order=(echo action); ((rep % 2)) || order=(action echo)
     for m in "${order[@]}"; do
       case $m in
@@ -224,18 +188,9 @@ median() {
 # cell FIGURE KEY FORMAT [range]: the median, marked † (disturbed) / ‡ (CPUs not near); with
 # "range" and REPEAT > 1 also the spread.
 cell() {
-  local v=${R["$1 $2"]:-} out nums
-  if [[ -n ${R["$1 failed"]:-} ]]; then echo "failed"; return; fi
-  if [[ -z $v ]]; then echo "-"; return; fi
-  read -ra nums <<<"$v"
-  # shellcheck disable=SC2059
-  out=$(printf "$3" "$(summary median "${nums[@]}")")
-  if [[ $2 == msgs_per_s || $2 == cpu_us_per_msg || $2 == per_core ]]; then
-    disturbed "${R["$1 others_cpu_pct"]:-}" && out+=" †"
-    far "${R["$1 placement"]:-}" && out+=" ‡"
-  fi
-  [[ ${4:-} == range && $REPEAT -gt 1 ]] && out+=" ($(summary range "${nums[@]}"))"
-  echo "$out"
+  local marks=""
+  [[ $2 == msgs_per_s || $2 == cpu_us_per_msg || $2 == per_core ]] && marks=marks
+  figure "$1" "$2" "$3" "${4:-}" "$marks"
 }
 # Handshakes per second per core: what one fully busy core would do at the measured CPU cost,
 # 1e6 / (server CPU µs per handshake); the load generator may be the limit of the measured rate.
@@ -282,14 +237,7 @@ EOF
   echo "|---|---:|---|"
   echo "| ≥ 10,000 RS256 handshakes/s per core | $(cell hs-rs256 per_core %.0f) per core ($(cell hs-rs256 msgs_per_s %.0f) measured) | $(verdict "$rs" 10000) |"
   echo "| action ≥ 85% of echo msgs/s | $(awk -v r="$ratio" 'BEGIN { if (r == "") print "-"; else printf "%.1f%%", 100 * r }') (per core: $(awk -v r="$cpu_ratio" 'BEGIN { if (r == "") print "-"; else printf "%.1f%%", 100 * r }')) | $(verdict "$ratio" 0.85) |"
-  notes=""
-  for key in "${!R[@]}"; do
-    [[ $key == *" others_cpu_pct" ]] && disturbed "${R[$key]}" &&
-      notes+="† other processes used more than ${QUIET_PCT}% of a CPU during that measurement, even after two retries."$'\n'
-    [[ $key == *" placement" ]] && far "${R[$key]}" &&
-      notes+="‡ measured partly or wholly with CPU 0 and 1 far apart (see README), even after five retries."$'\n'
-  done
-  [[ -z $notes ]] || { echo; sort -u <<<"${notes%$'\n'}"; }
+  footnotes five
   echo
   echo "Details: window s = seconds the figures cover (CPUs near) / seconds elapsed; others' CPU in % of one CPU;"
   echo "TIME_WAIT = sockets in TIME_WAIT on the server's port after the run (resets leave none)."

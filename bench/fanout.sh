@@ -60,18 +60,11 @@ if [[ ! -x $BUN || ! -d bench/node/node_modules/ws ]] && command -v npm >/dev/nu
   (cd bench/node && npm ci --silent --no-audit --no-fund) || log "warning: npm ci failed"
 fi
 
-# The same configuration as run.sh, so the scripts share build/bench without reconfiguring.
-log "building the load generator in build/bench (Release, -O2)"
-if ! { cmake -S bench -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" &&
-       cmake --build "$BUILD" --target capstan_loadgen; } >"$OUT/build.log" 2>&1; then
-  log "build failed, see $OUT/build.log"; tail -20 "$OUT/build.log" >&2; exit 1
-fi
+build_bench "the load generator" --target capstan_loadgen
 
 declare -A NOTE  # server -> why it was not measured
 if [[ " $SERVERS " == *" capstan "* && ! -x $CAPSTAN && $CAPSTAN == "$ROOT/build/release/capstan" ]]; then
-  log "build/release/capstan does not exist: cmake --preset release && cmake --build --preset release"
-  { cmake --preset release && cmake --build --preset release; } >"$OUT/capstan-build.log" 2>&1 ||
-    log "capstan build failed, see $OUT/capstan-build.log"
+  build_capstan || true
 fi
 if [[ -x $CAPSTAN ]]; then
   # A copy, so that the whole run measures one binary even if build/release is rebuilt meanwhile.
@@ -102,41 +95,19 @@ if [[ -z ${NOTE[capstan]:-} && " $SERVERS " == *" capstan "* ]]; then
 fi
 
 # --- Starting and stopping servers -----------------------------------------------------------
-ulimit -n "$(ulimit -Hn)"  # servers inherit it
-SERVER_PID=""
-NEXT_PORT=19101
+prepare_servers 19101 19200
 
-trap stop_server EXIT
-trap 'exit 130' INT TERM
-
-# start_server NAME: starts it on a port of its own, pinned to CPU 0; sets SERVER_PID and PORT.
-start_server() {
-  local name=$1 cmd
-  for _ in $(seq 100); do
-    PORT=$NEXT_PORT
-    NEXT_PORT=$((NEXT_PORT >= 19200 ? 19101 : NEXT_PORT + 1))
-    [[ -z $(listening_pid "$PORT") ]] && break
-  done
-  case $name in
+# server_command NAME: the command line of server NAME on PORT, in CMD (for start_server). The
+# servers are started through taskset, which execs them: .bin/bun links to the binary itself,
+# so SERVER_PID is Bun's own.
+server_command() {
+  case $1 in
     capstan)
       capstan_config "$PORT" >"$OUT/capstan-$PORT.toml"
-      cmd=("$CAPSTAN" start -c "$OUT/capstan-$PORT.toml") ;;
-    bun) cmd=("$BUN" bench/node/bun_fanout.js "$PORT") ;;
-    ws) cmd=(node bench/node/ws_fanout.js "$PORT") ;;
+      CMD=("$CAPSTAN" start -c "$OUT/capstan-$PORT.toml") ;;
+    bun) CMD=("$BUN" bench/node/bun_fanout.js "$PORT") ;;
+    ws) CMD=(node bench/node/ws_fanout.js "$PORT") ;;
   esac
-  taskset -c 0 "${cmd[@]}" >"$OUT/$name-$PORT.log" 2>&1 &
-  SERVER_PID=$!  # taskset execs the server (.bin/bun links to the binary itself)
-  for _ in $(seq 300); do  # ready = this very PID listens on the port; 15 s at most
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      log "$name exited during startup:"; tail -5 "$OUT/$name-$PORT.log" >&2
-      wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; return 1
-    fi
-    [[ $(listening_pid "$PORT") == "$SERVER_PID" ]] && return 0
-    sleep 0.05
-  done
-  log "$name did not listen on 127.0.0.1:$PORT within 15 s (pid $SERVER_PID)"
-  tail -5 "$OUT/$name-$PORT.log" >&2
-  stop_server; return 1
 }
 
 # --- Measurements ----------------------------------------------------------------------------
@@ -145,43 +116,23 @@ FAILED=0
 
 # run_loadgen NAME CONNS BURST LOG: one fresh server, one loadgen run, bounded in time.
 run_loadgen() {
-  local name=$1 conns=$2 burst=$3 log=$4 limit reply=same probe=()
+  local name=$1 conns=$2 burst=$3 log=$4 reply=same probe=()
   start_server "$name" || return 1
   [[ $name == capstan ]] && reply=notify  # its relay reply holds data as a JSON string
   [[ $XCPU_NEAR_NS != 0 ]] && probe=(--probe-cpu 0 --near-ns "$XCPU_NEAR_NS")
-  limit=$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN { print 3 * d + w + 90 }')
   log "$name: $conns connections, bursts of $burst, run $rep/$REPEAT (port $PORT, pid $SERVER_PID)"
-  timeout --kill-after=5 "$limit" taskset -c 1 "$LOADGEN" --mode fanout --port "$PORT" --path / \
-    --server-pid "$SERVER_PID" --connections "$conns" --burst "$burst" --size "$SIZE" \
-    --reply "$reply" --duration "$DURATION" --warmup "$WARMUP" "${probe[@]}" >"$log" 2>&1 ||
-    { log "$name: loadgen failed:"; grep -v '^RESULT' "$log" | tail -3 >&2; stop_server; return 1; }
+  run_loadgen_bounded "$name" "$log" 90 --mode fanout --path / --connections "$conns" \
+    --burst "$burst" --size "$SIZE" --reply "$reply" "${probe[@]}" || { stop_server; return 1; }
   stop_server
 }
 
-# measure NAME CONNS BURST: appends the RESULT fields of one good run to R. Measured again
+# measure NAME CONNS BURST: appends the RESULT fields of one good run to R, measured again
 # (twice at most) if other processes disturbed it or the CPUs were not near for the whole
-# window; if it stays so, it is kept and marked in the table.
-measure() {
-  local name=$1 conns=$2 burst=$3 log="$OUT/$1-$2-b$3-r$rep.log" attempt others placement kv
-  for attempt in 1 2 3; do
-    wait_quiet
-    run_loadgen "$name" "$conns" "$burst" "$log" || { R["$name $conns $burst failed"]=1; FAILED=1; return; }
-    others=$(grep -o 'others_cpu_pct=[0-9]*' "$log" | cut -d= -f2 || true)
-    placement=$(grep -o 'placement=[a-z]*' "$log" | cut -d= -f2 || true)
-    if ((others <= QUIET_PCT)) && [[ $placement == near || $placement == unprobed ]]; then break; fi
-    log "$name: other processes took ${others}% of a CPU, CPU placement $placement$( ((attempt < 3)) && echo ", measuring again")"
-    cp "$log" "${log%.log}-retry$attempt.log"
-  done
-  for kv in $(grep '^RESULT ' "$log" | tail -1 | cut -d' ' -f2-); do
-    R["$name $conns $burst ${kv%%=*}"]+="${kv#*=} "
-  done
-}
+# window (measure_runs in lib.sh).
+measure() { measure_runs 1 "$OUT/$1-$2-b$3-r$rep.log" "$@"; }
 
-log "$(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg) (anything else running skews the figures)"
-MEASURED=""
-for name in $SERVERS; do
-  if [[ -n ${NOTE[$name]:-} ]]; then log "$name: ${NOTE[$name]}, skipped"; else MEASURED+=" $name"; fi
-done
+log_load
+measured_servers
 # The servers take turns for each figure, so the ones compared are measured close in time.
 for ((rep = 1; rep <= REPEAT; rep++)); do
   for c in $CONNS; do
@@ -196,24 +147,12 @@ label() {
   case $1 in
     capstan) echo "capstan" ;;
     bun) echo "Bun $("$BUN" --version 2>/dev/null) (uWebSockets)" ;;
-    ws) echo "ws $(node -p 'require("./bench/node/node_modules/ws/package.json").version' 2>/dev/null) (Node $(node --version 2>/dev/null))" ;;
+    ws) ws_label ;;
   esac
 }
 # cell SERVER CONNS BURST KEY FORMAT [range]: the median of a figure, or why there is none;
 # with "range" and REPEAT > 1 also the spread.
-cell() {
-  local v=${R["$1 $2 $3 $4"]:-} out nums
-  if [[ -n ${NOTE[$1]:-} ]]; then echo "${NOTE[$1]}"
-  elif [[ -n ${R["$1 $2 $3 failed"]:-} ]]; then echo "failed"
-  elif [[ -z $v ]]; then echo "-"
-  else
-    read -ra nums <<<"$v"
-    # shellcheck disable=SC2059  # the format is the caller's
-    out=$(printf "$5" "$(summary median "${nums[@]}")")
-    [[ ${6:-} == range && $REPEAT -gt 1 ]] && out+=" ($(summary range "${nums[@]}"))"
-    echo "$out"
-  fi
-}
+cell() { server_figure "$@"; }
 # main_cell SERVER CONNS BURST: "deliveries/s (server CPU µs each)" with the marks of run.sh.
 main_cell() {
   local out
@@ -244,14 +183,7 @@ main_cell() {
       echo "$row"
     done
   done
-  notes=""
-  for key in "${!R[@]}"; do
-    [[ $key == *" others_cpu_pct" ]] && disturbed "${R[$key]}" &&
-      notes+="† other processes used more than ${QUIET_PCT}% of a CPU during that measurement, even after two retries."$'\n'
-    [[ $key == *" placement" ]] && far "${R[$key]}" &&
-      notes+="‡ measured partly or wholly with CPU 0 and 1 far apart (see README), even after two retries."$'\n'
-  done
-  [[ -z $notes ]] || { echo; sort -u <<<"${notes%$'\n'}"; }
+  footnotes two
   echo
   echo "Details: loadgen CPU close to the server's means both CPUs were saturated and deliveries/s"
   echo "understates the server; burst p50 = time from the publisher's write to the burst's last delivery;"
@@ -259,8 +191,7 @@ main_cell() {
   echo
   echo "| server | conns | burst | deliveries/s | server CPU µs/delivery | loadgen CPU µs/delivery | burst p50 ms | delivery bytes | window s | CPU0↔1 ns | others' CPU % |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-  for name in $SERVERS; do
-    [[ -z ${NOTE[$name]:-} ]] || continue
+  for name in $MEASURED; do
     for c in $CONNS; do
       for b in $BURSTS; do
         burst_ms=$(cell "$name" "$c" "$b" burst_p50_us %s)

@@ -49,29 +49,18 @@ if [[ " $SERVERS " == *" ws "* && ! -d bench/node/node_modules/ws ]] && command 
   (cd bench/node && npm ci --silent --no-audit --no-fund)
 fi
 
-log "building load generator and peers in build/bench (Release, -O2)"
-if ! { cmake -S bench -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" &&
-       cmake --build "$BUILD" --parallel 2; } >"$OUT/build.log" 2>&1; then
-  log "build failed, see $OUT/build.log"; tail -20 "$OUT/build.log" >&2; exit 1
-fi
+build_bench "load generator and peers" --parallel 2
 
 declare -A NOTE  # server -> why it was not measured ("not built", ...)
 if [[ " $SERVERS " == *" capstan "* && ! -x $CAPSTAN ]]; then
-  log "build/release/capstan does not exist: cmake --preset release && cmake --build --preset release"
-  { cmake --preset release && cmake --build --preset release; } >"$OUT/capstan-build.log" 2>&1 ||
-    log "capstan build failed, see $OUT/capstan-build.log"
+  build_capstan || true
   [[ -x $CAPSTAN ]] || NOTE[capstan]="not built"
 fi
 [[ -x $BUILD/beast_echo ]] || NOTE[beast]="not built (Boost 1.81 missing)"
 [[ -d bench/node/node_modules/ws ]] || NOTE[ws]="not installed (bench/node: npm ci)"
 
 # --- Starting and stopping servers -----------------------------------------------------------
-ulimit -n "$(ulimit -Hn)"  # servers inherit it: 10k connections need 10k descriptors
-SERVER_PID=""
-NEXT_PORT=19001
-
-trap stop_server EXIT
-trap 'exit 130' INT TERM
+prepare_servers 19001 19100
 
 # The config of the brief plus [limits]: the spec's defaults allow 100 messages/s per connection
 # and 1000 connections per IP, while every benchmark connection comes from 127.0.0.1 and sends
@@ -96,38 +85,16 @@ if [[ -z ${NOTE[capstan]:-} && " $SERVERS " == *" capstan "* ]]; then
     { log "capstan check rejects the benchmark config:"; cat "$OUT/capstan-check.log" >&2; NOTE[capstan]="config rejected"; }
 fi
 
-
-# start_server NAME: starts it on a port of its own, pinned to CPU 0; sets SERVER_PID and PORT.
-start_server() {
-  local name=$1 cmd
-  # A fresh port per start: no wait for the previous socket, no mixing with a stray listener.
-  for _ in $(seq 100); do
-    PORT=$NEXT_PORT
-    NEXT_PORT=$((NEXT_PORT >= 19100 ? 19001 : NEXT_PORT + 1))
-    [[ -z $(listening_pid "$PORT") ]] && break
-  done
-  case $name in
+# server_command NAME: the command line of server NAME on PORT, in CMD (for start_server).
+server_command() {
+  case $1 in
     capstan)
       capstan_config "$PORT" >"$OUT/capstan-$PORT.toml"
-      cmd=("$CAPSTAN" start -c "$OUT/capstan-$PORT.toml") ;;
-    beast) cmd=("$BUILD/beast_echo" "$PORT") ;;
-    ws) cmd=(node bench/node/ws_echo.js "$PORT") ;;
-    floor) cmd=("$BUILD/floor_echo" "$PORT") ;;
+      CMD=("$CAPSTAN" start -c "$OUT/capstan-$PORT.toml") ;;
+    beast) CMD=("$BUILD/beast_echo" "$PORT") ;;
+    ws) CMD=(node bench/node/ws_echo.js "$PORT") ;;
+    floor) CMD=("$BUILD/floor_echo" "$PORT") ;;
   esac
-  taskset -c 0 "${cmd[@]}" >"$OUT/$name-$PORT.log" 2>&1 &
-  SERVER_PID=$!  # taskset execs the server, so this is the server's own PID
-  # Ready = this very PID listens on the port. Bounded: 15 s (node and capstan start in <1 s).
-  for _ in $(seq 300); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      log "$name exited during startup:"; tail -5 "$OUT/$name-$PORT.log" >&2
-      wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; return 1
-    fi
-    [[ $(listening_pid "$PORT") == "$SERVER_PID" ]] && return 0
-    sleep 0.05
-  done
-  log "$name did not listen on 127.0.0.1:$PORT within 15 s (pid $SERVER_PID)"
-  tail -5 "$OUT/$name-$PORT.log" >&2
-  stop_server; return 1
 }
 
 # --- Measurements ----------------------------------------------------------------------------
@@ -137,48 +104,27 @@ FAILED=0
 
 # run_loadgen NAME MODE CONNS LOG: one fresh server, one loadgen run.
 run_loadgen() {
-  local name=$1 mode=$2 conns=$3 log=$4 limit
+  local name=$1 mode=$2 conns=$3 log=$4 probe=()
   start_server "$name" || return 1
-  limit=$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN { print 3 * d + w + 120 }')
   log "$name: $mode, $conns connections, run $rep/$REPEAT (port $PORT, pid $SERVER_PID)"
-  local probe=()
   [[ $mode == echo && $XCPU_NEAR_NS != 0 ]] && probe=(--probe-cpu 0 --near-ns "$XCPU_NEAR_NS")
-  timeout --kill-after=5 "$limit" taskset -c 1 "$LOADGEN" --mode "$mode" --port "$PORT" \
-    --path /echo --server-pid "$SERVER_PID" --connections "$conns" --size 20 \
-    --duration "$DURATION" --warmup "$WARMUP" "${probe[@]}" >"$log" 2>&1 ||
-    { log "$name: loadgen failed:"; grep -v '^RESULT' "$log" | tail -3 >&2; stop_server; return 1; }
+  run_loadgen_bounded "$name" "$log" 120 --mode "$mode" --path /echo --connections "$conns" \
+    --size 20 "${probe[@]}" || { stop_server; return 1; }
   stop_server
 }
 
-# measure NAME MODE CONNS: appends the RESULT fields of one good run to R. An echo run is
-# measured again (twice at most) if other processes disturbed it (others_cpu_pct > QUIET_PCT)
-# or if it could not collect DURATION seconds with the two CPUs near (placement != near, see
-# loadgen/xcpu_probe.hpp); if it stays so, it is kept and marked in the table.
+# measure NAME MODE CONNS: appends the RESULT fields of one good run to R (measure_runs in
+# lib.sh). Only an echo run is measured again if it was disturbed or the CPUs were far.
 measure() {
-  local name=$1 mode=$2 conns=$3 log="$OUT/$1-$2-$3-r$rep.log" attempt others placement kv
-  for attempt in 1 2 3; do
-    wait_quiet
-    run_loadgen "$name" "$mode" "$conns" "$log" || { R["$name $mode $conns failed"]=1; FAILED=1; return; }
-    grep '^loadgen: warning' "$log" >&2 || true
-    [[ $mode == echo ]] || break
-    others=$(grep -o 'others_cpu_pct=[0-9]*' "$log" | cut -d= -f2 || true)
-    placement=$(grep -o 'placement=[a-z]*' "$log" | cut -d= -f2 || true)
-    if ((others <= QUIET_PCT)) && [[ $placement == near || $placement == unprobed ]]; then break; fi
-    log "$name: other processes took ${others}% of a CPU, CPU placement $placement$( ((attempt < 3)) && echo ", measuring again")"
-    cp "$log" "${log%.log}-retry$attempt.log"
-  done
-  for kv in $(grep '^RESULT ' "$log" | tail -1 | cut -d' ' -f2-); do
-    R["$name $mode $conns ${kv%%=*}"]+="${kv#*=} "
-  done
+  local retry=0
+  [[ $2 == echo ]] && retry=1
+  measure_runs "$retry" "$OUT/$1-$2-$3-r$rep.log" "$@"
 }
 
-log "$(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg) (anything else running skews the figures)"
+log_load
+measured_servers
 # The servers take turns for each figure, so the ones compared are measured close in time:
 # the host's speed drifts by 10-20% over minutes, even with the CPU placement controlled.
-MEASURED=""
-for name in $SERVERS; do
-  if [[ -n ${NOTE[$name]:-} ]]; then log "$name: ${NOTE[$name]}, skipped"; else MEASURED+=" $name"; fi
-done
 for ((rep = 1; rep <= REPEAT; rep++)); do
   for c in $CONNS; do
     for name in $MEASURED; do measure "$name" echo "$c"; done
@@ -191,28 +137,17 @@ label() {
   case $1 in
     capstan) echo "capstan" ;;
     beast) echo "Boost.Beast 1.81" ;;
-    ws) echo "ws $(node -p 'require("./bench/node/node_modules/ws/package.json").version' 2>/dev/null) (Node $(node --version 2>/dev/null))" ;;
+    ws) ws_label ;;
     floor) echo "floor (1 read + 1 write)" ;;
   esac
 }
 # cell SERVER MODE CONNS KEY FORMAT [range]: the median of a figure, or why there is none;
 # with "range" and REPEAT > 1 also the spread, e.g. "4.31 (3.74–4.65)".
+# The throughput and CPU figures carry the marks † and ‡ (see footnotes in lib.sh).
 cell() {
-  local v=${R["$1 $2 $3 $4"]:-} out nums
-  if [[ -n ${NOTE[$1]:-} ]]; then echo "${NOTE[$1]}"
-  elif [[ -n ${R["$1 $2 $3 failed"]:-} ]]; then echo "failed"
-  elif [[ -z $v ]]; then echo "-"
-  else
-    read -ra nums <<<"$v"
-    # shellcheck disable=SC2059  # the format is the caller's
-    out=$(printf "$5" "$(summary median "${nums[@]}")")
-    if [[ $4 == msgs_per_s || $4 == cpu_us_per_msg ]]; then
-      disturbed "${R["$1 $2 $3 others_cpu_pct"]:-}" && out+=" †"
-      far "${R["$1 $2 $3 placement"]:-}" && out+=" ‡"
-    fi
-    [[ ${6:-} == range && $REPEAT -gt 1 ]] && out+=" ($(summary range "${nums[@]}"))"
-    echo "$out"
-  fi
+  local marks=""
+  [[ $4 == msgs_per_s || $4 == cpu_us_per_msg ]] && marks=marks
+  server_figure "$1" "$2" "$3" "$4" "$5" "${6:-}" "$marks"
 }
 k() { (($1 % 1000 == 0)) && echo "$(($1 / 1000))k" || echo "$1"; }
 
@@ -248,14 +183,7 @@ k() { (($1 % 1000 == 0)) && echo "$(($1 / 1000))k" || echo "$1"; }
     fi
   done
   echo "${ratio%;}"
-  notes=""
-  for key in "${!R[@]}"; do
-    [[ $key == *" others_cpu_pct" ]] && disturbed "${R[$key]}" &&
-      notes+="† other processes used more than ${QUIET_PCT}% of a CPU during that measurement, even after two retries."$'\n'
-    [[ $key == *" placement" ]] && far "${R[$key]}" &&
-      notes+="‡ measured partly or wholly with CPU 0 and 1 far apart (see README), even after two retries."$'\n'
-  done
-  [[ -z $notes ]] || { echo; sort -u <<<"${notes%$'\n'}"; }
+  footnotes two
   echo
   echo "Details: latency from send to complete echo; loadgen CPU shows when the load generator, not the server,"
   echo "is the limit; window s = seconds the figures cover (those with CPU 0 and 1 near, if any) / seconds elapsed; CPU0↔1 ns = median"
@@ -263,8 +191,7 @@ k() { (($1 % 1000 == 0)) && echo "$(($1 / 1000))k" || echo "$1"; }
   echo
   echo "| server | conns | msgs/s | p50 µs | p99 µs | server CPU µs/echo | loadgen CPU µs/echo | window s | CPU0↔1 ns | others' CPU % |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-  for name in $SERVERS; do
-    [[ -z ${NOTE[$name]:-} ]] || continue
+  for name in $MEASURED; do
     for c in $CONNS; do
       echo "| $(label "$name") | $c | $(cell "$name" echo "$c" msgs_per_s %.0f range) | $(cell "$name" echo "$c" p50_us %.1f) | $(cell "$name" echo "$c" p99_us %.1f) | $(cell "$name" echo "$c" cpu_us_per_msg %.2f range) | $(cell "$name" echo "$c" loadgen_cpu_us_per_msg %.2f) | $(cell "$name" echo "$c" window_s %.1f)/$(cell "$name" echo "$c" elapsed_s %.1f) | $(cell "$name" echo "$c" xcpu_ns %.0f) | $(cell "$name" echo "$c" others_cpu_pct %.1f) |"
     done
@@ -275,8 +202,7 @@ k() { (($1 % 1000 == 0)) && echo "$(($1 / 1000))k" || echo "$1"; }
   echo
   echo "| server | RSS before KiB | RSS after KiB | per connection | marginal per connection |"
   echo "|---|---:|---:|---:|---:|"
-  for name in $SERVERS; do
-    [[ -z ${NOTE[$name]:-} ]] || continue
+  for name in $MEASURED; do
     echo "| $(label "$name") | $(cell "$name" idle "$IDLE_CONNS" rss_before_kib %.0f) | $(cell "$name" idle "$IDLE_CONNS" rss_after_kib %.0f) | $(cell "$name" idle "$IDLE_CONNS" rss_per_conn_bytes '%.0f B' range) | $(cell "$name" idle "$IDLE_CONNS" rss_marginal_per_conn_bytes '%.0f B' range) |"
   done
   echo

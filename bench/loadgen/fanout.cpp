@@ -16,65 +16,29 @@
 
 #include "fanout.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common.hpp"
 #include "procfs.hpp"
 #include "ws_client.hpp"
 #include "xcpu_probe.hpp"
 
 namespace {
 
-[[noreturn]] void die(const char* fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    std::fputs("loadgen: error: ", stderr);
-    std::vfprintf(stderr, fmt, ap);
-    std::fputc('\n', stderr);
-    va_end(ap);
-    std::exit(1);
-}
-
-uint64_t now_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
-}
-
-// Masking and handshake keys only need to differ; a cooperative server on loopback is no
-// proxy to poison (see loadgen.cpp).
-uint64_t g_rng = 0x9e3779b97f4a7c15ull ^ uint64_t(time(nullptr));
-uint64_t rng() {
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return g_rng;
-}
-
-long long cpu_ticks_of(pid_t pid) {
-    const long long t = procfs::process_cpu_ticks(pid);
-    if (t < 0) die("cannot read /proc/%d/stat (server gone?)", int(pid));
-    return t;
-}
+using namespace loadgen;
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -83,21 +47,12 @@ long long cpu_ticks_of(pid_t pid) {
 // relay reply with data_as_string (its default): {"action":"m","data":"\"<payload>\""}.
 enum class Reply { same, notify };
 
-struct Options {
-    std::string host = "127.0.0.1";
-    int port = 0;
-    std::string path = "/";
-    int conns = 1000;
+// --size counts the payload's bytes inside the JSON message.
+struct Options : CommonOptions {
+    Options() : CommonOptions("/", 1000, 5, 1) {}  // path, connections, duration, warm-up
     int burst = 10;
-    size_t size = 20;             // payload bytes inside the JSON message
-    double duration = 5;
-    double warmup = 1;
-    pid_t server_pid = 0;
     Reply reply = Reply::same;
-    double connect_timeout = 60;  // all handshakes must complete within this
     double stall = 5;             // seconds without a delivery that end the run
-    int probe_cpu = -1;           // the server's CPU, to watch the vCPU placement (-1: off)
-    double near_ns = 250;
 };
 
 [[noreturn]] void usage() {
@@ -120,18 +75,8 @@ Options parse_args(int argc, char** argv) {
         if (a == "-h" || a == "--help" || i + 1 >= argc) usage();
         const char* v = argv[++i];
         if (a == "--mode") continue;  // fanout, or we would not be here
-        else if (a == "--host") o.host = v;
-        else if (a == "--port") o.port = std::atoi(v);
-        else if (a == "--path" || a == "--url-path") o.path = v;
-        else if (a == "--connections") o.conns = std::atoi(v);
-        else if (a == "--burst") o.burst = std::atoi(v);
-        else if (a == "--size") o.size = size_t(std::atoll(v));
-        else if (a == "--duration") o.duration = std::atof(v);
-        else if (a == "--warmup") o.warmup = std::atof(v);
-        else if (a == "--server-pid") o.server_pid = pid_t(std::atoi(v));
-        else if (a == "--connect-timeout") o.connect_timeout = std::atof(v);
-        else if (a == "--probe-cpu") o.probe_cpu = std::atoi(v);
-        else if (a == "--near-ns") o.near_ns = std::atof(v);
+        if (parse_common_option(o, a, v)) continue;
+        if (a == "--burst") o.burst = std::atoi(v);
         else if (a == "--reply") {
             const std::string_view r = v;
             if (r == "same") o.reply = Reply::same;
@@ -139,22 +84,9 @@ Options parse_args(int argc, char** argv) {
             else usage();
         } else usage();
     }
-    if (o.port <= 0 || o.port > 65535 || o.conns <= 0 || o.server_pid <= 0 || o.duration <= 0 ||
-        o.warmup < 0 || o.burst <= 0 || o.burst > 100000 || o.size > (1u << 20) ||
-        o.path.empty() || o.path[0] != '/')
+    if (!common_options_valid(o) || o.burst <= 0 || o.burst > 100000 || o.size > (1u << 20))
         usage();
     return o;
-}
-
-// The kernel's default soft limit (1024) is below a thousand connections plus our own files.
-void raise_fd_limit(int conns) {
-    rlimit rl{};
-    getrlimit(RLIMIT_NOFILE, &rl);
-    rl.rlim_cur = rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) < 0) die("setrlimit: %s", std::strerror(errno));
-    if (rl.rlim_cur < rlim_t(conns) + 16)
-        die("RLIMIT_NOFILE hard limit %llu is too low for %d connections",
-            (unsigned long long)rl.rlim_max, conns);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,33 +125,11 @@ struct Conn {
     uint64_t got = 0;    // deliveries received since the first burst
 };
 
-// What the window's figures are computed from, read at both of its ends.
-struct Snapshot {
-    uint64_t t_ns = 0, deliveries = 0;
-    double xcpu_ns = -1;  // cache-line round trip to the server's CPU, -1: not measured
-    long long server_ticks = 0, own_ticks = 0;
-    procfs::MachineTicks machine;
-    double own_us = 0;
-};
-
-// Figures summed over the intervals in which the CPUs were near at both ends.
-struct Totals {
-    uint64_t ns = 0, deliveries = 0;
-    long long server_ticks = 0;
-};
-
 class Fanout {
 public:
-    explicit Fanout(const Options& o) : opt_(o), conns_(size_t(o.conns)) {
-        in_addr a{};
-        if (inet_pton(AF_INET, o.host.c_str(), &a) != 1) die("--host must be an IPv4 address");
-        // Loopback only: this tool must never load a remote machine.
-        if ((ntohl(a.s_addr) >> 24) != 127) die("--host must be in 127.0.0.0/8");
-        addr_.sin_family = AF_INET;
-        addr_.sin_port = htons(uint16_t(o.port));
-        addr_.sin_addr = a;
-        ep_ = epoll_create1(EPOLL_CLOEXEC);
-        if (ep_ < 0) die("epoll_create1: %s", std::strerror(errno));
+    explicit Fanout(const Options& o)
+        : opt_(o), conns_(size_t(o.conns)), addr_(loopback_address(o.host, o.port)),
+          ep_(new_epoll()) {
         rbuf_.resize(256 * 1024);
         const std::string p = payload(0, o.size);
         message_size_ = message_of(p).size();
@@ -232,7 +142,7 @@ public:
         const uint64_t deadline = now_ns() + uint64_t(opt_.connect_timeout * 1e9);
         size_t next = 0;
         while (opened_ < conns_.size()) {
-            while (next < conns_.size() && next - opened_ < 256) start_connect(next++);
+            while (next < conns_.size() && next - opened_ < 256) open_connection(next++);
             if (now_ns() > deadline)
                 die("timeout: only %zu of %zu connections completed the handshake", opened_,
                     conns_.size());
@@ -261,7 +171,7 @@ public:
             }
             if (measuring_ && probe && t >= next_probe) {
                 const Snapshot next = snapshot(probe.get());
-                add_interval(mark, next);
+                add_if_near(near_, mark, next, opt_.near_ns);
                 mark = next;
                 next_probe = t + probe_every;
             }
@@ -278,41 +188,22 @@ private:
 
     // ---- connecting ---------------------------------------------------------------------
 
-    void start_connect(size_t idx) {
+    void open_connection(size_t idx) {
         Conn& c = conns_[idx];
-        c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (c.fd < 0) die("socket: %s (connection %zu)", std::strerror(errno), idx);
-        int one = 1;
-        setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (connect(c.fd, reinterpret_cast<sockaddr*>(&addr_), sizeof addr_) < 0 &&
-            errno != EINPROGRESS)
-            die("connect: %s (connection %zu)", std::strerror(errno), idx);
-        epoll_event ev{};
-        ev.events = EPOLLOUT;
-        ev.data.u64 = idx;
-        if (epoll_ctl(ep_, EPOLL_CTL_ADD, c.fd, &ev) < 0)
-            die("epoll_ctl: %s", std::strerror(errno));
+        c.fd = tcp_socket("connection", idx);
+        set_nodelay(c.fd);
+        start_connect(c.fd, addr_, "connection", idx);
+        epoll_add(ep_, c.fd, EPOLLOUT, idx);
     }
 
     void set_events(Conn& c, uint32_t events) {
-        epoll_event ev{};
-        ev.events = events;
-        ev.data.u64 = uint64_t(&c - conns_.data());
-        if (epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev) < 0)
-            die("epoll_ctl: %s", std::strerror(errno));
+        epoll_modify(ep_, c.fd, events, uint64_t(&c - conns_.data()));
     }
 
     void send_handshake(Conn& c) {
-        int err = 0;
-        socklen_t len = sizeof err;
-        getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        if (err) die("connect to port %d: %s", opt_.port, std::strerror(err));
-        unsigned char raw[16];
-        for (int i = 0; i < 16; i += 8) {
-            const uint64_t r = rng();
-            std::memcpy(raw + i, &r, 8);
-        }
-        const std::string key = ws_client::base64(raw, sizeof raw);
+        if (const int err = connect_result(c.fd))
+            die("connect to port %d: %s", opt_.port, std::strerror(err));
+        const std::string key = new_handshake_key();
         c.accept = ws_client::expected_accept(key);
         c.state = State::Handshake;
         set_events(c, EPOLLIN);
@@ -323,13 +214,8 @@ private:
     // Returns true once the whole 101 has arrived and checked out; the bytes behind it stay
     // in c.in.
     bool parse_handshake(Conn& c) {
-        const size_t end = c.in.find("\r\n\r\n");
-        if (end == std::string::npos) {
-            if (c.in.size() > 16384) die("handshake response too large");
-            return false;
-        }
-        const std::string fault = ws_client::check_response(c.in.substr(0, end + 2), c.accept);
-        if (!fault.empty()) die("%s (path %s)", fault.c_str(), opt_.path.c_str());
+        const size_t end = handshake_end(c.in, c.accept, opt_.path);
+        if (end == std::string::npos) return false;
         c.in.erase(0, end + 4);
         c.state = State::Open;
         ++opened_;
@@ -396,11 +282,9 @@ private:
         if (opcode == 0x9) return send_frame(c, 0x8a, data);  // ping -> pong
         if (opcode == 0xa) return;                            // unsolicited pong
         if (opcode == 0x8) {
-            const unsigned code =
-                data.size() >= 2 ? (unsigned(uint8_t(data[0])) << 8) | uint8_t(data[1]) : 0;
-            die("server sent close %u \"%.*s\" on connection %zu", code,
-                int(data.size() > 2 ? data.size() - 2 : 0), data.size() > 2 ? data.data() + 2 : "",
-                index(c));
+            const std::string_view reason = close_reason(data);
+            die("server sent close %u \"%.*s\" on connection %zu", close_code(data),
+                int(reason.size()), reason.data(), index(c));
         }
         die("connection %zu got a frame with opcode %d%s (byte 0x%02x); only unfragmented text "
             "frames are expected", index(c), opcode, (b0 & 0x80) ? "" : ", not final", b0);
@@ -468,78 +352,26 @@ private:
 
     // Writes what the kernel takes now; queues the rest and waits for EPOLLOUT.
     void write_all(Conn& c, const char* data, size_t len) {
-        if (!c.out.empty()) {
-            c.out.append(data, len);
-            return;
-        }
-        ssize_t n = write(c.fd, data, len);
-        if (n < 0) {
-            if (errno != EAGAIN && errno != EINTR) die("write: %s", std::strerror(errno));
-            n = 0;
-        }
-        if (size_t(n) < len) {
-            c.out.assign(data + n, len - size_t(n));
-            set_events(c, EPOLLIN | EPOLLOUT);
-        }
+        if (write_or_queue(c.fd, c.out, data, len)) set_events(c, EPOLLIN | EPOLLOUT);
     }
 
     void flush(Conn& c) {
-        if (c.out.empty()) return;
-        const ssize_t n = write(c.fd, c.out.data(), c.out.size());
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR) return;
-            die("write: %s", std::strerror(errno));
-        }
-        c.out.erase(0, size_t(n));
-        if (c.out.empty()) set_events(c, EPOLLIN);
+        if (flush_queued(c.fd, c.out)) set_events(c, EPOLLIN);
     }
 
     size_t index(const Conn& c) const { return size_t(&c - conns_.data()); }
 
     // ---- figures ------------------------------------------------------------------------
 
+    // The readings at one end of an interval; the count is of the deliveries so far.
     Snapshot snapshot(CrossCpuProbe* probe) {
         Snapshot s;
         if (probe) {
             s.xcpu_ns = probe->measure();
             xcpu_.push_back(s.xcpu_ns);
         }
-        if (!procfs::machine_ticks(s.machine)) die("cannot parse /proc/stat");
-        s.server_ticks = cpu_ticks_of(opt_.server_pid);
-        s.own_ticks = cpu_ticks_of(getpid());
-        s.own_us = procfs::self_cpu_us();
-        s.t_ns = now_ns();
-        s.deliveries = delivered_;
+        read_snapshot(s, opt_.server_pid, delivered_);
         return s;
-    }
-
-    void add_interval(const Snapshot& a, const Snapshot& b) {
-        const auto near = [&](double x) { return x >= 0 && x < opt_.near_ns; };
-        if (!near(a.xcpu_ns) || !near(b.xcpu_ns)) return;
-        near_.ns += b.t_ns - a.t_ns;
-        near_.deliveries += b.deliveries - a.deliveries;
-        near_.server_ticks += b.server_ticks - a.server_ticks;
-    }
-
-    // "near", "mixed" (some of the window), "far" (none of it) or "unprobed".
-    const char* placement(bool probed) const {
-        if (!probed) return "unprobed";
-        if (near_.ns == 0) return "far";
-        return near_.ns < uint64_t(opt_.duration * 1e9 * 0.999) ? "mixed" : "near";
-    }
-
-    double percentile_us(std::vector<uint64_t>& v, double q) {
-        if (v.empty()) return 0;
-        const size_t k = std::min(v.size() - 1, size_t(q * double(v.size())));
-        std::nth_element(v.begin(), v.begin() + long(k), v.end());
-        return double(v[k]) / 1000.0;
-    }
-
-    double median_xcpu() const {
-        std::vector<double> x;
-        for (double v : xcpu_) if (v >= 0) x.push_back(v);
-        std::sort(x.begin(), x.end());
-        return x.empty() ? -1 : x[x.size() / 2];
     }
 
     struct Figures {
@@ -552,28 +384,25 @@ private:
     // The figures: over the near intervals if there are any, else over the whole window. The
     // load generator's CPU, the disturbance and the burst times: over the whole window.
     Figures figures(const Snapshot& a, const Snapshot& b, bool probed) {
-        Totals w{b.t_ns - a.t_ns, b.deliveries - a.deliveries, b.server_ticks - a.server_ticks};
+        Totals w{b.t_ns - a.t_ns, b.count - a.count, b.server_ticks - a.server_ticks};
         if (probed && near_.ns > 0) w = near_;
-        if (w.deliveries == 0 || b.deliveries == a.deliveries)
-            die("no delivery in the measured window");
+        if (w.count == 0 || b.count == a.count) die("no delivery in the measured window");
         const double hz = double(sysconf(_SC_CLK_TCK));
-        const double all = double(b.deliveries - a.deliveries);
+        const double all = double(b.count - a.count);
         Figures f;
         f.secs = double(w.ns) / 1e9;
         f.elapsed = double(b.t_ns - a.t_ns) / 1e9;
-        f.deliveries = double(w.deliveries);
+        f.deliveries = double(w.count);
         f.server_us = double(w.server_ticks) * 1e6 / hz / f.deliveries;
         f.own_us = (b.own_us - a.own_us) / all;
-        const double pct = 100.0 / (f.elapsed * hz);
-        const long long others = (b.machine.busy - a.machine.busy) -
-                                 (b.server_ticks - a.server_ticks) - (b.own_ticks - a.own_ticks);
-        f.others_pct = std::max(0.0, double(others) * pct);
-        f.steal_pct = double(b.machine.steal - a.machine.steal) * pct;
+        const Disturbance d = disturbance(a, b, hz);
+        f.others_pct = d.others_pct;
+        f.steal_pct = d.steal_pct;
         f.per_poll = all / double(std::max<uint64_t>(polls_, 1));
         f.bursts = burst_ns_.size();
         f.burst_p50 = percentile_us(burst_ns_, 0.5);
         f.burst_p99 = percentile_us(burst_ns_, 0.99);
-        f.placement = placement(probed);
+        f.placement = placement_of(probed, near_.ns, opt_.duration);
         return f;
     }
 
@@ -588,7 +417,7 @@ private:
                     "  CPU per delivery: server %.3f us, loadgen %.3f us\n"
                     "  other processes used %.1f%% of a CPU; hypervisor steal %.1f%%\n",
                     opt_.conns, opt_.burst, message_size_, delivery_size_, rate, f.secs,
-                    f.placement, double(near_.ns) / 1e9, f.elapsed, median_xcpu(), f.bursts,
+                    f.placement, double(near_.ns) / 1e9, f.elapsed, median_xcpu(xcpu_), f.bursts,
                     f.burst_p50, f.burst_p99, f.per_poll, f.server_us, f.own_us, f.others_pct,
                     f.steal_pct);
         std::printf("RESULT mode=fanout conns=%d burst=%d size=%zu deliveries=%.0f window_s=%.3f "
@@ -600,7 +429,7 @@ private:
                     opt_.conns, opt_.burst, opt_.size, f.deliveries, f.secs, rate, f.server_us,
                     f.own_us, f.elapsed, f.bursts, f.burst_p50, f.burst_p99, f.per_poll,
                     message_size_, delivery_size_, f.others_pct, f.steal_pct, f.placement,
-                    median_xcpu());
+                    median_xcpu(xcpu_));
     }
 
     Options opt_;

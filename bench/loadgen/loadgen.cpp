@@ -24,27 +24,24 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common.hpp"
 #include "fanout.hpp"
 #include "procfs.hpp"
 #include "ws_client.hpp"
@@ -52,43 +49,9 @@
 
 namespace {
 
-// ---------------------------------------------------------------------------------------------
-// Small utilities
+using namespace loadgen;
 
-[[noreturn]] void die(const char* fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    std::fputs("loadgen: error: ", stderr);
-    std::vfprintf(stderr, fmt, ap);
-    std::fputc('\n', stderr);
-    va_end(ap);
-    std::exit(1);
-}
-
-uint64_t now_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
-}
-
-// xorshift64: masking keys and handshake keys need unpredictability only against a
-// cooperative server, so a fast PRNG is enough (RFC 6455 5.3 asks for unpredictable keys
-// to defeat proxy cache poisoning, which does not apply on loopback).
-uint64_t g_rng = 0x9e3779b97f4a7c15ull ^ uint64_t(time(nullptr));
-uint64_t rng() {
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return g_rng;
-}
-
-// The /proc readings the figures come from; failing to read one means the server is gone.
-long long cpu_ticks_of(pid_t pid) {
-    long long t = procfs::process_cpu_ticks(pid);
-    if (t < 0) die("cannot read /proc/%d/stat (server gone?)", int(pid));
-    return t;
-}
-
+// The server's VmRSS; failing to read it means the server is gone.
 long long server_rss(pid_t pid) {
     long long r = procfs::process_rss_bytes(pid);
     if (r < 0) die("cannot read VmRSS of process %d (server gone?)", int(pid));
@@ -110,23 +73,13 @@ const char* mode_name(Mode m) {
     return "?";
 }
 
-struct Options {
-    std::string host = "127.0.0.1";
-    int port = 0;
-    std::string path = "/echo";
-    int conns = 100;
-    size_t size = 20;
-    double duration = 10;
-    double warmup = 2;
-    pid_t server_pid = 0;
+struct Options : CommonOptions {
+    Options() : CommonOptions("/echo", 100, 10, 2) {}  // path, connections, duration, warm-up
     Mode mode = Mode::echo;
     bool idle = false;            // mode == idle: messages are never sent
     bool check_action = false;    // first check that one action round trip works on --path
     double idle_wait = 2;         // idle mode: settle time before reading VmRSS
-    double connect_timeout = 60;  // all handshakes must complete within this
     int src_addrs = 0;            // 0: one 127.0.0.x source address per 20,000 connections
-    int probe_cpu = -1;           // the server's CPU, to watch the vCPU placement (-1: off)
-    double near_ns = 250;         // cache-line round trip below which the CPUs count as near
 };
 
 void usage() {
@@ -152,21 +105,11 @@ Options parse_args(int argc, char** argv) {
         if (a == "-h" || a == "--help") usage();
         if (i + 1 >= argc) usage();
         const char* v = argv[++i];
-        if (a == "--host") o.host = v;
-        else if (a == "--port") o.port = std::atoi(v);
-        else if (a == "--path" || a == "--url-path") o.path = v;
-        else if (a == "--token-file") token_file = v;
+        if (parse_common_option(o, a, v)) continue;
+        if (a == "--token-file") token_file = v;
         else if (a == "--check-action") o.check_action = std::atoi(v) != 0;
-        else if (a == "--connections") o.conns = std::atoi(v);
-        else if (a == "--size") o.size = size_t(std::atoll(v));
-        else if (a == "--duration") o.duration = std::atof(v);
-        else if (a == "--warmup") o.warmup = std::atof(v);
-        else if (a == "--server-pid") o.server_pid = pid_t(std::atoi(v));
         else if (a == "--idle-wait") o.idle_wait = std::atof(v);
-        else if (a == "--connect-timeout") o.connect_timeout = std::atof(v);
         else if (a == "--src-addrs") o.src_addrs = std::atoi(v);
-        else if (a == "--probe-cpu") o.probe_cpu = std::atoi(v);
-        else if (a == "--near-ns") o.near_ns = std::atof(v);
         else if (a == "--mode") {
             const std::string_view m = v;
             if (m == "echo") o.mode = Mode::echo;
@@ -185,9 +128,7 @@ Options parse_args(int argc, char** argv) {
         o.path += o.path.find('?') == std::string::npos ? "?token=" : "&token=";
         o.path += token;
     }
-    if (o.port <= 0 || o.port > 65535 || o.conns <= 0 || o.server_pid <= 0 || o.duration <= 0 ||
-        o.warmup < 0 || o.path.empty() || o.path[0] != '/')
-        usage();
+    if (!common_options_valid(o)) usage();
     if (o.src_addrs <= 0) o.src_addrs = 1 + o.conns / 20000;
     if (o.src_addrs > 250) die("--src-addrs must be at most 250");
     return o;
@@ -229,16 +170,9 @@ struct Conn {
 
 class LoadGen {
 public:
-    explicit LoadGen(const Options& o) : opt_(o), conns_(size_t(o.conns)) {
-        in_addr a{};
-        if (inet_pton(AF_INET, o.host.c_str(), &a) != 1) die("--host must be an IPv4 address");
-        // Loopback only: this tool must never load a remote machine.
-        if ((ntohl(a.s_addr) >> 24) != 127) die("--host must be in 127.0.0.0/8");
-        addr_.sin_family = AF_INET;
-        addr_.sin_port = htons(uint16_t(o.port));
-        addr_.sin_addr = a;
-        ep_ = epoll_create1(EPOLL_CLOEXEC);
-        if (ep_ < 0) die("epoll_create1: %s", std::strerror(errno));
+    explicit LoadGen(const Options& o)
+        : opt_(o), conns_(size_t(o.conns)), addr_(loopback_address(o.host, o.port)),
+          ep_(new_epoll()) {
         rbuf_.resize(256 * 1024);
     }
 
@@ -250,7 +184,7 @@ public:
         const uint64_t deadline = now_ns() + uint64_t(opt_.connect_timeout * 1e9);
         const size_t max_pending = 256;
         while (opened_ < upto) {
-            while (next_ < upto && next_ - opened_ < max_pending) start_connect(next_++);
+            while (next_ < upto && next_ - opened_ < max_pending) open_connection(next_++);
             if (now_ns() > deadline)
                 die("timeout: only %zu of %zu connections completed the handshake", opened_,
                     upto);
@@ -297,7 +231,7 @@ public:
             if (measuring_ && probe && t >= next_probe) {
                 Snapshot next = snapshot();
                 next.xcpu_ns = record_probe(*probe);
-                add_interval(mark, next);
+                add_if_near(near_, mark, next, opt_.near_ns);
                 mark = next;
                 next_probe = t + probe_every;
             }
@@ -387,12 +321,7 @@ private:
     };
 
     HsKey make_key() {
-        unsigned char raw[16];
-        for (int i = 0; i < 16; i += 8) {
-            const uint64_t r = rng();
-            std::memcpy(raw + i, &r, 8);
-        }
-        const std::string key = ws_client::base64(raw, sizeof raw);
+        const std::string key = new_handshake_key();
         return {ws_client::handshake_request(opt_.path, opt_.host, opt_.port, key),
                 ws_client::expected_accept(key)};
     }
@@ -412,21 +341,14 @@ private:
             hs_request_size_ = hs_keys_[0].request.size();
         }
         Conn& c = conns_[idx];
-        c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (c.fd < 0) die("socket: %s (client %zu)", std::strerror(errno), idx);
+        c.fd = tcp_socket("client", idx);
         c.state = State::Connecting;
         c.in.clear();
         c.sent_ns = now_ns();
-        if (connect(c.fd, reinterpret_cast<sockaddr*>(&addr_), sizeof addr_) < 0 &&
-            errno != EINPROGRESS)
-            die("connect: %s (client %zu)", std::strerror(errno), idx);
+        start_connect(c.fd, addr_, "client", idx);
         // Edge-triggered: one registration per connection, no EPOLL_CTL_MOD; the 101 is read
         // until EAGAIN. Closing the descriptor removes it from the epoll set.
-        epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
-        ev.data.u64 = idx;
-        if (epoll_ctl(ep_, EPOLL_CTL_ADD, c.fd, &ev) < 0)
-            die("epoll_ctl: %s", std::strerror(errno));
+        epoll_add(ep_, c.fd, EPOLLIN | EPOLLOUT | EPOLLET, idx);
         hs_send(c);  // on loopback the connection is often established by now
     }
 
@@ -450,9 +372,7 @@ private:
             if (events & EPOLLOUT) hs_send(c);
             if (c.state == State::Connecting) {
                 if (!(events & (EPOLLERR | EPOLLHUP))) return;
-                int err = 0;
-                socklen_t len = sizeof err;
-                getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+                const int err = connect_result(c.fd);
                 die("connect to port %d: %s", opt_.port, err ? std::strerror(err) : "hang-up");
             }
         }
@@ -464,13 +384,8 @@ private:
                 die("server closed client %zu during the handshake (%s)", idx,
                     n == 0 ? "EOF" : std::strerror(errno));
             c.in.append(rbuf_.data(), size_t(n));
-            const size_t end = c.in.find("\r\n\r\n");
-            if (end == std::string::npos) {
-                if (c.in.size() > 16384) die("handshake response too large");
-                continue;
-            }
-            const std::string fault = ws_client::check_response(c.in.substr(0, end + 2), c.accept);
-            if (!fault.empty()) die("%s (path %s)", fault.c_str(), opt_.path.c_str());
+            const size_t end = handshake_end(c.in, c.accept, opt_.path);
+            if (end == std::string::npos) continue;
             // Nothing is due after the 101 before the client speaks; a refused token gets a
             // fatalError and a close right behind it (the server writes them together).
             if (c.in.size() > end + 4)
@@ -488,39 +403,12 @@ private:
         hs_start(idx);
     }
 
-    // What the measured window is computed from, read at both of its ends.
-    struct Snapshot {
-        uint64_t t_ns = 0;
-        uint64_t msgs = 0;     // echoes completed in the window so far
-        double xcpu_ns = -1;   // cache-line round trip to the server's CPU, -1: not measured
-        long long server_ticks = 0, own_ticks = 0;
-        procfs::MachineTicks machine;
-        double own_us = 0;
-    };
-
+    // The window's readings; the count is of the echoes (round trips, handshakes) completed
+    // in the window so far.
     Snapshot snapshot() const {
         Snapshot s;
-        if (!procfs::machine_ticks(s.machine)) die("cannot parse /proc/stat");
-        s.server_ticks = cpu_ticks_of(opt_.server_pid);
-        s.own_ticks = cpu_ticks_of(getpid());
-        s.own_us = procfs::self_cpu_us();
-        s.t_ns = now_ns();
-        s.msgs = samples_.size();
+        read_snapshot(s, opt_.server_pid, samples_.size());
         return s;
-    }
-
-    // Figures summed over the intervals in which the CPUs were near at both ends.
-    struct Totals {
-        uint64_t ns = 0, msgs = 0;
-        long long server_ticks = 0;
-    };
-
-    void add_interval(const Snapshot& a, const Snapshot& b) {
-        const auto near = [&](double x) { return x >= 0 && x < opt_.near_ns; };
-        if (!near(a.xcpu_ns) || !near(b.xcpu_ns)) return;
-        near_.ns += b.t_ns - a.t_ns;
-        near_.msgs += b.msgs - a.msgs;
-        near_.server_ticks += b.server_ticks - a.server_ticks;
     }
 
     double record_probe(CrossCpuProbe& probe) {
@@ -544,28 +432,16 @@ private:
         const double hz = double(sysconf(_SC_CLK_TCK));
         const double elapsed = double(b.t_ns - a.t_ns) / 1e9;
         // The figures: over the near intervals if there are any, else over everything.
-        const char* placement = "unprobed";
-        Totals w{b.t_ns - a.t_ns, b.msgs - a.msgs, b.server_ticks - a.server_ticks};
-        if (probed) {
-            placement = near_.ns == 0                                  ? "far"
-                        : near_.ns < uint64_t(opt_.duration * 1e9 * 0.999) ? "mixed"
-                                                                           : "near";
-            if (near_.ns > 0) w = near_;
-        }
-        if (w.msgs == 0) die("no echo completed in the measured window");
-        const double secs = double(w.ns) / 1e9, msgs = double(w.msgs);
+        const char* placement = placement_of(probed, near_.ns, opt_.duration);
+        Totals w{b.t_ns - a.t_ns, b.count - a.count, b.server_ticks - a.server_ticks};
+        if (probed && near_.ns > 0) w = near_;
+        if (w.count == 0) die("no echo completed in the measured window");
+        const double secs = double(w.ns) / 1e9, msgs = double(w.count);
         const double cpu_us = double(w.server_ticks) * 1e6 / hz / msgs;
-        const double own_us = (b.own_us - a.own_us) / double(b.msgs - a.msgs);
+        const double own_us = (b.own_us - a.own_us) / double(b.count - a.count);
         // Disturbance over the whole elapsed time, in percent of one CPU.
-        const double pct = 100.0 / (elapsed * hz);
-        const long long others = (b.machine.busy - a.machine.busy) -
-                                 (b.server_ticks - a.server_ticks) - (b.own_ticks - a.own_ticks);
-        const double others_pct = std::max(0.0, double(others) * pct);
-        const double steal_pct = double(b.machine.steal - a.machine.steal) * pct;
-        std::vector<double> x;
-        for (double v : xcpu_) if (v >= 0) x.push_back(v);
-        std::sort(x.begin(), x.end());
-        const double xcpu_p50 = x.empty() ? -1 : x[x.size() / 2];
+        const auto [others_pct, steal_pct] = disturbance(a, b, hz);
+        const double xcpu_p50 = median_xcpu(xcpu_);
         size_t starved = 0;
         for (const Conn& c : conns_) starved += c.window_msgs == 0;
         const bool hs = opt_.mode == Mode::handshake;
@@ -573,7 +449,8 @@ private:
         if (starved)
             std::fprintf(stderr, "loadgen: warning: %zu %s got no %s in the window\n", starved,
                          hs ? "clients" : "connections", unit);
-        const double p50 = percentile(0.50), p99 = percentile(0.99), max = percentile(1.0);
+        const double p50 = percentile_us(samples_, 0.50), p99 = percentile_us(samples_, 0.99),
+                     max = percentile_us(samples_, 1.0);
         if (hs)
             std::printf("handshake: %d clients, path %.40s%s: %.0f handshakes/s over %.2f s\n",
                         opt_.conns, opt_.path.c_str(), opt_.path.size() > 40 ? "..." : "",
@@ -605,16 +482,15 @@ private:
                                             : opt_.size;
     }
 
-    void start_connect(size_t idx) {
+    void open_connection(size_t idx) {
         Conn& c = conns_[idx];
-        c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (c.fd < 0) die("socket: %s (connection %zu)", std::strerror(errno), idx);
-        int one = 1;
-        setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        c.fd = tcp_socket("connection", idx);
+        set_nodelay(c.fd);
         if (opt_.src_addrs > 1) {
             // Past ~28k connections one source address runs out of ephemeral ports; spread
             // over 127.0.0.1..K. IP_BIND_ADDRESS_NO_PORT defers the port choice to connect(),
             // which can then reuse a port across different destinations.
+            int one = 1;
             setsockopt(c.fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
             sockaddr_in src{};
             src.sin_family = AF_INET;
@@ -622,29 +498,17 @@ private:
             if (bind(c.fd, reinterpret_cast<sockaddr*>(&src), sizeof src) < 0)
                 die("bind source address: %s", std::strerror(errno));
         }
-        if (connect(c.fd, reinterpret_cast<sockaddr*>(&addr_), sizeof addr_) < 0 &&
-            errno != EINPROGRESS)
-            die("connect: %s (connection %zu)", std::strerror(errno), idx);
-        epoll_event ev{};
-        ev.events = EPOLLOUT;
-        ev.data.u64 = idx;
-        if (epoll_ctl(ep_, EPOLL_CTL_ADD, c.fd, &ev) < 0)
-            die("epoll_ctl: %s", std::strerror(errno));
+        start_connect(c.fd, addr_, "connection", idx);
+        epoll_add(ep_, c.fd, EPOLLOUT, idx);
     }
 
     void set_events(Conn& c, uint32_t events) {
-        epoll_event ev{};
-        ev.events = events;
-        ev.data.u64 = uint64_t(&c - conns_.data());
-        if (epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev) < 0)
-            die("epoll_ctl: %s", std::strerror(errno));
+        epoll_modify(ep_, c.fd, events, uint64_t(&c - conns_.data()));
     }
 
     void on_event(Conn& c, uint32_t events) {
         if (c.state == State::Connecting) {
-            int err = 0;
-            socklen_t len = sizeof err;
-            getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+            const int err = connect_result(c.fd);
             if (err) die("connect to port %d: %s", opt_.port, std::strerror(err));
             send_handshake(c);
             return;
@@ -654,12 +518,7 @@ private:
     }
 
     void send_handshake(Conn& c) {
-        unsigned char raw[16];
-        for (int i = 0; i < 16; i += 8) {
-            const uint64_t r = rng();
-            std::memcpy(raw + i, &r, 8);
-        }
-        const std::string key = ws_client::base64(raw, sizeof raw);
+        const std::string key = new_handshake_key();
         c.accept = ws_client::expected_accept(key);
         const std::string req = ws_client::handshake_request(opt_.path, opt_.host, opt_.port, key);
         c.state = State::Handshake;
@@ -681,13 +540,8 @@ private:
 
     // Returns true once the whole 101 response has arrived and checked out.
     bool parse_handshake(Conn& c) {
-        const size_t end = c.in.find("\r\n\r\n");
-        if (end == std::string::npos) {
-            if (c.in.size() > 16384) die("handshake response too large");
-            return false;
-        }
-        const std::string fault = ws_client::check_response(c.in.substr(0, end + 2), c.accept);
-        if (!fault.empty()) die("%s (path %s)", fault.c_str(), opt_.path.c_str());
+        const size_t end = handshake_end(c.in, c.accept, opt_.path);
+        if (end == std::string::npos) return false;
         c.in.erase(0, end + 4);
         c.state = State::Open;
         return true;
@@ -718,10 +572,9 @@ private:
         case 0x9: send_frame(c, 0x8a, data); return;  // ping -> pong with the same data
         case 0xa: return;                              // unsolicited pong
         case 0x8: {
-            const unsigned code =
-                data.size() >= 2 ? (unsigned(uint8_t(data[0])) << 8) | uint8_t(data[1]) : 0;
-            die("server sent close %u \"%.*s\"", code, int(data.size() > 2 ? data.size() - 2 : 0),
-                data.size() > 2 ? data.data() + 2 : "");
+            const std::string_view reason = close_reason(data);
+            die("server sent close %u \"%.*s\"", close_code(data), int(reason.size()),
+                reason.data());
         }
         case 0x1:
         case 0x2:
@@ -811,37 +664,11 @@ private:
 
     // Writes what the kernel takes now; queues the rest and waits for EPOLLOUT.
     void write_all(Conn& c, const char* data, size_t len) {
-        if (!c.out.empty()) {
-            c.out.append(data, len);
-            return;
-        }
-        ssize_t n = write(c.fd, data, len);
-        if (n < 0) {
-            if (errno != EAGAIN && errno != EINTR) die("write: %s", std::strerror(errno));
-            n = 0;
-        }
-        if (size_t(n) < len) {
-            c.out.assign(data + n, len - size_t(n));
-            set_events(c, EPOLLIN | EPOLLOUT);
-        }
+        if (write_or_queue(c.fd, c.out, data, len)) set_events(c, EPOLLIN | EPOLLOUT);
     }
 
     void flush(Conn& c) {
-        if (c.out.empty()) return;
-        ssize_t n = write(c.fd, c.out.data(), c.out.size());
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR) return;
-            die("write: %s", std::strerror(errno));
-        }
-        c.out.erase(0, size_t(n));
-        if (c.out.empty()) set_events(c, EPOLLIN);
-    }
-
-    double percentile(double q) {
-        if (samples_.empty()) return 0;
-        size_t k = std::min(samples_.size() - 1, size_t(q * double(samples_.size())));
-        std::nth_element(samples_.begin(), samples_.begin() + long(k), samples_.end());
-        return double(samples_[k]) / 1000.0;
+        if (flush_queued(c.fd, c.out)) set_events(c, EPOLLIN);
     }
 
     Options opt_;
@@ -860,17 +687,6 @@ private:
     std::vector<HsKey> hs_keys_; // handshake mode: requests to send and the accepts they get
     size_t hs_next_key_ = 0, hs_request_size_ = 0;
 };
-
-// The kernel default soft limit (1024 here) is far below 10k connections.
-void raise_fd_limit(int conns) {
-    rlimit rl{};
-    getrlimit(RLIMIT_NOFILE, &rl);
-    rl.rlim_cur = rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) < 0) die("setrlimit: %s", std::strerror(errno));
-    if (rl.rlim_cur < rlim_t(conns) + 16)
-        die("RLIMIT_NOFILE hard limit %llu is too low for %d connections",
-            (unsigned long long)rl.rlim_max, conns);
-}
 
 }  // namespace
 
