@@ -147,6 +147,6 @@ void ConnectionImpl::set_user(int64_t id, std::string identity, std::string clai
 // What the loop and the public API ask of a connection, done by its parts.
 void ConnectionImpl::start_close(uint16_t code, std::string_view reason) { WsSession::start_close(*this, code, reason); }
 void ConnectionImpl::sweep(uint64_t now_ms) { WsSession::sweep(*this, now_ms); }
-size_t ConnectionImpl::pending_output() const noexcept { return OutputPath::pending_output(const_cast<ConnectionImpl&>(*this)); }
+size_t ConnectionImpl::pending_output() const noexcept { return OutputPath::pending_output(*this); }
 
 }  // namespace capstan::app

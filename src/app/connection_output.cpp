@@ -271,7 +271,7 @@ void OutputPath::output_failed(ConnectionImpl& c_) noexcept {
   c_.close_now();
 }
 
-size_t OutputPath::pending_output(ConnectionImpl& c_) noexcept {
+size_t OutputPath::pending_output(const ConnectionImpl& c_) noexcept {
   return (c_.outbox_ ? c_.outbox_->pending() : 0) + (c_.ctx_.is_corked(&c_) ? c_.ctx_.corked_size() : 0);
 }
 

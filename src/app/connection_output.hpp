@@ -34,7 +34,7 @@ class OutputPath {
   static void write_frames(ConnectionImpl& c, const iovec* iov, size_t count);
   static void on_writable(ConnectionImpl& c);
   static void arm_writable(ConnectionImpl& c, bool on) noexcept;
-  static size_t pending_output(ConnectionImpl& c) noexcept;
+  static size_t pending_output(const ConnectionImpl& c) noexcept;
   // Our last word is queued: flush it, half-close, and discard input until the peer hangs up.
   static void enter_draining(ConnectionImpl& c);
   static void finish_drain_if_flushed(ConnectionImpl& c);

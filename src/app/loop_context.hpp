@@ -53,6 +53,9 @@ struct ServerShared {
   std::vector<std::string> route_components;      // by route index: config name, or "c++"
   int64_t started_unix = 0;
   std::chrono::steady_clock::time_point started;
+  int64_t uptime_seconds() const noexcept {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
+  }
 };
 
 class LoopContext {

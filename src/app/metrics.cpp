@@ -255,7 +255,7 @@ void append_metrics_text(LoopContext& ctx, std::string& body) {
   s.sockets = shared.connections.load(std::memory_order_relaxed);
   if (shared.started_unix) {
     s.start_time_unix = shared.started_unix;
-    s.uptime_seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - shared.started).count();
+    s.uptime_seconds = shared.uptime_seconds();
   } else {
     s.start_time_unix = metrics::kLoadedUnix;
     s.uptime_seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - metrics::kLoadedSteady).count();

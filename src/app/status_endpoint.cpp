@@ -27,11 +27,10 @@ void append_status_json(LoopContext& ctx, std::string& body) {
   body += ",\"pid\":" + std::to_string(::getpid());
   body += ",\"version\":";
   util::append_json_string(body, Server::version());
-  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - shared.started);
   body += ",\"started\":";
   util::append_json_string(body, util::iso8601_utc(shared.started_unix));
   body += ",\"started_unix\":" + std::to_string(shared.started_unix);
-  body += ",\"uptime_seconds\":" + std::to_string(uptime.count());
+  body += ",\"uptime_seconds\":" + std::to_string(shared.uptime_seconds());
   body += ",\"listen\":[";
   for (size_t i = 0; i < shared.listening.size(); ++i) {
     if (i) body += ',';

@@ -161,8 +161,7 @@ void NotifyComponent::run_held(Connection& c) {
 void NotifyComponent::recheck_user(Connection& c, Entry& entry, std::string_view text) {
   // The message waits, first in line, for a lookup made after it arrived; so do the ones its
   // read held behind it (reading is paused), and that one lookup clears them all.
-  if (!entry.held) entry.held = std::make_unique<std::deque<Entry::Held>>();
-  entry.held->push_front({std::string(text), false, false});
+  entry.hold({std::string(text), false, false}, true);
   begin_job(c, entry);
   const Users* u = users();
   const bool offloaded = c.offload([this, u, identity = c.user()->identity](db::Database* db, std::string_view open_error) {

@@ -69,9 +69,11 @@ class NotifyComponent final : public Component {
     std::unique_ptr<std::deque<Held>> held;
     bool busy = false;
     bool has_held() const noexcept { return held && !held->empty(); }
-    void hold(Held h) {
+    // Behind what is held; `first`: in front of it (a message whose own turn has come).
+    void hold(Held h, bool first = false) {
       if (!held) held = std::make_unique<std::deque<Held>>();
-      held->push_back(std::move(h));
+      if (first) held->push_front(std::move(h));
+      else held->push_back(std::move(h));
     }
   };
 

@@ -4,12 +4,6 @@
 
 namespace capstan::app {
 
-bool NotifyRoute::uses_database() const noexcept {
-  for (const auto& [name, def] : actions)
-    if (def.kind == ActionDef::Kind::sql) return true;
-  return false;
-}
-
 std::shared_ptr<NotifyRoute> make_notify_route(const RouteConfig* config, std::vector<Action> actions,
                                                const NotifyOptions& options) {
   auto route = std::make_shared<NotifyRoute>();

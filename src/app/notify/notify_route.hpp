@@ -38,7 +38,6 @@ struct NotifyRoute {
   // One instance per loop, in loop order; filled while the loops are built, read-only after.
   std::vector<NotifyComponent*> instances;
 
-  bool uses_database() const noexcept;
 };
 
 // The route from its config (may be null for a route made by Server::notify alone) and its
