@@ -6,6 +6,7 @@
 #include "capstan/config.hpp"
 #include "capstan/connection.hpp"
 #include "capstan/database.hpp"
+#include "capstan/error.hpp"
 #include "capstan/loop.hpp"
 #include "capstan/notify.hpp"
 #include "capstan/server.hpp"

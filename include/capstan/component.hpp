@@ -18,6 +18,7 @@
 #include <memory>
 
 #include "capstan/connection.hpp"
+#include "capstan/error.hpp"
 #include "capstan/loop.hpp"
 #include "capstan/types.hpp"
 #include "capstan/users.hpp"
@@ -44,7 +45,8 @@ class Component {
   virtual void on_rate_limited(Connection&, Message) {}
   // The connection ended. No sends are possible any more.
   virtual void on_close(Connection&, CloseInfo) {}
-  // A fault closes the connection; on_close follows.
+  // A fault closes the connection (a WsError: a protocol violation, a limit, a timeout, with
+  // the close code close_code_of(error.code())); on_close follows.
   virtual void on_error(Connection&, const Error&) {}
   // The server is stopping: connections are about to receive close 1001.
   virtual void on_shutdown() {}

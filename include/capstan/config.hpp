@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "capstan/error.hpp"
 #include "capstan/types.hpp"
 
 namespace capstan {
@@ -150,16 +151,18 @@ struct Config {
   std::string source_path;  // the file it was loaded from (load_config_file), for the state file
 };
 
-// A fault in a configuration file, pointing at the key.
-struct ConfigError {
-  std::string key;  // "limits.idle_timeout", "routes[1].component"
-  int line = 0;     // 1-based, 0 when unknown
-  std::string message;
+// A fault in a configuration file, pointing at the key. Loading reports every fault at once,
+// so a file is mended in one pass.
+struct ConfigFault {
+  std::error_code code;  // a ConfigError: unknown_key, wrong_type, not_a_choice, missing...
+  std::string key;       // "limits.idle_timeout", "routes[1].component"
+  int line = 0;          // 1-based, 0 when unknown
+  std::string message;   // what is wrong and what would be right
 };
 
 struct LoadedConfig {
   Config config;
-  std::vector<ConfigError> errors;
+  std::vector<ConfigFault> errors;
   bool ok() const noexcept { return errors.empty(); }
 };
 

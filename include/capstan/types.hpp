@@ -64,11 +64,4 @@ struct CloseInfo {
   bool clean = false;  // a close frame was received from the peer
 };
 
-// A fault on a connection (protocol violation, limit) handed to Component::on_error before the
-// connection closes with `close_code`.
-struct Error {
-  uint16_t close_code = close_code::protocol_error;
-  std::string_view message;
-};
-
 }  // namespace capstan

@@ -47,23 +47,19 @@ bool WsSession::inflate_message(ConnectionImpl& c_, std::string_view compressed,
   const ws::DeflateParams& p = c_.compression_->params;
   std::string& buffer = c_.ctx_.inflate_buffer();
   const size_t limit = c_.ctx_.limits().max_message_size;
-  ws::Inflater::Result r;
+  WsError r;
   if (c_.compression_->shared) {
     r = c_.ctx_.shared_inflater().inflate(compressed, buffer, limit, true);
   } else {
     if (!c_.compression_->inflater) c_.compression_->inflater = std::make_unique<ws::Inflater>(15);
     r = c_.compression_->inflater->inflate(compressed, buffer, limit, p.client_no_context_takeover);
   }
-  if (r == ws::Inflater::Result::too_big) {
-    fail(c_, close_code::message_too_big, "message too big");  // a deflate bomb stops here
-    return false;
-  }
-  if (r == ws::Inflater::Result::corrupt) {
-    fail(c_, close_code::invalid_payload, "invalid compressed data");
+  if (r != WsError{}) {
+    fail(c_, r);  // a deflate bomb stops here, as message_too_big
     return false;
   }
   if (opcode == Opcode::text && !ws::is_valid_utf8(buffer)) {
-    fail(c_, close_code::invalid_payload, "invalid UTF-8 in text message");
+    fail(c_, WsError::invalid_utf8);
     return false;
   }
   out = buffer;

@@ -73,7 +73,7 @@ SendStatus OutputPath::queue_frame(ConnectionImpl& c_, Opcode opcode, const char
     if (held + total - written > cap) {
       // A reader this slow would make us hold unbounded memory: drop it (RFC 6455 1008).
       c_.ctx_.metrics().send_buffer_overflow();
-      WsSession::fail(c_, close_code::policy_violation, "send buffer full");
+      WsSession::fail(c_, WsError::send_buffer_full);
       return SendStatus::dropped;
     }
     queue_unsent(c_, header, header_size, data, size, written);

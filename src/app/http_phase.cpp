@@ -36,8 +36,8 @@ void HttpPhase::on_data(ConnectionImpl& c_, const char* data, size_t size) {
       if (hs.buffer.empty()) hs.buffer.assign(data, size);
       return;
     case http::ParseResult::Status::error:
-      c_.ctx_.metrics().handshake_refused(r.http_status);
-      respond_and_drain(c_, r.http_status, r.reason);
+      c_.ctx_.metrics().handshake_refused(http_status_of(r.error));
+      respond_and_drain(c_, http_status_of(r.error), describe(r.error));
       return;
     case http::ParseResult::Status::complete:
       handle_request(c_, hs.request, input.data() + r.head_size, input.size() - r.head_size);
@@ -49,8 +49,8 @@ void HttpPhase::handle_request(ConnectionImpl& c_, const http::Request& req, con
   const http::UpgradeCheck upgrade = http::check_upgrade(req);
   const Route* route = c_.ctx_.find_route(req.path);
   if (upgrade.kind == http::UpgradeCheck::Kind::invalid) {
-    c_.ctx_.metrics().handshake_refused(upgrade.http_status);
-    respond_and_drain(c_, upgrade.http_status, upgrade.reason);
+    c_.ctx_.metrics().handshake_refused(http_status_of(upgrade.error));
+    respond_and_drain(c_, http_status_of(upgrade.error), describe(upgrade.error));
     return;
   }
   if (upgrade.kind == http::UpgradeCheck::Kind::not_websocket) {

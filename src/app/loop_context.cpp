@@ -45,11 +45,11 @@ LoopContext::~LoopContext() {
   }
 }
 
-bool LoopContext::listen(const net::ListenAddress& address, std::string& error) {
+Status LoopContext::listen(const net::ListenAddress& address) {
   auto l = std::make_unique<net::Listener>(loop_, [this](int fd, const sockaddr* peer) { on_accept(fd, peer); });
-  if (!l->open(address, error)) return false;
+  if (Status opened = l->open(address); !opened) return opened;
   listeners_.push_back(std::move(l));
-  return true;
+  return {};
 }
 
 uint16_t LoopContext::first_port() const noexcept { return listeners_.empty() ? 0 : listeners_.front()->port(); }

@@ -69,7 +69,7 @@ class LoopContext {
   const Limits& limits() const noexcept { return limits_; }
   const ServerConfig& server_config() const noexcept { return shared_.config->server; }
 
-  bool listen(const net::ListenAddress& address, std::string& error);
+  Status listen(const net::ListenAddress& address);
   uint16_t first_port() const noexcept;
   uint16_t last_port() const noexcept;  // of the listener just opened
   // Loop thread: stop accepting, close every connection with 1001, stop the loop once all

@@ -133,10 +133,9 @@ bool Server::Impl::resolve_routes(std::vector<app::RouteSpec>& out) {
 
 bool Server::Impl::bind_all() {
   for (const std::string& text : config.server.listen) {
-    std::string error;
-    auto address = net::parse_listen_address(text, &error);
+    auto address = net::parse_listen_address(text);
     if (!address) {
-      last_error = "server.listen: " + error;
+      last_error = "server.listen: " + address.error().message();
       return false;
     }
     if (net::address_in_use(*address)) {
@@ -144,8 +143,8 @@ bool Server::Impl::bind_all() {
       return false;
     }
     for (size_t i = 0; i < loops.size(); ++i) {
-      if (!loops[i]->listen(*address, error)) {
-        last_error = error;
+      if (Status listening = loops[i]->listen(*address); !listening) {
+        last_error = listening.error().message();
         return false;
       }
       if (i == 0) {
@@ -260,7 +259,7 @@ void Server::Impl::reload() {
   }
   LoadedConfig loaded = load_config_file(config.source_path);
   if (!loaded.ok()) {
-    for (const ConfigError& e : loaded.errors)
+    for (const ConfigFault& e : loaded.errors)
       log::error("reload refused: the file has a fault, nothing changed",
                  {{"key", e.key}, {"line", std::to_string(e.line)}, {"reason", e.message}});
     return;

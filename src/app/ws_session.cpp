@@ -20,7 +20,7 @@ struct DecoderEvents {
     if (!WsSession::admit_message(c)) {
       c.ctx_.metrics().limit_hit(metrics::LimitKind::messages);
       if (c.ctx_.message_limit().closes) {
-        WsSession::fail(c, close_code::policy_violation, "message rate limit exceeded");
+        WsSession::fail(c, WsError::rate_limited);
         return false;
       }
       c.run_guarded("on_rate_limited", [&] { c.route_->component->on_rate_limited(c, Message{payload, op == Opcode::binary}); });
@@ -52,11 +52,13 @@ void WsSession::on_data(ConnectionImpl& c_, uint8_t* data, size_t size) {
   ws::DecodeLimits limits{c_.ctx_.limits().max_message_size, c_.compression_ != nullptr};
   DecoderEvents events{c_};
   ws::DecodeResult r = c_.decoder_.feed(data, size, limits, events);
-  if (r.status == ws::DecodeResult::Status::error) fail(c_, r.close_code, r.reason);
+  if (r.status == ws::DecodeResult::Status::error) fail(c_, r.error);
 }
 
-void WsSession::fail(ConnectionImpl& c_, uint16_t code, std::string_view reason) {
-  if (c_.opened_ && c_.route_) c_.run_guarded("on_error", [&] { c_.route_->component->on_error(c_, Error{code, reason}); });
+void WsSession::fail(ConnectionImpl& c_, WsError error) {
+  if (c_.opened_ && c_.route_) c_.run_guarded("on_error", [&] { c_.route_->component->on_error(c_, Error{error}); });
+  const uint16_t code = close_code_of(error);
+  const std::string_view reason = describe(error);
   if (c_.state_ == ConnectionImpl::State::closed || c_.state_ == ConnectionImpl::State::draining) return;
   if (!c_.close_sent_) send_close_frame(c_, code, reason);
   OutputPath::enter_draining(c_);
@@ -88,7 +90,7 @@ void WsSession::sweep(ConnectionImpl& c_, uint64_t now64) {
     case ConnectionImpl::State::open:
       if (static_cast<int32_t>(c_.message_tat_us_ - now * 1000) < 0) c_.message_tat_us_ = now * 1000;  // see admit_message
       if (passed(c_.last_read_ms_, l.idle_timeout)) {
-        fail(c_, close_code::going_away, "idle timeout");
+        fail(c_, WsError::idle_timeout);
       } else if (passed(c_.last_read_ms_, l.ping_interval) && passed(c_.last_ping_ms_, l.ping_interval)) {
         OutputPath::queue_frame(c_, Opcode::ping, nullptr, 0, true);
         c_.last_ping_ms_ = now;

@@ -19,7 +19,7 @@ class WsSession {
   // Bytes read while open or closing.
   static void on_data(ConnectionImpl& c, uint8_t* data, size_t size);
   // A protocol fault or a limit: on_error, our close frame with `code`, then draining.
-  static void fail(ConnectionImpl& c, uint16_t code, std::string_view reason);
+  static void fail(ConnectionImpl& c, WsError error);
   // Connection::close: our close frame, then wait for the peer's.
   static void start_close(ConnectionImpl& c, uint16_t code, std::string_view reason);
   static void send_close_frame(ConnectionImpl& c, uint16_t code, std::string_view reason);

@@ -1,4 +1,5 @@
 target_sources(capstan PRIVATE
+  auth/auth_error.cpp
   auth/base64url.cpp
   auth/jwt_algorithms.cpp
   auth/jws_signature.cpp

@@ -76,8 +76,7 @@ struct Live {
 };
 
 bool http_get_status(const std::string& listen, std::string& body) {
-  std::string error;
-  auto address = net::parse_listen_address(cli::loopback_address(listen), &error);
+  auto address = net::parse_listen_address(cli::loopback_address(listen));
   if (!address) return false;
   int fd = ::socket(address->storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;

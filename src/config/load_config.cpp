@@ -2,7 +2,10 @@
 // line; unknown keys are faults, so a typo never silently falls back to a default.
 #include <toml++/toml.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <optional>
 
 #include "capstan/config.hpp"
@@ -23,19 +26,19 @@ int line_of(const toml::node& node) { return static_cast<int>(node.source().begi
 struct Loader {
   LoadedConfig result;
 
-  void error(std::string key, int line, std::string message) {
-    result.errors.push_back({std::move(key), line, std::move(message)});
+  void error(ConfigError code, std::string key, int line, std::string message) {
+    result.errors.push_back({code, std::move(key), line, std::move(message)});
   }
 
   std::optional<Value> convert(const toml::node& node, Type type, int64_t min, int64_t max, const std::string& key,
                                config::Choices choices = {}) {
     Value v;
     auto bad_type = [&] {
-      error(key, line_of(node), "expected " + std::string(config::type_name(type)));
+      error(ConfigError::wrong_type, key, line_of(node), "expected " + std::string(config::type_name(type)));
       return std::nullopt;
     };
     auto out_of_range = [&](const std::string& shown) {
-      error(key, line_of(node), shown + " is out of range");
+      error(ConfigError::out_of_range, key, line_of(node), shown + " is out of range");
       return std::nullopt;
     };
     switch (type) {
@@ -45,13 +48,13 @@ struct Loader {
         return v;
       case Type::choice: {
         if (!node.is_string()) {
-          error(key, line_of(node), "expected " + config::list_choices(choices));
+          error(ConfigError::wrong_type, key, line_of(node), "expected " + config::list_choices(choices));
           return std::nullopt;
         }
         v.text = *node.value<std::string>();
         auto it = std::find(choices.begin(), choices.end(), std::string_view(v.text));
         if (it == choices.end()) {
-          error(key, line_of(node), "\"" + v.text + "\" is not " + config::list_choices(choices));
+          error(ConfigError::not_a_choice, key, line_of(node), "\"" + v.text + "\" is not " + config::list_choices(choices));
           return std::nullopt;
         }
         v.integer = it - choices.begin();
@@ -104,7 +107,7 @@ struct Loader {
       for (const auto& opt : config::server_options())
         if (opt.section == section && opt.key == k.str()) found = &opt;
       if (!found) {
-        error(key, static_cast<int>(k.source().begin.line), "unknown key");
+        error(ConfigError::unknown_key, key, static_cast<int>(k.source().begin.line), "unknown key");
         continue;
       }
       if (auto v = convert(node, found->type, found->min, found->max, key, found->choices)) found->apply(result.config, *v);
@@ -115,7 +118,7 @@ struct Loader {
     const toml::array* arr = node.as_array();
     if (arr && arr->empty()) return;  // `routes = []`: routes come from C++ alone
     if (!arr || !arr->is_array_of_tables()) {
-      error("routes", line_of(node), "expected [[routes]] tables");
+      error(ConfigError::wrong_type, "routes", line_of(node), "expected [[routes]] tables");
       return;
     }
     size_t index = 0;
@@ -132,24 +135,24 @@ struct Loader {
         for (const auto& opt : config::route_options())
           if (opt.key == k.str()) found = &opt;
         if (!found) {
-          error(key, static_cast<int>(k.source().begin.line), "unknown key");
+          error(ConfigError::unknown_key, key, static_cast<int>(k.source().begin.line), "unknown key");
           continue;
         }
         if (auto v = convert(value, found->type, 0, INT64_MAX, key, found->choices)) found->apply(route, *v);
       }
-      if (route.component.empty()) error(base + ".component", line_of(item), "missing: every route names its component");
+      if (route.component.empty()) error(ConfigError::missing, base + ".component", line_of(item), "missing: every route names its component");
       if (!route.path.empty() && route.path.front() != '/') {
         const toml::node* path = item.as_table()->get("path");
-        error(base + ".path", line_of(*path), "must start with '/'");
+        error(ConfigError::invalid, base + ".path", line_of(*path), "must start with '/'");
       }
       const size_t star = route.path.find('*');
       if (star != std::string::npos && (star + 1 != route.path.size() || !route.path.ends_with("/*"))) {
         const toml::node* path = item.as_table()->get("path");
-        error(base + ".path", line_of(*path), "'*' only ends a path, as \"/*\" (the whole subtree)");
+        error(ConfigError::invalid, base + ".path", line_of(*path), "'*' only ends a path, as \"/*\" (the whole subtree)");
       }
       if (!ws::is_valid_close_code(route.fatal_close_code)) {
         const toml::node* code = item.as_table()->get("fatal_close_code");
-        error(base + ".fatal_close_code", code ? line_of(*code) : line_of(item),
+        error(ConfigError::invalid, base + ".fatal_close_code", code ? line_of(*code) : line_of(item),
               "must be a close code that may be sent: 1000-1003, 1007-1014 or 3000-4999");
       }
       result.config.routes.push_back(std::move(route));
@@ -159,7 +162,7 @@ struct Loader {
   void load_actions(const toml::node& node, const std::string& base, RouteConfig& route) {
     const toml::array* arr = node.as_array();
     if (!arr || !arr->is_array_of_tables()) {
-      error(base, line_of(node), "expected [[routes.actions]] tables");
+      error(ConfigError::wrong_type, base, line_of(node), "expected [[routes.actions]] tables");
       return;
     }
     size_t index = 0;
@@ -172,22 +175,22 @@ struct Loader {
         for (const auto& opt : config::action_options())
           if (opt.key == k.str()) found = &opt;
         if (!found) {
-          error(key, static_cast<int>(k.source().begin.line), "unknown key");
+          error(ConfigError::unknown_key, key, static_cast<int>(k.source().begin.line), "unknown key");
           continue;
         }
         if (auto v = convert(value, found->type, 0, INT64_MAX, key, found->choices)) found->apply(action, *v);
       }
       if (!item.as_table()->contains("kind"))
-        error(at + ".kind", line_of(item), "missing: " + config::list_choices(config::kActionKinds));
+        error(ConfigError::missing, at + ".kind", line_of(item), "missing: " + config::list_choices(config::kActionKinds));
       check_action(action, at, line_of(item));
       route.actions.push_back(std::move(action));
     }
   }
 
   void check_action(const ActionConfig& a, const std::string& at, int line) {
-    if (a.name.empty()) error(at + ".name", line, "missing: every action has a name");
-    if (a.kind == ActionKind::sql && a.query.empty()) error(at + ".query", line, "missing: an sql action needs a query");
-    if (a.kind != ActionKind::sql && !a.query.empty()) error(at + ".query", line, "only sql actions have a query");
+    if (a.name.empty()) error(ConfigError::missing, at + ".name", line, "missing: every action has a name");
+    if (a.kind == ActionKind::sql && a.query.empty()) error(ConfigError::missing, at + ".query", line, "missing: an sql action needs a query");
+    if (a.kind != ActionKind::sql && !a.query.empty()) error(ConfigError::invalid, at + ".query", line, "only sql actions have a query");
   }
 
   void check_whole(const toml::table& root) {
@@ -197,42 +200,42 @@ struct Loader {
       return n ? line_of(*n) : 0;
     };
     for (const std::string& address : c.server.listen) {
-      std::string why;
-      if (!net::parse_listen_address(address, &why)) error("server.listen", line_at("server", "listen"), why);
+      if (auto parsed = net::parse_listen_address(address); !parsed)
+        error(ConfigError::invalid, "server.listen", line_at("server", "listen"), parsed.error().message());
     }
-    if (c.server.listen.empty()) error("server.listen", line_at("server", "listen"), "needs at least one address");
+    if (c.server.listen.empty()) error(ConfigError::missing, "server.listen", line_at("server", "listen"), "needs at least one address");
     // The message bucket counts in microseconds in 32 bits: its depth must stay under ~35 minutes.
     if (c.limits.messages_per_second &&
         uint64_t{c.limits.message_burst} * (1'000'000 / c.limits.messages_per_second) >= (1ULL << 31))
-      error("limits.message_burst", line_at("limits", "message_burst"),
+      error(ConfigError::out_of_range, "limits.message_burst", line_at("limits", "message_burst"),
             "too deep for messages_per_second: burst / rate must stay under 2000 seconds");
     for (const std::string& alg : c.auth.algorithms)  // the one list: auth's algorithm table
       if (!auth::is_supported_algorithm(alg))
-        error("auth.algorithms", line_at("auth", "algorithms"), "unsupported algorithm \"" + alg + "\"");
-    if (c.auth.algorithms.empty()) error("auth.algorithms", line_at("auth", "algorithms"), "needs at least one algorithm");
+        error(ConfigError::not_a_choice, "auth.algorithms", line_at("auth", "algorithms"), "unsupported algorithm \"" + alg + "\"");
+    if (c.auth.algorithms.empty()) error(ConfigError::missing, "auth.algorithms", line_at("auth", "algorithms"), "needs at least one algorithm");
     for (const std::string& source : c.auth.sources) {
       const bool named = source.starts_with("query:") || source.starts_with("header:") || source.starts_with("cookie:");
       if (!(source == "protocol" || (named && source.find(':') + 1 < source.size())))
-        error("auth.sources", line_at("auth", "sources"),
+        error(ConfigError::invalid, "auth.sources", line_at("auth", "sources"),
               "\"" + source + "\" is not query:NAME, header:NAME, cookie:NAME or protocol");
     }
     if (c.users.provider != UserProvider::none && c.users.database.empty())
-      error("users.database", line_at("users", "database"),
+      error(ConfigError::missing, "users.database", line_at("users", "database"),
             "needed by provider \"" + std::string(config::choice_name(config::kUserProviders, c.users.provider)) + "\"");
     if (const auto* recheck = root.at_path("users.recheck").node(); recheck && recheck->is_string()) {
       const std::string text = *recheck->value<std::string>();
       Duration every{};
       if (text != "never" && text != "message" && !(parse_duration(text, every) && every.count() >= 1000))
-        error("users.recheck", line_of(*recheck), "must be \"never\", \"message\" or a duration of 1s or more");
+        error(ConfigError::invalid, "users.recheck", line_of(*recheck), "must be \"never\", \"message\" or a duration of 1s or more");
     }
     for (size_t r = 0; r < c.routes.size(); ++r)
       for (size_t a = 0; a < c.routes[r].actions.size(); ++a)
         if (c.routes[r].actions[a].kind == ActionKind::sql && c.users.provider == UserProvider::none)
-          error("routes[" + std::to_string(r) + "].actions[" + std::to_string(a) + "].kind", 0,
+          error(ConfigError::invalid, "routes[" + std::to_string(r) + "].actions[" + std::to_string(a) + "].kind", 0,
                 "sql actions run against the user database: set users.provider and users.database");
     const std::string& prefix = c.server.prefix;
     if (!prefix.empty() && (prefix.front() != '/' || prefix.back() == '/'))
-      error("server.prefix", line_at("server", "prefix"), "must start with '/' and not end with '/'");
+      error(ConfigError::invalid, "server.prefix", line_at("server", "prefix"), "must start with '/' and not end with '/'");
   }
 };
 
@@ -246,7 +249,7 @@ LoadedConfig load(const toml::table& root) {
     } else if (name == "routes") {
       loader.load_routes(node);
     } else {
-      loader.error(name, static_cast<int>(k.source().begin.line), "unknown key");
+      loader.error(ConfigError::unknown_key, name, static_cast<int>(k.source().begin.line), "unknown key");
     }
   }
   loader.check_whole(root);
@@ -255,7 +258,7 @@ LoadedConfig load(const toml::table& root) {
 
 LoadedConfig parse_error(const toml::parse_error& e) {
   LoadedConfig out;
-  out.errors.push_back({"", static_cast<int>(e.source().begin.line), std::string(e.description())});
+  out.errors.push_back({ConfigError::syntax, "", static_cast<int>(e.source().begin.line), std::string(e.description())});
   return out;
 }
 
@@ -270,6 +273,11 @@ LoadedConfig load_config_string(std::string_view text, std::string_view source_n
 }
 
 LoadedConfig load_config_file(const std::string& path) {
+  if (::access(path.c_str(), R_OK) != 0) {
+    LoadedConfig out;
+    out.errors.push_back({ConfigError::unreadable, "", 0, Error::from_errno(errno, "cannot read " + path).message()});
+    return out;
+  }
   try {
     LoadedConfig loaded = load(toml::parse_file(path));
     const size_t slash = path.rfind('/');

@@ -26,23 +26,17 @@ UpgradeCheck check_upgrade(const Request& r) noexcept {
   if (!r.header_has_token("Upgrade", "websocket")) return out;
   out.kind = UpgradeCheck::Kind::invalid;
   if (r.method != "GET") {
-    out.http_status = 405;
-    out.reason = "WebSocket upgrade must use GET";
+    out.error = HttpError::upgrade_not_get;
   } else if (r.version_minor < 1) {
-    out.http_status = 400;
-    out.reason = "WebSocket upgrade needs HTTP/1.1";
+    out.error = HttpError::upgrade_not_http11;
   } else if (r.header("Host").empty()) {
-    out.http_status = 400;  // RFC 6455 §4.2.1 item 2, RFC 9112 §3.2
-    out.reason = "missing Host header";
+    out.error = HttpError::missing_host;  // RFC 6455 §4.2.1 item 2, RFC 9112 §3.2
   } else if (!r.header_has_token("Connection", "upgrade")) {
-    out.http_status = 400;
-    out.reason = "Connection header must contain Upgrade";
+    out.error = HttpError::connection_not_upgrade;
   } else if (r.header("Sec-WebSocket-Version") != "13") {
-    out.http_status = 426;  // the response names the version we speak (RFC 6455 §4.4)
-    out.reason = "unsupported Sec-WebSocket-Version";
+    out.error = HttpError::unsupported_ws_version;  // the response names the version we speak (RFC 6455 §4.4)
   } else if (!is_base64_of_16_bytes(r.header("Sec-WebSocket-Key"))) {
-    out.http_status = 400;
-    out.reason = "invalid Sec-WebSocket-Key";
+    out.error = HttpError::invalid_ws_key;
   } else {
     out.kind = UpgradeCheck::Kind::websocket;
     out.key = r.header("Sec-WebSocket-Key");

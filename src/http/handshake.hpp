@@ -13,8 +13,7 @@ namespace capstan::http {
 struct UpgradeCheck {
   enum class Kind : uint8_t { not_websocket, websocket, invalid };
   Kind kind = Kind::not_websocket;
-  uint16_t http_status = 0;  // for invalid: 400, 405 or 426
-  const char* reason = "";
+  HttpError error{};         // for invalid; http_status_of(error) is 400, 405 or 426
   std::string_view key;      // Sec-WebSocket-Key, for websocket
 };
 

@@ -7,8 +7,8 @@ namespace capstan::http {
 
 namespace {
 
-ParseResult error(uint16_t status, const char* reason) noexcept {
-  return {ParseResult::Status::error, status, reason, 0};
+ParseResult error(HttpError e) noexcept {
+  return {ParseResult::Status::error, e, 0};
 }
 
 // RFC 9110 §5.6.2 token characters.
@@ -46,7 +46,7 @@ ParseResult RequestParser::parse(std::string_view buf, Request& out) noexcept {
   const size_t limit = buf.size() < max_head_size_ ? buf.size() : max_head_size_;
   for (; i < limit; ++i) {
     const unsigned char c = static_cast<unsigned char>(buf[i]);
-    if (is_forbidden(c)) return error(400, "control character in request head");
+    if (is_forbidden(c)) return error(HttpError::control_character);
     if (c == '\n' && i >= 3 && buf[i - 1] == '\r' && buf[i - 2] == '\n' && buf[i - 3] == '\r') {
       scanned_ = i + 1;
       return parse_head(buf.substr(0, i + 1), out);
@@ -56,8 +56,8 @@ ParseResult RequestParser::parse(std::string_view buf, Request& out) noexcept {
   // The method is the first thing sent: refuse a non-token there at once (TLS to a plain
   // port, random bytes) instead of waiting for a blank line that never comes.
   for (; method_checked_ < scanned_ && buf[method_checked_] != ' '; ++method_checked_)
-    if (!is_tchar(static_cast<unsigned char>(buf[method_checked_]))) return error(400, "malformed request line");
-  if (buf.size() >= max_head_size_) return error(431, "request head too large");
+    if (!is_tchar(static_cast<unsigned char>(buf[method_checked_]))) return error(HttpError::malformed_request_line);
+  if (buf.size() >= max_head_size_) return error(HttpError::head_too_large);
   return {};
 }
 
@@ -68,22 +68,22 @@ ParseResult RequestParser::parse_head(std::string_view head, Request& out) const
 
   // request-line = method SP request-target SP HTTP-version
   size_t sp1 = line.find(' ');
-  if (sp1 == 0 || sp1 == std::string_view::npos) return error(400, "malformed request line");
+  if (sp1 == 0 || sp1 == std::string_view::npos) return error(HttpError::malformed_request_line);
   out.method = line.substr(0, sp1);
   for (char c : out.method)
-    if (!is_tchar(static_cast<unsigned char>(c))) return error(400, "malformed request line");
+    if (!is_tchar(static_cast<unsigned char>(c))) return error(HttpError::malformed_request_line);
   size_t sp2 = line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return error(400, "malformed request line");
+  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return error(HttpError::malformed_request_line);
   out.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   std::string_view version = line.substr(sp2 + 1);
   if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' ||
       version[5] < '0' || version[5] > '9' || version[7] < '0' || version[7] > '9')
-    return error(400, "malformed HTTP version");
-  if (version[5] != '1') return error(505, "HTTP version not supported");
+    return error(HttpError::malformed_version);
+  if (version[5] != '1') return error(HttpError::version_not_supported);
   out.version_minor = static_cast<uint8_t>(version[7] - '0');
-  if (out.target.front() != '/') return error(400, "request target must be a path");
+  if (out.target.front() != '/') return error(HttpError::target_not_a_path);
   for (char c : out.target)
-    if (c == ' ' || static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) return error(400, "malformed request target");
+    if (c == ' ' || static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) return error(HttpError::malformed_target);
   size_t q = out.target.find('?');
   out.path = out.target.substr(0, q);
   out.query = q == std::string_view::npos ? std::string_view{} : out.target.substr(q + 1);
@@ -93,21 +93,21 @@ ParseResult RequestParser::parse_head(std::string_view head, Request& out) const
   while (pos < head.size()) {
     size_t end = head.find("\r\n", pos);
     if (end == pos) break;  // the blank line
-    if (end == std::string_view::npos) return error(400, "malformed header");
+    if (end == std::string_view::npos) return error(HttpError::malformed_header);
     std::string_view field = head.substr(pos, end - pos);
-    if (field.front() == ' ' || field.front() == '\t') return error(400, "obsolete header line folding");
+    if (field.front() == ' ' || field.front() == '\t') return error(HttpError::obsolete_line_folding);
     size_t colon = field.find(':');
-    if (colon == 0 || colon == std::string_view::npos) return error(400, "malformed header");
+    if (colon == 0 || colon == std::string_view::npos) return error(HttpError::malformed_header);
     std::string_view name = field.substr(0, colon);
     for (char c : name)
-      if (!is_tchar(static_cast<unsigned char>(c))) return error(400, "malformed header name");
+      if (!is_tchar(static_cast<unsigned char>(c))) return error(HttpError::malformed_header_name);
     for (char c : field.substr(colon + 1))
-      if (c == '\r' || c == '\n') return error(400, "bare CR or LF in header");
-    if (out.header_count == kMaxHeaders) return error(431, "too many headers");
+      if (c == '\r' || c == '\n') return error(HttpError::bare_cr_or_lf);
+    if (out.header_count == kMaxHeaders) return error(HttpError::too_many_headers);
     out.headers[out.header_count++] = {name, trim_ows(field.substr(colon + 1))};
     pos = end + 2;
   }
-  return {ParseResult::Status::complete, 0, "", head.size()};
+  return {ParseResult::Status::complete, {}, head.size()};
 }
 
 }  // namespace capstan::http

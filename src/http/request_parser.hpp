@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "capstan/error.hpp"
 #include "util/strings.hpp"
 
 namespace capstan::http {
@@ -40,8 +41,7 @@ struct Request {
 struct ParseResult {
   enum class Status : uint8_t { incomplete, complete, error };
   Status status = Status::incomplete;
-  uint16_t http_status = 0;  // on error: 400, 431 or 505
-  const char* reason = "";
+  HttpError error{};         // on error; http_status_of(error) is 400, 431 or 505
   size_t head_size = 0;      // on complete: bytes up to and including the blank line
 };
 

@@ -25,28 +25,25 @@ bool address_in_use(const ListenAddress& address) {
   return in_use;
 }
 
-bool Listener::open(const ListenAddress& address, std::string& error) {
+Status Listener::open(const ListenAddress& address) {
   const auto* sa = reinterpret_cast<const sockaddr*>(&address.storage);
   fd_ = ::socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) {
-    error = std::string("socket: ") + std::strerror(errno);
-    return false;
-  }
+  if (fd_ < 0) return Error::from_errno(errno, "socket");
   int one = 1;
   setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   if (sa->sa_family == AF_INET6) setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   if (::bind(fd_, sa, address.length) != 0 || ::listen(fd_, SOMAXCONN) != 0) {
-    error = "cannot listen on " + address.text + ": " + std::strerror(errno);
+    Error error = Error::from_errno(errno, "cannot listen on " + address.text);
     close();
-    return false;
+    return error;
   }
   if (!loop_.add(fd_, this, EPOLLIN)) {
-    error = std::string("epoll: ") + std::strerror(errno);
+    Error error = Error::from_errno(errno, "epoll");
     close();
-    return false;
+    return error;
   }
-  return true;
+  return {};
 }
 
 void Listener::close() noexcept {

@@ -25,7 +25,7 @@ class Listener final : public Pollable {
   ~Listener() { close(); }
 
   // Binds and listens; false with the reason in `error`.
-  bool open(const ListenAddress& address, std::string& error);
+  Status open(const ListenAddress& address);
   void close() noexcept;
   // The bound port (useful when asked for port 0).
   uint16_t port() const noexcept;

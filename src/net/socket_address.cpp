@@ -39,35 +39,23 @@ std::string CompactAddress::to_string() const {
   return "unknown";
 }
 
-std::optional<ListenAddress> parse_listen_address(std::string_view text, std::string* error) {
+Expected<ListenAddress> parse_listen_address(std::string_view text) {
   std::string_view host, port_text;
   if (!text.empty() && text.front() == '[') {
     size_t close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      *error = "expected [IPv6]:PORT";
-      return std::nullopt;
-    }
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return Error(ConfigError::invalid, "expected [IPv6]:PORT");
     host = text.substr(1, close - 1);
     port_text = text.substr(close + 2);
   } else {
     size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos) {
-      *error = "expected HOST:PORT";
-      return std::nullopt;
-    }
+    if (colon == std::string_view::npos) return Error(ConfigError::invalid, "expected HOST:PORT");
     host = text.substr(0, colon);
     port_text = text.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) {
-      *error = "an IPv6 address needs brackets: [::1]:8080";
-      return std::nullopt;
-    }
+    if (host.find(':') != std::string_view::npos) return Error(ConfigError::invalid, "an IPv6 address needs brackets: [::1]:8080");
   }
   unsigned port = 0;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
-    *error = "invalid port '" + std::string(port_text) + "'";
-    return std::nullopt;
-  }
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) return Error(ConfigError::invalid, "invalid port '" + std::string(port_text) + "'");
   ListenAddress out;
   out.text = std::string(text);
   std::string host_str(host == "localhost" ? "127.0.0.1" : host);
@@ -81,10 +69,7 @@ std::optional<ListenAddress> parse_listen_address(std::string_view text, std::st
     in6->sin6_family = AF_INET6;
     in6->sin6_port = htons(static_cast<uint16_t>(port));
     out.length = sizeof(sockaddr_in6);
-  } else {
-    *error = "invalid address '" + host_str + "' (a numeric IPv4/IPv6 address or localhost)";
-    return std::nullopt;
-  }
+  } else return Error(ConfigError::invalid, "invalid address '" + host_str + "' (a numeric IPv4/IPv6 address or localhost)");
   return out;
 }
 

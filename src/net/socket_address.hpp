@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "capstan/error.hpp"
+
 namespace capstan::net {
 
 struct CompactAddress {
@@ -28,6 +30,7 @@ struct ListenAddress {
 
 // Parses "127.0.0.1:8080", "[::1]:8080", "localhost:8080" (numeric addresses and localhost
 // only: a server binds what it is told, it does not resolve names).
-std::optional<ListenAddress> parse_listen_address(std::string_view text, std::string* error);
+// A malformed one is ConfigError::invalid, with what was expected.
+Expected<ListenAddress> parse_listen_address(std::string_view text);
 
 }  // namespace capstan::net

@@ -40,7 +40,7 @@ Inflater::Inflater(int window_bits) {
 
 Inflater::~Inflater() { inflateEnd(&zs_); }
 
-Inflater::Result Inflater::run(const unsigned char* data, size_t size, std::string& out, size_t& produced,
+WsError Inflater::run(const unsigned char* data, size_t size, std::string& out, size_t& produced,
                                size_t limit) {
   zs_.next_in = const_cast<Bytef*>(data);
   zs_.avail_in = static_cast<uInt>(size);
@@ -48,33 +48,33 @@ Inflater::Result Inflater::run(const unsigned char* data, size_t size, std::stri
     if (produced == out.size()) {
       // Grow geometrically, but never past limit + 1: one byte over is enough to know.
       size_t room = std::min(std::max<size_t>(out.size(), 4096), limit + 1 - produced);
-      if (room == 0) return Result::too_big;
+      if (room == 0) return WsError::message_too_big;
       out.resize(produced + room);
     }
     zs_.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
     zs_.avail_out = static_cast<uInt>(out.size() - produced);
     int r = ::inflate(&zs_, Z_SYNC_FLUSH);
     produced = out.size() - zs_.avail_out;
-    if (produced > limit) return Result::too_big;
+    if (produced > limit) return WsError::message_too_big;
     if (r == Z_STREAM_END) {
       inflateReset(&zs_);  // a final block (BFINAL) ends the stream; the next message starts anew
-      if (zs_.avail_in == 0) return Result::ok;
+      if (zs_.avail_in == 0) return WsError{};
       continue;
     }
-    if (r != Z_OK && r != Z_BUF_ERROR) return Result::corrupt;
+    if (r != Z_OK && r != Z_BUF_ERROR) return WsError::invalid_compressed_data;
     if (zs_.avail_out == 0) continue;        // out of room: grow and go on
-    if (zs_.avail_in == 0) return Result::ok;  // all input consumed with room to spare
-    if (r == Z_BUF_ERROR) return Result::corrupt;  // input left, room left, no progress
+    if (zs_.avail_in == 0) return WsError{};  // all input consumed with room to spare
+    if (r == Z_BUF_ERROR) return WsError::invalid_compressed_data;  // input left, room left, no progress
   }
 }
 
-Inflater::Result Inflater::inflate(std::string_view compressed, std::string& out, size_t limit, bool reset_after) {
+WsError Inflater::inflate(std::string_view compressed, std::string& out, size_t limit, bool reset_after) {
   out.clear();
   size_t produced = 0;
-  Result r = run(reinterpret_cast<const unsigned char*>(compressed.data()), compressed.size(), out, produced, limit);
-  if (r == Result::ok) r = run(kTail, sizeof kTail, out, produced, limit);
+  WsError r = run(reinterpret_cast<const unsigned char*>(compressed.data()), compressed.size(), out, produced, limit);
+  if (r == WsError{}) r = run(kTail, sizeof kTail, out, produced, limit);
   out.resize(std::min(produced, out.size()));
-  if (reset_after || r != Result::ok) inflateReset(&zs_);
+  if (reset_after || r != WsError{}) inflateReset(&zs_);
   return r;
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "capstan/error.hpp"
+
 namespace capstan::ws {
 
 class Deflater {
@@ -32,13 +34,13 @@ class Inflater {
   Inflater(const Inflater&) = delete;
   Inflater& operator=(const Inflater&) = delete;
 
-  enum class Result { ok, too_big, corrupt };
   // Inflates one message into `out` (replacing its contents), never producing more than
-  // `limit` bytes: a deflate bomb stops at the limit, not at the end of memory.
-  Result inflate(std::string_view compressed, std::string& out, size_t limit, bool reset_after);
+  // `limit` bytes: a deflate bomb stops at the limit, not at the end of memory. No error, or
+  // WsError::message_too_big, or WsError::invalid_compressed_data.
+  WsError inflate(std::string_view compressed, std::string& out, size_t limit, bool reset_after);
 
  private:
-  Result run(const unsigned char* data, size_t size, std::string& out, size_t& produced, size_t limit);
+  WsError run(const unsigned char* data, size_t size, std::string& out, size_t& produced, size_t limit);
   z_stream zs_{};
 };
 

@@ -12,30 +12,30 @@ bool is_known_opcode(uint8_t op) noexcept {
 
 }  // namespace
 
-const char* FrameDecoder::check_start(uint8_t b0, uint8_t b1, const DecodeLimits& limits) const noexcept {
+WsError FrameDecoder::check_start(uint8_t b0, uint8_t b1, const DecodeLimits& limits) const noexcept {
   const uint8_t op = b0 & 0x0F;
   const bool fin = b0 & 0x80;
   const bool control = op & 0x8;
-  if (b0 & 0x30) return "reserved bits set";
+  if (b0 & 0x30) return WsError::reserved_bits;
   if (b0 & 0x40) {
     // RFC 7692 §6: RSV1 only on the first frame of a compressed data message.
-    if (!limits.allow_rsv1) return "reserved bits set";
-    if (control || op == 0) return "RSV1 on a control or continuation frame";
+    if (!limits.allow_rsv1) return WsError::reserved_bits;
+    if (control || op == 0) return WsError::rsv1_not_allowed;
   }
-  if (!is_known_opcode(op)) return "reserved opcode";
+  if (!is_known_opcode(op)) return WsError::reserved_opcode;
   if (control) {
-    if (!fin) return "fragmented control frame";
-    if ((b1 & 0x7F) > 125) return "control frame payload over 125 bytes";
+    if (!fin) return WsError::fragmented_control;
+    if ((b1 & 0x7F) > 125) return WsError::control_too_long;
   } else if (op == 0) {
-    if (message_opcode_ == 0) return "continuation frame without a message in progress";
+    if (message_opcode_ == 0) return WsError::orphan_continuation;
   } else if (message_opcode_ != 0) {
-    return "new data frame inside a fragmented message";
+    return WsError::data_inside_fragmented;
   }
-  if (!(b1 & 0x80)) return "client frame not masked";
-  return nullptr;
+  if (!(b1 & 0x80)) return WsError::unmasked_frame;
+  return {};
 }
 
-uint16_t FrameDecoder::begin_frame(const uint8_t* h, const DecodeLimits& limits, const char** reason) noexcept {
+WsError FrameDecoder::begin_frame(const uint8_t* h, const DecodeLimits& limits) noexcept {
   fin_ = h[0] & 0x80;
   opcode_ = static_cast<Opcode>(h[0] & 0x0F);
   uint64_t length = h[1] & 0x7F;
@@ -43,13 +43,13 @@ uint16_t FrameDecoder::begin_frame(const uint8_t* h, const DecodeLimits& limits,
   if (length == 126) {
     length = (uint64_t{p[0]} << 8) | p[1];
     p += 2;
-    if (length < 126) { *reason = "length not minimally encoded"; return close_code::protocol_error; }
+    if (length < 126) return WsError::length_not_minimal;
   } else if (length == 127) {
     length = 0;
     for (int i = 0; i < 8; ++i) length = (length << 8) | p[i];
     p += 8;
-    if (length >> 63) { *reason = "length with the most significant bit set"; return close_code::protocol_error; }
-    if (length <= 0xFFFF) { *reason = "length not minimally encoded"; return close_code::protocol_error; }
+    if (length >> 63) return WsError::length_msb_set;
+    if (length <= 0xFFFF) return WsError::length_not_minimal;
   }
   for (int i = 0; i < 4; ++i) mask_[i] = p[i];
   mask_offset_ = 0;
@@ -62,15 +62,13 @@ uint16_t FrameDecoder::begin_frame(const uint8_t* h, const DecodeLimits& limits,
       utf8_.reset();
     }
     // Checked on the announced length, before any payload is buffered (no 100 MB waits).
-    if (length > limits.max_message_size || message_size_ + length > limits.max_message_size) {
-      *reason = "message too big";
-      return close_code::message_too_big;
-    }
+    if (length > limits.max_message_size || message_size_ + length > limits.max_message_size)
+      return WsError::message_too_big;
     message_size_ += length;
   }
   remaining_ = length;
   in_frame_ = true;
-  return 0;
+  return {};
 }
 
 }  // namespace capstan::ws

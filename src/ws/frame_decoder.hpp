@@ -6,8 +6,9 @@
 // that spans reads or fragments is assembled in a buffer the decoder owns while it exists.
 // An idle decoder owns no heap memory.
 //
-// Faults are reported with the close code RFC 6455 §7.4.1 asks for: 1002 framing, 1007 bad
-// UTF-8 (at the first bad byte, even mid-fragment), 1009 over `max_message_size`.
+// Faults are reported as a WsError, whose close code (close_code_of) is the one RFC 6455
+// §7.4.1 asks for: 1002 framing, 1007 bad UTF-8 (at the first bad byte, even mid-fragment),
+// 1009 over `max_message_size`.
 #pragma once
 
 #include <concepts>
@@ -17,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "capstan/error.hpp"
 #include "capstan/types.hpp"
 #include "ws/frame_encoder.hpp"
 #include "ws/mask.hpp"
@@ -33,11 +35,10 @@ struct DecodeResult {
   enum class Status : uint8_t {
     ok,       // every byte consumed; feed more when it arrives
     stopped,  // the handler asked to stop (close frame seen, or the connection is closing)
-    error,    // protocol fault: close with `close_code`
+    error,    // protocol fault: `error`, a WsError, says which and the close code
   };
   Status status = Status::ok;
-  uint16_t close_code = 0;
-  const char* reason = "";
+  WsError error{};  // a std::error_code enum: close_code_of(error), describe(error)
   size_t consumed = 0;
 };
 
@@ -67,18 +68,18 @@ class FrameDecoder {
   static constexpr size_t kMaxHeader = 14;
   static constexpr uint64_t kReserveCap = 64 * 1024;
 
-  DecodeResult fail(uint16_t code, const char* reason, size_t consumed) noexcept {
+  DecodeResult fail(WsError error, size_t consumed) noexcept {
     failed_ = true;
-    return {DecodeResult::Status::error, code, reason, consumed};
+    return {DecodeResult::Status::error, error, consumed};
   }
-  // Checks the first two header bytes; returns a reason on a fault.
-  const char* check_start(uint8_t b0, uint8_t b1, const DecodeLimits& limits) const noexcept;
+  // Checks the first two header bytes; the fault, or none.
+  WsError check_start(uint8_t b0, uint8_t b1, const DecodeLimits& limits) const noexcept;
   static size_t header_size(uint8_t b1) noexcept {
     size_t len7 = b1 & 0x7F;
     return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((b1 & 0x80) ? 4 : 0);
   }
-  // Parses a complete header; returns the fault's close code or 0.
-  uint16_t begin_frame(const uint8_t* header, const DecodeLimits& limits, const char** reason) noexcept;
+  // Parses a complete header; the fault, or none.
+  WsError begin_frame(const uint8_t* header, const DecodeLimits& limits) noexcept;
   void release_message() noexcept { message_.reset(); }
 
   uint64_t remaining_ = 0;        // payload bytes of the current frame still to come
@@ -103,7 +104,7 @@ class FrameDecoder {
 template <DecodeHandler Handler>
 DecodeResult FrameDecoder::feed(uint8_t* data, size_t size, const DecodeLimits& limits,
                                 Handler& handler) {
-  if (failed_) return {DecodeResult::Status::error, close_code::protocol_error, "decoder failed", 0};
+  if (failed_) return {DecodeResult::Status::error, WsError::decoder_failed, 0};
   size_t pos = 0;
   while (pos < size) {
     if (!in_frame_) {
@@ -111,22 +112,19 @@ DecodeResult FrameDecoder::feed(uint8_t* data, size_t size, const DecodeLimits& 
       const uint8_t* header;
       if (header_size_ == 0 && size - pos >= 2 && size - pos >= header_size(data[pos + 1])) {
         header = data + pos;
-        if (const char* why = check_start(header[0], header[1], limits))
-          return fail(close_code::protocol_error, why, pos);
+        if (WsError fault = check_start(header[0], header[1], limits); fault != WsError{}) return fail(fault, pos);
         pos += header_size(header[1]);
       } else {
         while (pos < size && header_size_ < 2) header_[header_size_++] = data[pos++];
         if (header_size_ < 2) break;
-        if (const char* why = check_start(header_[0], header_[1], limits))
-          return fail(close_code::protocol_error, why, pos);
+        if (WsError fault = check_start(header_[0], header_[1], limits); fault != WsError{}) return fail(fault, pos);
         size_t need = header_size(header_[1]);
         while (pos < size && header_size_ < need) header_[header_size_++] = data[pos++];
         if (header_size_ < need) break;
         header = header_;
         header_size_ = 0;
       }
-      const char* reason = "";
-      if (uint16_t code = begin_frame(header, limits, &reason)) return fail(code, reason, pos);
+      if (WsError fault = begin_frame(header, limits); fault != WsError{}) return fail(fault, pos);
       if (remaining_ != 0) continue;  // payload follows
     }
 
@@ -151,7 +149,7 @@ DecodeResult FrameDecoder::feed(uint8_t* data, size_t size, const DecodeLimits& 
     } else {
       if (message_opcode_ == static_cast<uint8_t>(Opcode::text) && !compressed_ &&
           !utf8_.feed(chunk, chunk_size))
-        return fail(close_code::invalid_payload, "invalid UTF-8 in text message", pos);
+        return fail(WsError::invalid_utf8, pos);
       const bool whole_here = frame_done && fin_ && !message_ && chunk_size == message_size_;
       if (!whole_here) {
         if (!message_) {
@@ -172,20 +170,20 @@ DecodeResult FrameDecoder::feed(uint8_t* data, size_t size, const DecodeLimits& 
       case Opcode::close: {
         uint16_t code = close_code::no_status;
         std::string_view reason;
-        if (view.size() == 1) return fail(close_code::protocol_error, "close frame of one byte", pos);
+        if (view.size() == 1) return fail(WsError::one_byte_close, pos);
         if (view.size() >= 2) {
           code = static_cast<uint16_t>((static_cast<uint8_t>(view[0]) << 8) | static_cast<uint8_t>(view[1]));
-          if (!is_valid_close_code(code)) return fail(close_code::protocol_error, "invalid close code", pos);
+          if (!is_valid_close_code(code)) return fail(WsError::invalid_close_code, pos);
           reason = view.substr(2);
-          if (!is_valid_utf8(reason)) return fail(close_code::invalid_payload, "invalid UTF-8 in close reason", pos);
+          if (!is_valid_utf8(reason)) return fail(WsError::invalid_utf8_close_reason, pos);
         }
         handler.on_close(code, reason);
         control_.reset();
-        return {DecodeResult::Status::stopped, 0, "", pos};
+        return {DecodeResult::Status::stopped, {}, pos};
       }
       default: {
         if (message_opcode_ == static_cast<uint8_t>(Opcode::text) && !compressed_ && !utf8_.complete())
-          return fail(close_code::invalid_payload, "text message ends inside a UTF-8 sequence", pos);
+          return fail(WsError::truncated_utf8, pos);
         const Opcode op = static_cast<Opcode>(message_opcode_);
         const bool compressed = compressed_;
         message_opcode_ = 0;
@@ -198,9 +196,9 @@ DecodeResult FrameDecoder::feed(uint8_t* data, size_t size, const DecodeLimits& 
       }
     }
     if (is_control) control_.reset();
-    if (!go_on) return {DecodeResult::Status::stopped, 0, "", pos};
+    if (!go_on) return {DecodeResult::Status::stopped, {}, pos};
   }
-  return {DecodeResult::Status::ok, 0, "", pos};
+  return {DecodeResult::Status::ok, {}, pos};
 }
 
 }  // namespace capstan::ws

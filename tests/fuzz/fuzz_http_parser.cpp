@@ -29,9 +29,9 @@ bool within(std::string_view part, std::string_view buffer) {
 }
 
 Parsed capture(const ParseResult& r, const Request& req, std::string_view buffer) {
-  Parsed p{r.status, r.http_status, r.head_size, {}};
+  Parsed p{r.status, capstan::http_status_of(r.error), r.head_size, {}};
   if (r.status == ParseResult::Status::error) {
-    FUZZ_CHECK(r.http_status == 400 || r.http_status == 431 || r.http_status == 505);
+    FUZZ_CHECK(capstan::http_status_of(r.error) == 400 || capstan::http_status_of(r.error) == 431 || capstan::http_status_of(r.error) == 505);
   }
   if (r.status != ParseResult::Status::complete) return p;
   FUZZ_CHECK(r.head_size >= 4 && r.head_size <= buffer.size());
@@ -58,7 +58,7 @@ void exercise_handshake(const Request& req) {
   if (check.kind == capstan::http::UpgradeCheck::Kind::websocket) {
     FUZZ_CHECK(capstan::http::accept_key(check.key).size() == 28);
   } else if (check.kind == capstan::http::UpgradeCheck::Kind::invalid) {
-    FUZZ_CHECK(check.http_status == 400 || check.http_status == 405 || check.http_status == 426);
+    FUZZ_CHECK(capstan::http_status_of(check.error) == 400 || capstan::http_status_of(check.error) == 405 || capstan::http_status_of(check.error) == 426);
   }
   static const std::string supported[] = {"chat", "superchat", ""};
   std::string_view chosen = capstan::http::select_subprotocol(req, supported);

@@ -16,7 +16,7 @@
 namespace capstan {
 
 // Found by GoogleTest through argument-dependent lookup, so it lives in the type's namespace.
-void PrintTo(const ConfigError& e, std::ostream* os) { *os << e.key << " (line " << e.line << "): " << e.message; }
+void PrintTo(const ConfigFault& e, std::ostream* os) { *os << e.key << " (line " << e.line << "): " << e.message; }
 
 namespace {
 
@@ -24,7 +24,7 @@ using namespace std::chrono_literals;
 
 std::string describe(const LoadedConfig& c) {
   std::string s;
-  for (const ConfigError& e : c.errors) s += "\n  " + testing::PrintToString(e);
+  for (const ConfigFault& e : c.errors) s += "\n  " + testing::PrintToString(e);
   return s;
 }
 
@@ -35,11 +35,11 @@ Config load_ok(std::string_view toml) {
 }
 
 // Expects exactly one error, on `key`, at `line` (0: any line), whose message contains `words`.
-ConfigError expect_one_error(std::string_view toml, std::string_view key, int line = 0, std::string_view words = {}) {
+ConfigFault expect_one_error(std::string_view toml, std::string_view key, int line = 0, std::string_view words = {}) {
   LoadedConfig c = load_config_string(toml);
   EXPECT_EQ(c.errors.size(), 1u) << describe(c) << "\nin:\n" << toml;
   if (c.errors.empty()) return {};
-  const ConfigError& e = c.errors.front();
+  const ConfigFault& e = c.errors.front();
   EXPECT_EQ(e.key, key) << toml;
   if (line != 0) {
     EXPECT_EQ(e.line, line) << toml;
@@ -321,7 +321,7 @@ TEST(Config, EveryFaultIsReportedNotOnlyTheFirst) {
   LoadedConfig c = load_config_string("[server]\nnme = \"a\"\nthreads = \"many\"\n[limits]\nidle_timeout = 5\n");
   ASSERT_EQ(c.errors.size(), 3u) << describe(c);
   std::vector<std::pair<int, std::string>> got;
-  for (const ConfigError& e : c.errors) got.emplace_back(e.line, e.key);
+  for (const ConfigFault& e : c.errors) got.emplace_back(e.line, e.key);
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, (std::vector<std::pair<int, std::string>>{{2, "server.nme"}, {3, "server.threads"}, {5, "limits.idle_timeout"}}));
 }

@@ -34,7 +34,7 @@ TEST(DeflateCodec, RoundTripsAndStripsTheSyncTail) {
       if (n >= 100) {
         EXPECT_LT(packed.size(), n / 2);  // JSON compresses
       }
-      ASSERT_EQ(i.inflate(packed, unpacked, 1 << 20, true), Inflater::Result::ok);
+      ASSERT_EQ(i.inflate(packed, unpacked, 1 << 20, true), capstan::WsError{});
       EXPECT_EQ(unpacked, msg);
     }
   }
@@ -49,12 +49,12 @@ TEST(DeflateCodec, ContextTakeoverMakesTheSecondMessageSmallerAndStillDecodes) {
   keep.compress(msg, b, false);  // refers back into the first message
   reset.compress(msg, c, true);
   EXPECT_LT(b.size(), a.size());
-  ASSERT_EQ(with_context.inflate(a, out, 1 << 20, false), Inflater::Result::ok);
-  ASSERT_EQ(with_context.inflate(b, out, 1 << 20, false), Inflater::Result::ok);
+  ASSERT_EQ(with_context.inflate(a, out, 1 << 20, false), capstan::WsError{});
+  ASSERT_EQ(with_context.inflate(b, out, 1 << 20, false), capstan::WsError{});
   EXPECT_EQ(out, msg);
   // An inflater that dropped its window cannot decode a message that refers back.
-  ASSERT_EQ(without.inflate(a, out, 1 << 20, true), Inflater::Result::ok);
-  EXPECT_NE(without.inflate(b, out, 1 << 20, true), Inflater::Result::ok);
+  ASSERT_EQ(without.inflate(a, out, 1 << 20, true), capstan::WsError{});
+  EXPECT_NE(without.inflate(b, out, 1 << 20, true), capstan::WsError{});
 }
 
 TEST(DeflateCodec, InflatedSizeIsBoundedByTheLimit) {
@@ -63,22 +63,22 @@ TEST(DeflateCodec, InflatedSizeIsBoundedByTheLimit) {
   std::string bomb, out;
   d.compress(std::string(8 << 20, '\0'), bomb, true);  // 8 MiB of zeros in a few KiB
   ASSERT_LT(bomb.size(), 64u * 1024);
-  EXPECT_EQ(i.inflate(bomb, out, 1 << 20, true), Inflater::Result::too_big);
+  EXPECT_EQ(i.inflate(bomb, out, 1 << 20, true), capstan::WsError::message_too_big);
   EXPECT_LE(out.size(), (1u << 20) + 1);
   // Exactly at the limit is fine.
   std::string exact;
   d.compress(std::string(1000, 'a'), exact, true);
-  EXPECT_EQ(i.inflate(exact, out, 1000, true), Inflater::Result::ok);
-  EXPECT_EQ(i.inflate(exact, out, 999, true), Inflater::Result::too_big);
+  EXPECT_EQ(i.inflate(exact, out, 1000, true), capstan::WsError{});
+  EXPECT_EQ(i.inflate(exact, out, 999, true), capstan::WsError::message_too_big);
 }
 
 TEST(DeflateCodec, CorruptInputIsReportedAndTheInflaterRecovers) {
   Inflater i(15);
   std::string out;
-  EXPECT_EQ(i.inflate(std::string("\xff\xff\xff\xff\xff", 5), out, 1 << 20, false), Inflater::Result::corrupt);
+  EXPECT_EQ(i.inflate(std::string("\xff\xff\xff\xff\xff", 5), out, 1 << 20, false), capstan::WsError::invalid_compressed_data);
   Deflater d(1, 15);
   std::string packed;
   d.compress("still works", packed, true);
-  ASSERT_EQ(i.inflate(packed, out, 1 << 20, true), Inflater::Result::ok);
+  ASSERT_EQ(i.inflate(packed, out, 1 << 20, true), capstan::WsError{});
   EXPECT_EQ(out, "still works");
 }

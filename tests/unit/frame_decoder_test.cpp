@@ -391,7 +391,7 @@ TEST(FrameDecoder, InvalidUtf8FailsFastInsideAFrame) {
   std::vector<uint8_t> head(wire.begin(), wire.begin() + 8 + 10);
   DecodeResult r = decoder.feed(head.data(), head.size(), {}, recorder);
   EXPECT_STREQ(status_name(r.status), "error");
-  EXPECT_EQ(r.close_code, kInvalidPayload);
+  EXPECT_EQ(close_code_of(r.error), kInvalidPayload);
   EXPECT_TRUE(recorder.events.empty());
 }
 

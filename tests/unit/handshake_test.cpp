@@ -62,7 +62,7 @@ void expect_check(const std::string& text, UpgradeCheck::Kind kind, uint16_t htt
   OwnedRequest r(text);
   UpgradeCheck c = check_upgrade(r.request);
   EXPECT_STREQ(kind_name(c.kind), kind_name(kind)) << text;
-  EXPECT_EQ(c.http_status, http_status) << text;
+  EXPECT_EQ(http_status_of(c.error), http_status) << text;
 }
 
 // ---- Accept key ------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ void PrintTo(const Parsed& p, std::ostream* os) {
 }
 
 Parsed capture(const ParseResult& r, const Request& req) {
-  Parsed p{r.status, r.http_status, r.head_size};
+  Parsed p{r.status, capstan::http_status_of(r.error), r.head_size};
   if (r.status != Status::complete) return p;
   p.method = req.method;
   p.target = req.target;
@@ -335,7 +335,7 @@ TEST(RequestParser, TlsClientHelloIsRefusedImmediately) {
     Request req;
     ParseResult r = parser.parse(std::string_view(hello).substr(0, n), req);
     EXPECT_STREQ(status_name(r.status), "error") << "after " << n << " bytes";
-    EXPECT_EQ(r.http_status, 400);
+    EXPECT_EQ(capstan::http_status_of(r.error), 400);
   }
 }
 

@@ -11,9 +11,10 @@
 namespace capstan::net {
 namespace {
 
-std::optional<ListenAddress> parse(std::string_view text, std::string* error = nullptr) {
-  std::string ignored;
-  return parse_listen_address(text, error ? error : &ignored);
+std::optional<ListenAddress> parse(std::string_view text) {
+  auto parsed = parse_listen_address(text);
+  if (!parsed) return std::nullopt;
+  return *std::move(parsed);
 }
 
 // The address as text, read back from the sockaddr the parser filled in.
@@ -86,8 +87,10 @@ TEST(SocketAddress, Refusals) {
   };
   for (auto [text, words] : cases) {
     SCOPED_TRACE(text);
-    std::string error;
-    EXPECT_FALSE(parse(text, &error));
+    auto parsed = parse_listen_address(text);
+    ASSERT_FALSE(parsed) << text;
+    EXPECT_EQ(parsed.error(), ConfigError::invalid);
+    const std::string error = parsed.error().message();
     EXPECT_NE(error.find(words), std::string::npos) << "error: " << error;
   }
 }

@@ -189,7 +189,7 @@ inline Outcome decode(std::string_view wire, const Cuts& cuts, DecodeLimits limi
     out.consumed += r.consumed;
     out.fed = offset;
     out.status = r.status;
-    out.close_code = r.close_code;
+    out.close_code = capstan::close_code_of(r.error);
     if (r.status != DecodeResult::Status::ok) break;
     EXPECT_EQ(r.consumed, n) << "status ok but not every byte consumed";
   }

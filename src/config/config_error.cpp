@@ -1,0 +1,36 @@
+// The config category: why a configuration cannot be run with.
+#include "capstan/error.hpp"
+
+namespace capstan {
+
+namespace {
+
+// Indexed by ConfigError.
+constexpr const char* kTexts[] = {
+    "unknown configuration error",
+    "cannot read the configuration",
+    "not TOML",
+    "unknown key",
+    "wrong type",
+    "out of range",
+    "not one of the allowed values",
+    "missing",
+    "invalid value",
+};
+constexpr int kCount = static_cast<int>(sizeof kTexts / sizeof kTexts[0]);
+static_assert(kCount == static_cast<int>(ConfigError::invalid) + 1, "one text per ConfigError");
+
+class ConfigCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "capstan.config"; }
+  std::string message(int value) const override { return kTexts[value > 0 && value < kCount ? value : 0]; }
+};
+
+}  // namespace
+
+const std::error_category& config_category() noexcept {
+  static const ConfigCategory category;
+  return category;
+}
+
+}  // namespace capstan

@@ -1,0 +1,60 @@
+// The http category: why a request is refused before the upgrade, and the status it gets.
+#include "capstan/error.hpp"
+
+namespace capstan {
+
+namespace {
+
+struct Entry {
+  uint16_t status;
+  const char* text;
+};
+
+// Indexed by HttpError; the texts are the bodies of the refusals.
+constexpr Entry kEntries[] = {
+    {500, "unknown HTTP error"},
+    {400, "control character in request head"},
+    {400, "malformed request line"},
+    {400, "malformed HTTP version"},
+    {505, "HTTP version not supported"},
+    {400, "request target must be a path"},
+    {400, "malformed request target"},
+    {400, "malformed header"},
+    {400, "obsolete header line folding"},
+    {400, "malformed header name"},
+    {400, "bare CR or LF in header"},
+    {431, "request head too large"},
+    {431, "too many headers"},
+    {405, "WebSocket upgrade must use GET"},
+    {400, "WebSocket upgrade needs HTTP/1.1"},
+    {400, "missing Host header"},
+    {400, "Connection header must contain Upgrade"},
+    {426, "unsupported Sec-WebSocket-Version"},
+    {400, "invalid Sec-WebSocket-Key"},
+};
+constexpr int kCount = static_cast<int>(sizeof kEntries / sizeof kEntries[0]);
+static_assert(kCount == static_cast<int>(HttpError::invalid_ws_key) + 1, "one entry per HttpError");
+
+const Entry& entry(int value) noexcept { return kEntries[value > 0 && value < kCount ? value : 0]; }
+
+class HttpCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "capstan.http"; }
+  std::string message(int value) const override { return entry(value).text; }
+};
+
+}  // namespace
+
+const std::error_category& http_category() noexcept {
+  static const HttpCategory category;
+  return category;
+}
+
+const char* describe(HttpError e) noexcept { return entry(static_cast<int>(e)).text; }
+
+uint16_t http_status_of(std::error_code code) noexcept {
+  if (!code) return 0;
+  return code.category() == http_category() ? entry(code.value()).status : 500;
+}
+
+}  // namespace capstan
