@@ -14,6 +14,7 @@
 #include <string_view>
 #include <utility>
 
+#include "capstan/error.hpp"
 #include "capstan/loop.hpp"
 #include "capstan/types.hpp"
 
@@ -25,12 +26,12 @@ class Database;
 }
 
 // Work that may block (database queries), run off the loop on a worker thread with that
-// thread's database connection (null, and `open_error`, when it could not be opened). What it
-// returns runs afterwards on the loop it came from.
-using BlockingJob = std::function<std::function<void()>(db::Database* db, std::string_view open_error)>;
+// thread's database connection (null, and `open_error` a DbError, when it could not be
+// opened). What it returns runs afterwards on the loop it came from.
+using BlockingJob = std::function<std::function<void()>(db::Database* db, const Error& open_error)>;
 // The same for one connection: the continuation gets the connection, and is not run at all
 // when the connection closed meanwhile.
-using ConnectionJob = std::function<std::function<void(Connection&)>(db::Database* db, std::string_view open_error)>;
+using ConnectionJob = std::function<std::function<void(Connection&)>(db::Database* db, const Error& open_error)>;
 
 // Who a connection is, once its token was verified (and looked up, with a users provider).
 struct User {

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "capstan/error.hpp"
+
 namespace capstan::db {
 
 struct Value {
@@ -40,10 +42,10 @@ struct Result {
 class Database {
  public:
   virtual ~Database() = default;
-  // Runs `sql` with `params`; false and `error` on any failure (the connection is reopened
-  // on the next call when it broke). A parameter the query names but `params` lacks is an
-  // error that names it.
-  virtual bool query(std::string_view sql, const std::vector<Param>& params, Result& out, std::string& error) = 0;
+  // Runs `sql` with `params`: the rows, or a DbError (the connection is reopened on the next
+  // call when it broke). A parameter the query names but `params` lacks is
+  // DbError::missing_parameter, naming it.
+  virtual Expected<Result> query(std::string_view sql, const std::vector<Param>& params) = 0;
   // The named parameters (":name") a query uses, in order of first appearance, without the
   // colon. Quoted strings and identifiers, comments (-- and nested /* */), PostgreSQL's
   // $$dollar quotes$$ and `::type` casts are not parameters.

@@ -169,7 +169,11 @@ class Error {
 template <class T>
 class [[nodiscard]] Expected {
  public:
-  Expected(T value) : v_(std::in_place_index<0>, std::move(value)) {}
+  // From anything that converts to T (a unique_ptr<Derived> for a unique_ptr<Base>).
+  template <class U = T>
+    requires(std::is_convertible_v<U &&, T> && !std::is_same_v<std::remove_cvref_t<U>, Expected> &&
+             !std::is_same_v<std::remove_cvref_t<U>, Error> && !std::is_error_code_enum_v<std::remove_cvref_t<U>>)
+  Expected(U&& value) : v_(std::in_place_index<0>, std::forward<U>(value)) {}
   Expected(Error error) : v_(std::in_place_index<1>, std::move(error)) {}
   template <class E>
     requires std::is_error_code_enum_v<E>

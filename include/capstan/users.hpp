@@ -13,11 +13,10 @@ namespace capstan {
 
 class Users {
  public:
-  enum class Lookup : uint8_t { found, unknown, failed };
-  // In an offloaded job (a worker thread): the id of `identity` by users.query. `db` is the
-  // job's connection, null when it could not be opened (`open_error` says why): failed.
-  virtual Lookup lookup(db::Database* db, std::string_view open_error, std::string_view identity, int64_t& id,
-                        std::string& error) const = 0;
+  // In an offloaded job (a worker thread): the id of `identity` by users.query, or
+  // AuthError::unknown_user when the query finds nobody, or a DbError when the database
+  // failed. `db` is the job's connection, null when it could not be opened (`open_error`).
+  virtual Expected<int64_t> lookup(db::Database* db, const Error& open_error, std::string_view identity) const = 0;
   // users.recheck = "message": each message waits for a fresh lookup of its sender.
   virtual bool recheck_each_message() const noexcept = 0;
   // users.recheck as a duration: how often every connected user is looked up (0: never).

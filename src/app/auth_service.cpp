@@ -38,24 +38,20 @@ bool AuthService::reload_keys(const AuthConfig& auth, const std::string& base_di
   return true;
 }
 
-Users::Lookup AuthService::lookup(db::Database* db, std::string_view open_error, std::string_view identity, int64_t& id,
-                                  std::string& error) const {
-  if (!db) {
-    error = open_error;
-    return Lookup::failed;
-  }
-  db::Result result;
+Expected<int64_t> AuthService::lookup(db::Database* db, const Error& open_error, std::string_view identity) const {
+  if (!db) return open_error;
   std::vector<db::Param> params{{"", db::Value::of(std::string(identity))}};
-  if (!db->query(user_query_, params, result, error)) return Lookup::failed;
-  if (result.rows.empty() || result.rows.front().empty()) return Lookup::unknown;
-  const db::Value& v = result.rows.front().front();
+  Expected<db::Result> result = db->query(user_query_, params);
+  if (!result) return std::move(result).error();
+  if (result->rows.empty() || result->rows.front().empty()) return AuthError::unknown_user;
+  const db::Value& v = result->rows.front().front();
   switch (v.type) {
-    case db::Value::Type::integer: id = v.integer; return Lookup::found;
-    case db::Value::Type::text: id = id_from_identity(v.text); return Lookup::found;
-    case db::Value::Type::real: id = static_cast<int64_t>(v.real); return Lookup::found;
-    case db::Value::Type::null: return Lookup::unknown;
+    case db::Value::Type::integer: return v.integer;
+    case db::Value::Type::text: return id_from_identity(v.text);
+    case db::Value::Type::real: return static_cast<int64_t>(v.real);
+    case db::Value::Type::null: break;
   }
-  return Lookup::unknown;
+  return AuthError::unknown_user;
 }
 
 }  // namespace capstan::app

@@ -40,8 +40,7 @@ class AuthService final : public Users {
   // Users
   bool recheck_each_message() const noexcept override { return recheck_; }
   Duration recheck_interval() const noexcept override { return recheck_interval_; }
-  Lookup lookup(db::Database* db, std::string_view open_error, std::string_view identity, int64_t& id,
-                std::string& error) const override;
+  Expected<int64_t> lookup(db::Database* db, const Error& open_error, std::string_view identity) const override;
 
  private:
   AuthService() = default;

@@ -57,16 +57,14 @@ void HttpPhase::start_authentication(ConnectionImpl& c_, std::string_view token,
   c_.state_ = ConnectionImpl::State::authenticating;
   c_.pause_reading();
   c_.ctx_.offload(c_, [&auth, identity = std::move(verified.token.identity),
-                       claims = std::move(verified.token.claims)](db::Database* db, std::string_view open_error) mutable {
-    int64_t id = 0;
-    std::string error;
-    const Users::Lookup r = auth.lookup(db, open_error, identity, id, error);
-    return Continuation([r, id, error = std::move(error), identity = std::move(identity),
+                       claims = std::move(verified.token.claims)](db::Database* db, const Error& open_error) mutable {
+    return Continuation([found = auth.lookup(db, open_error, identity), identity = std::move(identity),
                          claims = std::move(claims)](ConnectionImpl& c) mutable {
-      if (r == Users::Lookup::failed) log::error("user lookup failed", {{"reason", error}});
-      if (r == Users::Lookup::found) HttpPhase::finish_lookup(c, 0, id, std::move(identity), std::move(claims), {});
-      else if (r == Users::Lookup::unknown) HttpPhase::finish_lookup(c, close_code::policy_violation, 0, {}, {}, "unknown user");
-      else HttpPhase::finish_lookup(c, close_code::internal_error, 0, {}, {}, "user database unavailable");
+      if (found) return HttpPhase::finish_lookup(c, 0, *found, std::move(identity), std::move(claims), {});
+      if (found.error() == AuthError::unknown_user)
+        return HttpPhase::finish_lookup(c, close_code::policy_violation, 0, {}, {}, "unknown user");
+      log::error("user lookup failed", {{"reason", found.error().message()}});
+      HttpPhase::finish_lookup(c, close_code::internal_error, 0, {}, {}, "user database unavailable");
     });
   });
 }

@@ -119,7 +119,7 @@ void LoopContext::set_limits(const Limits& l) {
 
 bool LoopContext::offload(BlockingJob job) {
   if (!shared_.workers) return false;
-  shared_.workers->submit([this, job = std::move(job)](db::Database* db, const std::string& open_error) {
+  shared_.workers->submit([this, job = std::move(job)](db::Database* db, const Error& open_error) {
     std::function<void()> then = job(db, open_error);
     if (then) loop_.post_task(std::move(then));
   });
@@ -130,7 +130,7 @@ bool LoopContext::offload(ConnectionImpl& c, BlockingWork work) {
   if (!shared_.workers) return false;
   const uint64_t id = c.id();
   if (c.jobs_in_flight()++ == 0) waiting_[id] = &c;
-  shared_.workers->submit([this, id, work = std::move(work)](db::Database* db, const std::string& open_error) {
+  shared_.workers->submit([this, id, work = std::move(work)](db::Database* db, const Error& open_error) {
     Continuation then = work(db, open_error);
     loop_.post_task([this, id, then = std::move(then)] {
       auto it = waiting_.find(id);

@@ -35,7 +35,7 @@ class LoopContext;
 // What a job on the worker pool hands back: run on the connection's loop, with the
 // connection, if it still exists by then.
 using Continuation = std::function<void(ConnectionImpl&)>;
-using BlockingWork = std::function<Continuation(db::Database* db, std::string_view open_error)>;
+using BlockingWork = std::function<Continuation(db::Database* db, const Error& open_error)>;
 
 // State shared by all loops: read-only after start, except the atomics.
 struct ServerShared {

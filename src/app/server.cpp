@@ -242,10 +242,11 @@ bool Server::Impl::start_services() {
   const std::string provider(config::choice_name(config::kUserProviders, users.provider));
   const std::string target = users.provider == UserProvider::sqlite ? util::resolve_path(users.database, config.base_dir) : users.database;
   // One connection now, so a wrong path or connection string stops the start.
-  if (!db::open_database(provider, target, last_error)) return false;
-  workers = std::make_unique<db::WorkerPool>(users.workers, [provider, target](std::string& why) {
-    return db::open_database(provider, target, why);
-  });
+  if (auto opened = db::open_database(provider, target); !opened) {
+    last_error = opened.error().message();
+    return false;
+  }
+  workers = std::make_unique<db::WorkerPool>(users.workers, [provider, target] { return db::open_database(provider, target); });
   shared.workers = workers.get();
   return true;
 }

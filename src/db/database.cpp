@@ -155,11 +155,14 @@ PositionalQuery to_positional(std::string_view sql) {
   return q;
 }
 
-std::unique_ptr<Database> open_database(std::string_view provider, const std::string& target, std::string& error) {
-  if (provider == "sqlite") return SqliteDatabase::open(target, error);
-  if (provider == "postgres") return PostgresDatabase::open(target, error);
-  error = "unknown database provider '" + std::string(provider) + "' (sqlite or postgres)";
-  return nullptr;
+Expected<std::unique_ptr<Database>> open_database(std::string_view provider, const std::string& target) {
+  auto widen = [](auto opened) -> Expected<std::unique_ptr<Database>> {
+    if (!opened) return std::move(opened).error();
+    return std::unique_ptr<Database>(*std::move(opened));
+  };
+  if (provider == "sqlite") return widen(SqliteDatabase::open(target));
+  if (provider == "postgres") return widen(PostgresDatabase::open(target));
+  return Error(DbError::open_failed, "unknown database provider '" + std::string(provider) + "' (sqlite or postgres)");
 }
 
 const Param* find_named(const std::vector<Param>& params, std::string_view name) noexcept {

@@ -20,6 +20,6 @@ const Param* find_unnamed(const std::vector<Param>& params, int position) noexce
 
 // provider "sqlite": `target` is a file path; "postgres": a libpq connection string.
 // Connects at once, so a bad target is reported when the server starts.
-std::unique_ptr<Database> open_database(std::string_view provider, const std::string& target, std::string& error);
+Expected<std::unique_ptr<Database>> open_database(std::string_view provider, const std::string& target);
 
 }  // namespace capstan::db

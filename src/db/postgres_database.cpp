@@ -90,21 +90,18 @@ void abandon_copy(PGconn* conn, ExecStatusType status) {
 
 }  // namespace
 
-std::unique_ptr<PostgresDatabase> PostgresDatabase::open(const std::string& conninfo, std::string& error) {
+Expected<std::unique_ptr<PostgresDatabase>> PostgresDatabase::open(const std::string& conninfo) {
   // Keywords are applied in order, so the connection string (expanded from "dbname") can
   // override the default connect timeout placed before it.
   const char* const keys[] = {"connect_timeout", "dbname", nullptr};
   const char* const values[] = {kConnectTimeoutSeconds, conninfo.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, 1);
-  if (conn == nullptr) {
-    error = "cannot connect to PostgreSQL: out of memory";
-    return nullptr;
-  }
+  if (conn == nullptr) return Error(DbError::open_failed, "cannot connect to PostgreSQL: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
     // The connection string is left out: it may hold a password.
-    error = "cannot connect to PostgreSQL: " + one_line(PQerrorMessage(conn));
+    Error error(DbError::open_failed, "cannot connect to PostgreSQL: " + one_line(PQerrorMessage(conn)));
     PQfinish(conn);
-    return nullptr;
+    return error;
   }
   PQsetNoticeProcessor(conn, drop_notice, nullptr);  // kept across PQreset
   return std::unique_ptr<PostgresDatabase>(new PostgresDatabase(conn));
@@ -112,47 +109,33 @@ std::unique_ptr<PostgresDatabase> PostgresDatabase::open(const std::string& conn
 
 PostgresDatabase::~PostgresDatabase() { PQfinish(conn_); }
 
-bool PostgresDatabase::reconnect(std::string& error) {
+Status PostgresDatabase::reconnect() {
   PQreset(conn_);
-  if (PQstatus(conn_) != CONNECTION_OK) {
-    error = "PostgreSQL connection lost, reconnecting failed: " + one_line(PQerrorMessage(conn_));
-    return false;
-  }
+  if (PQstatus(conn_) != CONNECTION_OK)
+    return Error(DbError::unavailable, "PostgreSQL connection lost, reconnecting failed: " + one_line(PQerrorMessage(conn_)));
   log::warn("PostgreSQL connection was lost and is reconnected");
-  return true;
+  return {};
 }
 
-bool PostgresDatabase::query(std::string_view sql, const std::vector<Param>& params, Result& out, std::string& error) {
-  out.columns.clear();
-  out.rows.clear();
+Expected<Result> PostgresDatabase::query(std::string_view sql, const std::vector<Param>& params) {
   const PositionalQuery q = to_positional(sql);
-  if (q.max_positional < 0) {
-    error = "bad parameter number in query (PostgreSQL takes $1 to $65535)";
-    return false;
-  }
-  if (!q.names.empty() && q.max_positional > 0) {
-    error = "query mixes named (:name) and positional ($n) parameters";
-    return false;
-  }
+  if (q.max_positional < 0)
+    return Error(DbError::query_failed, "bad parameter number in query (PostgreSQL takes $1 to $65535)");
+  if (!q.names.empty() && q.max_positional > 0)
+    return Error(DbError::query_failed, "query mixes named (:name) and positional ($n) parameters");
 
   // Only the parameters the query uses: PostgreSQL cannot infer the type of an unused one.
   std::vector<const Param*> used;
   if (!q.names.empty()) {
     for (const std::string& name : q.names) {
       const Param* p = find_named(params, name);
-      if (p == nullptr) {
-        error = "missing parameter: " + name;
-        return false;
-      }
+      if (p == nullptr) return Error(DbError::missing_parameter, "missing parameter: " + name);
       used.push_back(p);
     }
   } else {
     for (int n = 1; n <= q.max_positional; ++n) {
       const Param* p = find_unnamed(params, n);
-      if (p == nullptr) {
-        error = "missing parameter: $" + std::to_string(n);
-        return false;
-      }
+      if (p == nullptr) return Error(DbError::missing_parameter, "missing parameter: $" + std::to_string(n));
       used.push_back(p);
     }
   }
@@ -164,12 +147,16 @@ bool PostgresDatabase::query(std::string_view sql, const std::vector<Param>& par
     if (used[k]->value.type != Value::Type::null) values[k] = texts[k].c_str();
   }
 
+  Error error;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    if (PQstatus(conn_) != CONNECTION_OK && !reconnect(error)) return false;
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      if (Status reconnected = reconnect(); !reconnected) return std::move(reconnected).error();
+    }
     PGresult* res = PQexecParams(conn_, q.sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
                                  nullptr, nullptr, 0);
     const ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+      Result out;
       const int columns = PQnfields(res), rows = PQntuples(res);
       for (int c = 0; c < columns; ++c) out.columns.emplace_back(PQfname(res, c));
       out.rows.reserve(static_cast<size_t>(rows));
@@ -179,21 +166,21 @@ bool PostgresDatabase::query(std::string_view sql, const std::vector<Param>& par
         for (int c = 0; c < columns; ++c) row.push_back(result_value(res, r, c));
       }
       PQclear(res);
-      return true;
+      return out;
     }
     if (status == PGRES_EMPTY_QUERY) {
-      error = "empty query";
+      error = Error(DbError::query_failed, "empty query");
     } else if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
       abandon_copy(conn_, status);
-      error = "COPY is not supported";
+      error = Error(DbError::query_failed, "COPY is not supported");
     } else {
-      error = one_line(res ? PQresultErrorMessage(res) : PQerrorMessage(conn_));
+      error = Error(DbError::query_failed, one_line(res ? PQresultErrorMessage(res) : PQerrorMessage(conn_)));
     }
     PQclear(res);
     // A live connection means the statement itself failed: no retry.
-    if (PQstatus(conn_) == CONNECTION_OK) return false;
+    if (PQstatus(conn_) == CONNECTION_OK) return error;
   }
-  return false;
+  return error;
 }
 
 }  // namespace capstan::db

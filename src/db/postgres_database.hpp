@@ -26,16 +26,16 @@ PositionalQuery to_positional(std::string_view sql);
 class PostgresDatabase final : public Database {
  public:
   // `conninfo` is a libpq connection string ("host=... dbname=..." or a postgresql:// URI).
-  static std::unique_ptr<PostgresDatabase> open(const std::string& conninfo, std::string& error);
+  static Expected<std::unique_ptr<PostgresDatabase>> open(const std::string& conninfo);
   ~PostgresDatabase() override;
   PostgresDatabase(const PostgresDatabase&) = delete;
   PostgresDatabase& operator=(const PostgresDatabase&) = delete;
 
-  bool query(std::string_view sql, const std::vector<Param>& params, Result& out, std::string& error) override;
+  Expected<Result> query(std::string_view sql, const std::vector<Param>& params) override;
 
  private:
   explicit PostgresDatabase(pg_conn* conn) : conn_(conn) {}
-  bool reconnect(std::string& error);
+  Status reconnect();
   pg_conn* conn_;
 };
 

@@ -62,25 +62,22 @@ Value column_value(sqlite3_stmt* stmt, int col) {
 
 }  // namespace
 
-std::unique_ptr<SqliteDatabase> SqliteDatabase::open(const std::string& path, std::string& error) {
+Expected<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const std::string& path) {
   sqlite3* db = nullptr;
   // No SQLITE_OPEN_CREATE: a mistyped path must not leave an empty database behind.
   const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
-    error = "cannot open SQLite database '" + path + "': " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    Error error(DbError::open_failed,
+                "cannot open SQLite database '" + path + "': " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
     sqlite3_close(db);
-    return nullptr;
+    return error;
   }
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
   std::unique_ptr<SqliteDatabase> database(new SqliteDatabase(db));
   // Opening reads nothing: read the schema now so a file that is not a database is reported
   // at startup rather than on the first lookup.
-  Result ignored;
-  std::string why;
-  if (!database->query("SELECT count(*) FROM sqlite_master", {}, ignored, why)) {
-    error = "cannot open SQLite database '" + path + "': " + why;
-    return nullptr;
-  }
+  if (auto schema = database->query("SELECT count(*) FROM sqlite_master", {}); !schema)
+    return Error(DbError::open_failed, "cannot open SQLite database '" + path + "': " + schema.error().message());
   return database;
 }
 
@@ -89,29 +86,20 @@ SqliteDatabase::~SqliteDatabase() {
   sqlite3_close(db_);
 }
 
-sqlite3_stmt* SqliteDatabase::statement(std::string_view sql, std::string& error) {
+Expected<sqlite3_stmt*> SqliteDatabase::statement(std::string_view sql) {
   if (auto it = statements_.find(sql); it != statements_.end()) return it->second;
   sqlite3_stmt* stmt = nullptr;
   const char* tail = nullptr;
-  if (sql.size() > static_cast<size_t>(INT_MAX)) {
-    error = "query too long";
-    return nullptr;
-  }
-  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, &tail) != SQLITE_OK) {
-    error = sqlite3_errmsg(db_);
-    return nullptr;
-  }
-  if (stmt == nullptr) {
-    error = "empty query";
-    return nullptr;
-  }
+  if (sql.size() > static_cast<size_t>(INT_MAX)) return Error(DbError::query_failed, "query too long");
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, &tail) != SQLITE_OK)
+    return Error(DbError::query_failed, sqlite3_errmsg(db_));
+  if (stmt == nullptr) return Error(DbError::query_failed, "empty query");
   // `tail` is where the first statement ended; `sql` need not be terminated, so what follows
   // is checked in a terminated copy.
   const std::string rest(tail, static_cast<size_t>(sql.data() + sql.size() - tail));
   if (!only_trailing_noise(rest.c_str())) {
     sqlite3_finalize(stmt);
-    error = "one statement per query";
-    return nullptr;
+    return Error(DbError::query_failed, "one statement per query");
   }
   if (statements_.size() >= kMaxStatements) {
     for (auto& [text, old] : statements_) sqlite3_finalize(old);
@@ -121,7 +109,7 @@ sqlite3_stmt* SqliteDatabase::statement(std::string_view sql, std::string& error
   return stmt;
 }
 
-bool SqliteDatabase::bind(sqlite3_stmt* stmt, const std::vector<Param>& params, std::string& error) {
+Status SqliteDatabase::bind(sqlite3_stmt* stmt, const std::vector<Param>& params) {
   const int count = sqlite3_bind_parameter_count(stmt);
   bool named = false, positional = false;
   for (int index = 1; index <= count; ++index) {
@@ -131,37 +119,26 @@ bool SqliteDatabase::bind(sqlite3_stmt* stmt, const std::vector<Param>& params, 
       // "?" and "?N": the N-th parameter without a name (SQLite numbers "?" in order).
       positional = true;
       p = find_unnamed(params, index);
-      if (p == nullptr) {
-        error = "missing parameter: ?" + std::to_string(index);
-        return false;
-      }
+      if (p == nullptr) return Error(DbError::missing_parameter, "missing parameter: ?" + std::to_string(index));
     } else {
       named = true;  // ":name", also SQLite's "@name" and "$name"
       p = find_named(params, name + 1);
-      if (p == nullptr) {
-        error = std::string("missing parameter: ") + (name + 1);
-        return false;
-      }
+      if (p == nullptr) return Error(DbError::missing_parameter, std::string("missing parameter: ") + (name + 1));
     }
-    if (named && positional) {
-      error = "query mixes named (:name) and positional (?N) parameters";
-      return false;
-    }
-    if (bind_value(stmt, index, p->value) != SQLITE_OK) {
-      error = sqlite3_errmsg(db_);
-      return false;
-    }
+    if (named && positional)
+      return Error(DbError::query_failed, "query mixes named (:name) and positional (?N) parameters");
+    if (bind_value(stmt, index, p->value) != SQLITE_OK) return Error(DbError::query_failed, sqlite3_errmsg(db_));
   }
-  return true;
+  return {};
 }
 
-bool SqliteDatabase::query(std::string_view sql, const std::vector<Param>& params, Result& out, std::string& error) {
-  out.columns.clear();
-  out.rows.clear();
-  sqlite3_stmt* stmt = statement(sql, error);
-  if (stmt == nullptr) return false;
-  bool ok = bind(stmt, params, error);
-  if (ok) {
+Expected<Result> SqliteDatabase::query(std::string_view sql, const std::vector<Param>& params) {
+  Expected<sqlite3_stmt*> prepared = statement(sql);
+  if (!prepared) return std::move(prepared).error();
+  sqlite3_stmt* stmt = *prepared;
+  Result out;
+  Status status = bind(stmt, params);
+  if (status) {
     const int columns = sqlite3_column_count(stmt);
     for (int c = 0; c < columns; ++c) {
       const char* name = sqlite3_column_name(stmt, c);
@@ -171,8 +148,7 @@ bool SqliteDatabase::query(std::string_view sql, const std::vector<Param>& param
       const int rc = sqlite3_step(stmt);
       if (rc == SQLITE_DONE) break;
       if (rc != SQLITE_ROW) {
-        error = sqlite3_errmsg(db_);
-        ok = false;
+        status = Error(DbError::query_failed, sqlite3_errmsg(db_));
         break;
       }
       std::vector<Value>& row = out.rows.emplace_back();
@@ -183,8 +159,8 @@ bool SqliteDatabase::query(std::string_view sql, const std::vector<Param>& param
   // Ready for the next use, and no pointer into `params` kept.
   sqlite3_reset(stmt);
   sqlite3_clear_bindings(stmt);
-  if (!ok) out.rows.clear();
-  return ok;
+  if (!status) return std::move(status).error();
+  return out;
 }
 
 }  // namespace capstan::db

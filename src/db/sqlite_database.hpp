@@ -19,19 +19,19 @@ namespace capstan::db {
 class SqliteDatabase final : public Database {
  public:
   // The file must exist (it is never created) and be a SQLite database.
-  static std::unique_ptr<SqliteDatabase> open(const std::string& path, std::string& error);
+  static Expected<std::unique_ptr<SqliteDatabase>> open(const std::string& path);
   ~SqliteDatabase() override;
   SqliteDatabase(const SqliteDatabase&) = delete;
   SqliteDatabase& operator=(const SqliteDatabase&) = delete;
 
-  bool query(std::string_view sql, const std::vector<Param>& params, Result& out, std::string& error) override;
+  Expected<Result> query(std::string_view sql, const std::vector<Param>& params) override;
 
   size_t cached_statements() const { return statements_.size(); }
 
  private:
   explicit SqliteDatabase(sqlite3* db) : db_(db) {}
-  sqlite3_stmt* statement(std::string_view sql, std::string& error);
-  bool bind(sqlite3_stmt* stmt, const std::vector<Param>& params, std::string& error);
+  Expected<sqlite3_stmt*> statement(std::string_view sql);
+  Status bind(sqlite3_stmt* stmt, const std::vector<Param>& params);
   sqlite3* db_;
   std::map<std::string, sqlite3_stmt*, std::less<>> statements_;
 };

@@ -39,7 +39,7 @@ size_t WorkerPool::queued() const {
 
 void WorkerPool::run(unsigned index) {
   std::unique_ptr<Database> db;
-  std::string open_error;
+  Error open_error;
   for (;;) {
     Job job;
     {
@@ -52,16 +52,19 @@ void WorkerPool::run(unsigned index) {
     // Opened on first use, and tried again by the next job while it fails (a database that
     // was down at startup is picked up once it is back).
     if (!db) {
-      open_error.clear();
+      open_error = {};
       try {
-        db = open_(open_error);
+        Expected<std::unique_ptr<Database>> opened = open_();
+        if (opened) db = *std::move(opened);
+        else open_error = std::move(opened).error();
       } catch (const std::exception& e) {
-        open_error = e.what();
+        open_error = Error(DbError::open_failed, e.what());
       } catch (...) {
-        open_error = "database opener threw";
+        open_error = Error(DbError::open_failed, "database opener threw");
       }
-      if (!db && open_error.empty()) open_error = "no database";
-      if (!db) log::warn("worker cannot open the database", {{"worker", std::to_string(index)}, {"error", open_error}});
+      if (!db && !open_error) open_error = Error(DbError::open_failed, "no database");
+      if (!db)
+        log::warn("worker cannot open the database", {{"worker", std::to_string(index)}, {"error", open_error.message()}});
     }
     // A throwing job must not take the thread (and the process) down with it.
     try {

@@ -19,14 +19,14 @@ namespace capstan::db {
 class WorkerPool {
  public:
   // `open` makes one Database per worker thread, called on that thread before its first job;
-  // it may return nullptr (then jobs receive a null Database and `open_error`, and the next
-  // job on that thread calls `open` again). `threads` >= 1 (0 is taken as 1).
-  using Opener = std::function<std::unique_ptr<Database>(std::string& error)>;
+  // it may fail (then jobs receive a null Database and the Error, and the next job on that
+  // thread calls `open` again). `threads` >= 1 (0 is taken as 1).
+  using Opener = std::function<Expected<std::unique_ptr<Database>>()>;
   WorkerPool(unsigned threads, Opener open);
   ~WorkerPool();  // finishes queued jobs, then joins
 
-  // The job runs on a worker thread with that thread's Database (or nullptr and the reason).
-  using Job = std::function<void(Database* db, const std::string& open_error)>;
+  // The job runs on a worker thread with that thread's Database (or nullptr and why not).
+  using Job = std::function<void(Database* db, const Error& open_error)>;
   void submit(Job job);
 
   size_t queued() const;

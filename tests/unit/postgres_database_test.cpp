@@ -74,22 +74,23 @@ class PostgresDatabaseTest : public testing::Test {
   }
 
   static std::unique_ptr<Database> open() {
-    std::string error;
-    std::unique_ptr<Database> db = open_database("postgres", conninfo(), error);
-    EXPECT_NE(db, nullptr) << error;
-    return db;
+    auto opened = open_database("postgres", conninfo());
+    EXPECT_TRUE(opened) << opened.error().message();
+    return opened ? *std::move(opened) : nullptr;
   }
   Result exec(std::string_view sql, const std::vector<Param>& params = {}, Database* db = nullptr) {
-    Result r;
-    std::string error;
-    EXPECT_TRUE((db ? db : db_.get())->query(sql, params, r, error)) << sql << ": " << error;
-    return r;
+    Expected<Result> r = (db ? db : db_.get())->query(sql, params);
+    EXPECT_TRUE(r) << sql << ": " << (r ? "" : r.error().message());
+    return r ? *std::move(r) : Result{};
   }
   std::string fails(std::string_view sql, const std::vector<Param>& params = {}) {
-    Result r;
-    std::string error;
-    EXPECT_FALSE(db_->query(sql, params, r, error)) << sql;
-    EXPECT_TRUE(r.rows.empty());
+    Expected<Result> r = db_->query(sql, params);
+    EXPECT_FALSE(r) << sql;
+    if (r) return {};
+    // The code says which kind of failure; the text names what.
+    const std::string error = r.error().message();
+    EXPECT_EQ(r.error() == DbError::missing_parameter, error.starts_with("missing parameter")) << error;
+    if (!(r.error() == DbError::missing_parameter)) EXPECT_EQ(r.error(), DbError::query_failed) << error;
     return error;
   }
   int64_t backend_pid(Database* db = nullptr) {
@@ -101,8 +102,10 @@ class PostgresDatabaseTest : public testing::Test {
 };
 
 TEST(PostgresOpen, UnreachableServerIsReportedAtOpen) {
-  std::string error;
-  EXPECT_EQ(open_database("postgres", "host=127.0.0.1 port=1 dbname=x connect_timeout=2", error), nullptr);
+  auto opened = open_database("postgres", "host=127.0.0.1 port=1 dbname=x connect_timeout=2");
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error(), DbError::open_failed);
+  const std::string error = opened.error().message();
   EXPECT_NE(error.find("cannot connect to PostgreSQL"), std::string::npos) << error;
   EXPECT_EQ(error.find('\n'), std::string::npos) << error;
 }

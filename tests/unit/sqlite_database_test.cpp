@@ -69,9 +69,9 @@ class SqliteDatabaseTest : public testing::Test {
     fs::create_directories(dir_);
     path_ = (dir_ / "app.db").string();
     std::ofstream(path_).flush();  // SQLite takes an empty file as an empty database
-    std::string error;
-    db_ = SqliteDatabase::open(path_, error);
-    ASSERT_NE(db_, nullptr) << error;
+    auto opened = SqliteDatabase::open(path_);
+    ASSERT_TRUE(opened) << opened.error().message();
+    db_ = *std::move(opened);
     exec("CREATE TABLE user (id INTEGER PRIMARY KEY, email TEXT NOT NULL)");
     exec("CREATE TABLE product (id INTEGER PRIMARY KEY, name TEXT, created_at TEXT DEFAULT (datetime('now')))");
     exec("INSERT INTO user (id, email) VALUES (1, 'ann@example.com'), (2, 'bob@example.com')");
@@ -83,16 +83,18 @@ class SqliteDatabaseTest : public testing::Test {
   }
 
   Result exec(std::string_view sql, const std::vector<Param>& params = {}) {
-    Result r;
-    std::string error;
-    EXPECT_TRUE(db_->query(sql, params, r, error)) << sql << ": " << error;
-    return r;
+    Expected<Result> r = db_->query(sql, params);
+    EXPECT_TRUE(r) << sql << ": " << (r ? "" : r.error().message());
+    return r ? *std::move(r) : Result{};
   }
   std::string fails(std::string_view sql, const std::vector<Param>& params = {}) {
-    Result r;
-    std::string error;
-    EXPECT_FALSE(db_->query(sql, params, r, error)) << sql;
-    EXPECT_TRUE(r.rows.empty());
+    Expected<Result> r = db_->query(sql, params);
+    EXPECT_FALSE(r) << sql;
+    if (r) return {};
+    // The code says which kind of failure; the text names what.
+    const std::string error = r.error().message();
+    EXPECT_EQ(r.error() == DbError::missing_parameter, error.starts_with("missing parameter")) << error;
+    if (!(r.error() == DbError::missing_parameter)) EXPECT_EQ(r.error(), DbError::query_failed) << error;
     return error;
   }
 
@@ -103,29 +105,34 @@ class SqliteDatabaseTest : public testing::Test {
 
 TEST_F(SqliteDatabaseTest, MissingFileIsAnErrorNamingItAndIsNotCreated) {
   const std::string missing = (dir_ / "nope" / "missing.db").string();
-  std::string error;
-  EXPECT_EQ(SqliteDatabase::open(missing, error), nullptr);
-  EXPECT_NE(error.find(missing), std::string::npos) << error;
+  auto opened = SqliteDatabase::open(missing);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error(), DbError::open_failed);
+  EXPECT_NE(opened.error().message().find(missing), std::string::npos) << opened.error().message();
   const std::string missing2 = (dir_ / "missing.db").string();
-  EXPECT_EQ(open_database("sqlite", missing2, error), nullptr);
-  EXPECT_NE(error.find(missing2), std::string::npos) << error;
+  auto opened2 = open_database("sqlite", missing2);
+  ASSERT_FALSE(opened2);
+  EXPECT_NE(opened2.error().message().find(missing2), std::string::npos) << opened2.error().message();
   EXPECT_FALSE(fs::exists(missing2));
 }
 
 TEST_F(SqliteDatabaseTest, NonDatabaseFileIsRefusedAtOpen) {
   const std::string junk = (dir_ / "junk.db").string();
   std::ofstream(junk) << std::string(4096, 'x');
-  std::string error;
-  EXPECT_EQ(SqliteDatabase::open(junk, error), nullptr);
+  auto opened = SqliteDatabase::open(junk);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error(), DbError::open_failed);
+  const std::string error = opened.error().message();
   EXPECT_NE(error.find("not a database"), std::string::npos) << error;
   EXPECT_NE(error.find(junk), std::string::npos) << error;
 }
 
 TEST_F(SqliteDatabaseTest, UnknownProvider) {
-  std::string error;
-  EXPECT_EQ(open_database("mysql", path_, error), nullptr);
-  EXPECT_NE(error.find("mysql"), std::string::npos);
-  EXPECT_NE(open_database("sqlite", path_, error), nullptr) << error;
+  auto mysql = open_database("mysql", path_);
+  ASSERT_FALSE(mysql);
+  EXPECT_EQ(mysql.error(), DbError::open_failed);
+  EXPECT_NE(mysql.error().message().find("mysql"), std::string::npos);
+  EXPECT_TRUE(open_database("sqlite", path_));
 }
 
 TEST_F(SqliteDatabaseTest, NamedParameters) {

@@ -28,14 +28,14 @@ class FakeDatabase final : public Database {
     std::lock_guard lock(log_.mutex);
     log_.closed_on.push_back(std::this_thread::get_id());
   }
-  bool query(std::string_view, const std::vector<Param>&, Result&, std::string&) override { return true; }
+  Expected<Result> query(std::string_view, const std::vector<Param>&) override { return Result{}; }
 
  private:
   Opened& log_;
 };
 
 WorkerPool::Opener fake_opener(Opened& log) {
-  return [&log](std::string&) -> std::unique_ptr<Database> {
+  return [&log]() -> Expected<std::unique_ptr<Database>> {
     std::lock_guard lock(log.mutex);
     log.opened_on.push_back(std::this_thread::get_id());
     return std::make_unique<FakeDatabase>(log);
@@ -69,7 +69,7 @@ TEST(WorkerPool, OneThreadRunsJobsInSubmissionOrder) {
   std::vector<int> order;
   {
     WorkerPool pool(1, fake_opener(log));
-    for (int k = 0; k < 200; ++k) pool.submit([&order, k](Database*, const std::string&) { order.push_back(k); });
+    for (int k = 0; k < 200; ++k) pool.submit([&order, k](Database*, const Error&) { order.push_back(k); });
   }
   ASSERT_EQ(order.size(), 200u);
   for (int k = 0; k < 200; ++k) EXPECT_EQ(order[k], k);
@@ -88,9 +88,9 @@ TEST(WorkerPool, EachThreadOpensOnceOnItselfAndClosesOnItself) {
   {
     WorkerPool pool(3, fake_opener(log));
     for (int k = 0; k < 300; ++k) {
-      pool.submit([&](Database* db, const std::string& error) {
+      pool.submit([&](Database* db, const Error& error) {
         EXPECT_NE(db, nullptr);
-        EXPECT_EQ(error, "");
+        EXPECT_FALSE(error);
         std::lock_guard lock(mutex);
         seen[std::this_thread::get_id()].insert(db);
       });
@@ -109,16 +109,16 @@ TEST(WorkerPool, FailedOpenIsReportedAndTriedAgain) {
   std::atomic<int> attempts{0};
   std::vector<std::pair<bool, std::string>> got;
   {
-    WorkerPool pool(1, [&](std::string& error) -> std::unique_ptr<Database> {
-      if (++attempts < 3) {
-        error = "server down";
-        return nullptr;
-      }
+    WorkerPool pool(1, [&]() -> Expected<std::unique_ptr<Database>> {
+      if (++attempts < 3) return Error(DbError::open_failed, "server down");
       static Opened log;
       return std::make_unique<FakeDatabase>(log);
     });
     for (int k = 0; k < 4; ++k) {
-      pool.submit([&](Database* db, const std::string& error) { got.emplace_back(db != nullptr, error); });
+      pool.submit([&](Database* db, const Error& error) {
+        EXPECT_EQ(db == nullptr, error == DbError::open_failed);
+        got.emplace_back(db != nullptr, error ? error.message() : std::string());
+      });
     }
   }
   ASSERT_EQ(got.size(), 4u);
@@ -133,11 +133,11 @@ TEST(WorkerPool, OpenerWithoutReasonOrThrowingStillGivesOne) {
   std::vector<std::string> errors;
   {
     int calls = 0;
-    WorkerPool pool(1, [&](std::string&) -> std::unique_ptr<Database> {
-      if (++calls == 1) return nullptr;
+    WorkerPool pool(1, [&]() -> Expected<std::unique_ptr<Database>> {
+      if (++calls == 1) return std::unique_ptr<Database>();
       throw std::runtime_error("boom");
     });
-    for (int k = 0; k < 2; ++k) pool.submit([&](Database*, const std::string& error) { errors.push_back(error); });
+    for (int k = 0; k < 2; ++k) pool.submit([&](Database*, const Error& error) { errors.push_back(error.message()); });
   }
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_FALSE(errors[0].empty());
@@ -150,13 +150,13 @@ TEST(WorkerPool, DestructorFinishesQueuedJobs) {
   Gate gate;
   {
     WorkerPool pool(2, fake_opener(log));
-    pool.submit([&](Database*, const std::string&) {
+    pool.submit([&](Database*, const Error&) {
       gate.pass();
       ++done;
     });
     gate.wait_entered();
     for (int k = 0; k < 50; ++k) {
-      pool.submit([&](Database*, const std::string&) {
+      pool.submit([&](Database*, const Error&) {
         std::this_thread::sleep_for(std::chrono::microseconds(200));
         ++done;
       });
@@ -171,9 +171,9 @@ TEST(WorkerPool, QueuedCountsWaitingJobs) {
   Gate gate;
   WorkerPool pool(1, fake_opener(log));
   EXPECT_EQ(pool.queued(), 0u);
-  pool.submit([&](Database*, const std::string&) { gate.pass(); });
+  pool.submit([&](Database*, const Error&) { gate.pass(); });
   gate.wait_entered();
-  for (int k = 0; k < 3; ++k) pool.submit([](Database*, const std::string&) {});
+  for (int k = 0; k < 3; ++k) pool.submit([](Database*, const Error&) {});
   EXPECT_EQ(pool.queued(), 3u) << "the running job is no longer queued";
   gate.release();
 }
@@ -186,7 +186,7 @@ TEST(WorkerPool, SubmitFromManyThreads) {
     std::vector<std::thread> submitters;
     for (int t = 0; t < 4; ++t) {
       submitters.emplace_back([&] {
-        for (int k = 0; k < 1000; ++k) pool.submit([&](Database*, const std::string&) { ++done; });
+        for (int k = 0; k < 1000; ++k) pool.submit([&](Database*, const Error&) { ++done; });
       });
     }
     for (auto& t : submitters) t.join();
@@ -199,9 +199,9 @@ TEST(WorkerPool, ThrowingJobDoesNotStopTheWorker) {
   std::atomic<int> done{0};
   {
     WorkerPool pool(1, fake_opener(log));
-    pool.submit([](Database*, const std::string&) { throw std::runtime_error("job failed"); });
-    pool.submit([](Database*, const std::string&) { throw 42; });
-    pool.submit([&](Database*, const std::string&) { ++done; });
+    pool.submit([](Database*, const Error&) { throw std::runtime_error("job failed"); });
+    pool.submit([](Database*, const Error&) { throw 42; });
+    pool.submit([&](Database*, const Error&) { ++done; });
   }
   EXPECT_EQ(done, 1);
   EXPECT_EQ(log.opened_on.size(), 1u);
@@ -212,8 +212,8 @@ TEST(WorkerPool, JobsMaySubmitMoreWhileDraining) {
   std::atomic<int> done{0};
   {
     WorkerPool pool(2, fake_opener(log));
-    pool.submit([&](Database*, const std::string&) {
-      pool.submit([&](Database*, const std::string&) { ++done; });
+    pool.submit([&](Database*, const Error&) {
+      pool.submit([&](Database*, const Error&) { ++done; });
       ++done;
     });
   }

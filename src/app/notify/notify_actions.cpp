@@ -71,13 +71,14 @@ void NotifyComponent::run_sql(Connection& c, Entry& entry, const ActionDef& def,
   // The messages behind this one wait for its reply (run_held), so replies keep their order.
   begin_job(c, entry);
   const bool offloaded = c.offload([this, &def, params = std::move(params), to = std::move(to)](db::Database* db,
-                                                                         std::string_view open_error) mutable {
-    db::Result result;
-    std::string error(open_error);
-    const bool ok = db && db->query(def.query, params, result, error);
+                                                                         const Error& open_error) mutable {
+    Expected<db::Result> queried = db ? db->query(def.query, params) : Expected<db::Result>(open_error);
+    const bool ok = queried.has_value();
+    const std::string error = ok ? std::string() : queried.error().message();
     std::string json;
-    const bool found = ok && (!def.one || !result.rows.empty());
+    const bool found = ok && (!def.one || !queried->rows.empty());
     if (found) {
+      const db::Result& result = *queried;
       const int64_t now = static_cast<int64_t>(::time(nullptr));
       if (def.one) {
         append_row(json, result, result.rows.front(), def, now);
