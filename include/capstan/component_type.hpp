@@ -9,6 +9,7 @@
 
 #include "capstan/component.hpp"
 #include "capstan/config.hpp"
+#include "capstan/error.hpp"
 
 namespace capstan {
 
@@ -18,9 +19,9 @@ class ComponentType {
 
   // Routes of this type authenticate unless their `auth` key says otherwise.
   virtual bool authenticates_by_default() const noexcept { return false; }
-  // The factory for one configured route (it makes one instance per loop); null and `error`
-  // when the route's keys do not fit the type.
-  virtual ComponentFactory for_route(const RouteConfig& route, std::string& error) = 0;
+  // The factory for one configured route (it makes one instance per loop), or the Error
+  // (ConfigError::invalid, naming the key) when the route's keys do not fit the type.
+  virtual Expected<ComponentFactory> for_route(const RouteConfig& route) = 0;
 
   // Routes the type serves besides the configured ones (the program's own, such as a
   // Server::notify path with no configured route). Asked once, after every configured route

@@ -46,7 +46,7 @@ LoopContext::~LoopContext() {
 }
 
 Status LoopContext::listen(const net::ListenAddress& address) {
-  auto l = std::make_unique<net::Listener>(loop_, [this](int fd, const sockaddr* peer) { on_accept(fd, peer); });
+  auto l = std::make_unique<net::Listener>(loop_, [this](int fd, const sockaddr* peer) { adopt(fd, peer); });
   if (Status opened = l->open(address); !opened) return opened;
   listeners_.push_back(std::move(l));
   return {};
@@ -68,7 +68,7 @@ const Route* LoopContext::find_route(std::string_view path) const noexcept {
   return best;
 }
 
-void LoopContext::on_accept(int fd, const sockaddr* peer) {
+void LoopContext::adopt(int fd, const sockaddr* peer) {
   if (shutting_down_) {
     ::close(fd);
     return;

@@ -70,6 +70,11 @@ class LoopContext {
   const ServerConfig& server_config() const noexcept { return shared_.config->server; }
 
   Status listen(const net::ListenAddress& address);
+  // Takes a connected socket as a new connection: from a listener, or from a test that
+  // holds the other end of a socketpair (the in-memory transport of the lifecycle tests).
+  // Refused with 503 or 429 (and closed) over the connection limits.
+  void adopt(int fd, const sockaddr* peer);
+  size_t connection_count() const noexcept { return connection_count_; }
   uint16_t first_port() const noexcept;
   uint16_t last_port() const noexcept;  // of the listener just opened
   // Loop thread: stop accepting, close every connection with 1001, stop the loop once all
@@ -162,7 +167,6 @@ class LoopContext {
     auto& n = route_open_[static_cast<size_t>(r - routes_.data())];
     n.store(n.load(std::memory_order_relaxed) + static_cast<uint64_t>(delta), std::memory_order_relaxed);
   }
-  void on_accept(int fd, const sockaddr* peer);
   void sweep();
   void end_of_turn();
   void unlink(ConnectionImpl* c) noexcept;

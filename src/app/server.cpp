@@ -33,7 +33,7 @@ namespace {
 class PlainComponentType final : public ComponentType {
  public:
   explicit PlainComponentType(ComponentFactory factory) : factory_(std::move(factory)) {}
-  ComponentFactory for_route(const RouteConfig&, std::string&) override { return factory_; }
+  Expected<ComponentFactory> for_route(const RouteConfig&) override { return factory_; }
 
  private:
   ComponentFactory factory_;
@@ -110,14 +110,14 @@ bool Server::Impl::resolve_routes(std::vector<app::RouteSpec>& out) {
       return false;
     }
     ComponentType& type = *it->second;
-    std::string error;
-    ComponentFactory factory = type.for_route(rc, error);
-    if (!factory) {
-      last_error = "route " + config::route_path("", rc.path, rc.component) + ": " + error;
+    Expected<ComponentFactory> factory = type.for_route(rc);
+    if (!factory || !*factory) {
+      last_error = "route " + config::route_path("", rc.path, rc.component) + ": " +
+                   (factory ? "its type made no component" : factory.error().message());
       return false;
     }
     const bool auth = rc.auth == -1 ? type.authenticates_by_default() : rc.auth == 1;
-    if (!add({rc.path, rc.component, std::move(factory), rc.protocols, auth})) return false;
+    if (!add({rc.path, rc.component, *std::move(factory), rc.protocols, auth})) return false;
   }
   for (const auto& [name, type] : types)
     for (ComponentType::ExtraRoute& extra : type->extra_routes())

@@ -54,22 +54,25 @@ void EventLoop::update_clock() noexcept {
 }
 
 void EventLoop::run() {
+  while (!stopping_) turn(-1);
+}
+
+void EventLoop::turn(int max_wait_ms) {
   epoll_event events[kMaxEvents];
-  while (!stopping_) {
-    int timeout = timers_.next_timeout_ms(now_);
-    int n = syscalls.epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
-    if (n < 0) {
-      // EINTR, or a fault of the kernel's (ENOMEM): nothing was reported, so nothing is lost.
-      // The loop goes on with its timers and posted work; the thread never ends on it.
-      if (errno != EINTR) note_wait_failure(errno);
-      n = 0;
-    }
-    update_clock();
-    for (int i = 0; i < n; ++i) static_cast<Pollable*>(events[i].data.ptr)->on_event(events[i].events);
-    timers_.run_due(now_);
-    run_posted();
-    if (end_of_turn_) end_of_turn_();
+  int timeout = timers_.next_timeout_ms(now_);
+  if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms)) timeout = max_wait_ms;
+  int n = syscalls.epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
+  if (n < 0) {
+    // EINTR, or a fault of the kernel's (ENOMEM): nothing was reported, so nothing is lost.
+    // The loop goes on with its timers and posted work; the thread never ends on it.
+    if (errno != EINTR) note_wait_failure(errno);
+    n = 0;
   }
+  update_clock();
+  for (int i = 0; i < n; ++i) static_cast<Pollable*>(events[i].data.ptr)->on_event(events[i].events);
+  timers_.run_due(now_);
+  run_posted();
+  if (end_of_turn_) end_of_turn_();
 }
 
 void EventLoop::note_wait_failure(int error) {

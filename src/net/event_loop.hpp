@@ -46,6 +46,9 @@ class EventLoop final : public capstan::Loop {
 
   // Runs turns until stop(); returns when the loop is stopped.
   void run();
+  // One turn, waiting at most `max_wait_ms` for an event (-1: until the next timer). What a
+  // test drives the loop with, one step at a time.
+  void turn(int max_wait_ms);
   // Ends run() after the current turn. Loop thread only; other threads post() it.
   void stop() noexcept { stopping_ = true; }
 

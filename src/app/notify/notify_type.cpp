@@ -19,7 +19,7 @@ ComponentFactory factory_for(std::shared_ptr<NotifyRoute> route) {
 
 }  // namespace
 
-ComponentFactory NotifyType::for_route(const RouteConfig& rc, std::string&) {
+Expected<ComponentFactory> NotifyType::for_route(const RouteConfig& rc) {
   const std::string path = rc.path.empty() ? "/notify" : rc.path;  // before the prefix
   std::vector<Action> actions;
   if (auto it = code_routes_.find(path); it != code_routes_.end()) {

@@ -15,7 +15,7 @@ namespace capstan::app {
 class NotifyType final : public ComponentType {
  public:
   bool authenticates_by_default() const noexcept override { return true; }
-  ComponentFactory for_route(const RouteConfig& route, std::string& error) override;
+  Expected<ComponentFactory> for_route(const RouteConfig& route) override;
   std::vector<ExtraRoute> extra_routes() override;
 
   // Server::notify: C++ actions for `path` (before the server prefix).
