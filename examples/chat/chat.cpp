@@ -2,6 +2,7 @@
 // (Cross-loop broadcast arrives with the delivery layer; run it with threads = 1 until then.)
 #include <capstan/capstan.hpp>
 
+#include <cstdio>
 #include <unordered_set>
 
 class Chat final : public capstan::Component {
@@ -28,5 +29,7 @@ int main() {
   config.server.threads = 1;
   capstan::Server server(config);
   server.route("/chat", [] { return std::make_unique<Chat>(); });
-  return server.run();
+  const capstan::Status ran = server.run();
+  if (!ran) std::fprintf(stderr, "chat: %s\n", ran.error().message().c_str());
+  return ran ? 0 : 1;
 }

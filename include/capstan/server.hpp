@@ -15,6 +15,7 @@
 #include "capstan/component.hpp"
 #include "capstan/component_type.hpp"
 #include "capstan/config.hpp"
+#include "capstan/error.hpp"
 #include "capstan/notify.hpp"
 
 namespace capstan {
@@ -54,15 +55,17 @@ class Server {
   // The type registered under `name` (built-in: "echo", "notify"), or nullptr.
   ComponentType* component_type(std::string_view name) const noexcept;
 
-  // Called by run() once every listener is bound, before any connection is served; returning
-  // false (with `error`) makes run() stop and fail with it. Before run().
-  void on_listening(std::function<bool(const ServerInfo& info, std::string& error)> hook);
+  // Called by run() once every listener is bound, before any connection is served; an Error
+  // returned makes run() stop and fail with it. Before run().
+  void on_listening(std::function<Status(const ServerInfo& info)> hook);
   // The capstan version ("0.1.0"), as /status reports it.
   static std::string_view version() noexcept;
 
-  // Binds, starts the loops and blocks until stopped. Returns 0 after a clean stop,
-  // non-zero (with the reason in last_error()) when the server could not start.
-  int run();
+  // Binds, starts the loops and blocks until stopped. Success after a clean stop; the Error
+  // when the server could not start: a ConfigError (routes, listen addresses, a component
+  // type's keys), an AuthError (keys), a DbError (the user database), or the system's code
+  // (an address in use, a descriptor limit).
+  Status run();
   // Orderly stop from any thread: stop accepting, close 1001 to every client, drain, return.
   void stop();
   // What SIGHUP does, from any thread: read the configuration file again, apply limits, keys
@@ -72,7 +75,6 @@ class Server {
   bool running() const noexcept;
   // The port of the first listen address once running (the real one when asked for port 0).
   uint16_t port() const noexcept;
-  const std::string& last_error() const noexcept;
   const Config& config() const noexcept;
 
  private:

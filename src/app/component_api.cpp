@@ -6,7 +6,7 @@
 namespace capstan {
 
 const Users* Component::users() const noexcept {
-  return services_ ? services_->context->shared().users : nullptr;
+  return services_ ? services_->users : nullptr;
 }
 
 bool Component::offload(BlockingJob job) { return services_ && services_->context->offload(std::move(job)); }

@@ -12,7 +12,8 @@ class LoopContext;
 
 // What Component::users() and Component::offload() reach: the instance's loop context.
 struct ComponentServices {
-  app::LoopContext* context = nullptr;
+  app::LoopContext* context = nullptr;  // offloading, on the instance's loop
+  const Users* users = nullptr;         // [users] provider, when one is configured
 };
 
 class ComponentAttach {

@@ -19,6 +19,7 @@ namespace capstan::app {
 LoopContext::LoopContext(unsigned index, ServerShared& shared, const std::vector<RouteSpec>& routes)
     : shared_(shared), loop_(index), read_buffer_(new uint8_t[kReadBufferSize]) {
   services_.context = this;
+  services_.users = shared.users;
   for (const RouteSpec& spec : routes) {
     Route r;
     r.path = spec.path;

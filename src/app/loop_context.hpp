@@ -37,7 +37,21 @@ class LoopContext;
 using Continuation = std::function<void(ConnectionImpl&)>;
 using BlockingWork = std::function<Continuation(db::Database* db, const Error& open_error)>;
 
-// State shared by all loops: read-only after start, except the atomics.
+// What /status and /metrics tell about the whole server, published once it listens; any
+// loop's endpoint reads it (LoopContext::server_status), nothing else does.
+struct ServerStatus {
+  std::vector<LoopContext*> loops;                // every loop: the endpoints sum them
+  std::vector<std::string> listening;             // real addresses
+  std::vector<std::string> route_components;      // by route index: config name, or "c++"
+  int64_t started_unix = 0;
+  std::chrono::steady_clock::time_point started;
+  int64_t uptime_seconds() const noexcept {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
+  }
+};
+
+// State shared by all loops: read-only after start, except the atomics. Only LoopContext
+// holds it; what others need of it, it hands out piece by piece.
 struct ServerShared {
   const Config* config = nullptr;
   const AuthService* auth = nullptr;  // when some route authenticates or users.provider is set
@@ -47,15 +61,7 @@ struct ServerShared {
   std::unique_ptr<IpLimiter> ip_limiter;  // connections per client address, all loops
   std::atomic<uint32_t> connections{0};
   std::atomic<uint64_t> next_connection_id{1};
-  std::vector<LoopContext*> loops;       // every loop, filled before they run: /status sums them
-  // What /status tells about the server, set once it listens.
-  std::vector<std::string> listening;             // real addresses
-  std::vector<std::string> route_components;      // by route index: config name, or "c++"
-  int64_t started_unix = 0;
-  std::chrono::steady_clock::time_point started;
-  int64_t uptime_seconds() const noexcept {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
-  }
+  ServerStatus status;
 };
 
 class LoopContext {
@@ -151,7 +157,8 @@ class LoopContext {
   void route_closed(const Route* r) noexcept { bump_route(r, -1); }
   const std::vector<Route>& routes() const noexcept { return routes_; }
   uint64_t route_connections(size_t i) const noexcept { return route_open_[i].load(std::memory_order_relaxed); }
-  const ServerShared& shared() const noexcept { return shared_; }
+  const ServerStatus& server_status() const noexcept { return shared_.status; }
+  uint32_t open_sockets() const noexcept { return shared_.connections.load(std::memory_order_relaxed); }
 
   // This loop's counters for /metrics (metrics.hpp): written by this loop's thread only,
   // read by whichever loop serves the scrape. The limiter reports its hits here.

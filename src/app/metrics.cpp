@@ -232,7 +232,7 @@ void format(const Snapshot& s, std::string& out) {
 }  // namespace metrics
 
 void append_metrics_text(LoopContext& ctx, std::string& body) {
-  const ServerShared& shared = ctx.shared();
+  const ServerStatus& server = ctx.server_status();
   metrics::Snapshot s;
   s.routes.resize(ctx.routes().size());
   for (size_t i = 0; i < s.routes.size(); ++i) s.routes[i].path = ctx.routes()[i].path;
@@ -250,12 +250,12 @@ void append_metrics_text(LoopContext& ctx, std::string& body) {
       r.bytes_sent += c.bytes_sent.get();
     }
   };
-  if (shared.loops.empty()) add_loop(ctx);  // not yet published: this loop is all we reach
-  for (const LoopContext* loop : shared.loops) add_loop(*loop);
-  s.sockets = shared.connections.load(std::memory_order_relaxed);
-  if (shared.started_unix) {
-    s.start_time_unix = shared.started_unix;
-    s.uptime_seconds = shared.uptime_seconds();
+  if (server.loops.empty()) add_loop(ctx);  // not yet published: this loop is all we reach
+  for (const LoopContext* loop : server.loops) add_loop(*loop);
+  s.sockets = ctx.open_sockets();
+  if (server.started_unix) {
+    s.start_time_unix = server.started_unix;
+    s.uptime_seconds = server.uptime_seconds();
   } else {
     s.start_time_unix = metrics::kLoadedUnix;
     s.uptime_seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - metrics::kLoadedSteady).count();

@@ -52,16 +52,15 @@ struct Server::Impl {
   std::atomic<bool> running{false};
   std::atomic<uint16_t> port{0};
   std::atomic<bool> stop_requested{false};
-  std::string last_error;
   std::vector<std::string> listening;  // the real addresses (port 0 resolved)
-  std::function<bool(const ServerInfo&, std::string&)> on_listening;
+  std::function<Status(const ServerInfo&)> on_listening;
 
   Config reloaded;  // the configuration a SIGHUP compares with (loop 0's thread only)
 
-  bool resolve_routes(std::vector<app::RouteSpec>& out);
-  bool start_services();
+  Status resolve_routes(std::vector<app::RouteSpec>& out);
+  Status start_services();
   void reload();
-  bool bind_all();
+  Status bind_all();
 };
 
 Server::Server(Config config) : impl_(std::make_unique<Impl>()) {
@@ -89,64 +88,47 @@ ComponentType* Server::component_type(std::string_view name) const noexcept {
   return it == impl_->types.end() ? nullptr : it->second.get();
 }
 
-bool Server::Impl::resolve_routes(std::vector<app::RouteSpec>& out) {
+Status Server::Impl::resolve_routes(std::vector<app::RouteSpec>& out) {
   const std::string& prefix = config.server.prefix;
-  auto add = [&](app::RouteSpec spec) {
+  auto add = [&](app::RouteSpec spec) -> Status {
     spec.path = config::route_path(prefix, spec.path, spec.component_name);
-    for (const auto& existing : out) {
-      if (existing.path == spec.path) {
-        last_error = "two routes on path " + spec.path;
-        return false;
-      }
-    }
+    for (const auto& existing : out)
+      if (existing.path == spec.path) return Error(ConfigError::invalid, "two routes on path " + spec.path);
     out.push_back(std::move(spec));
-    return true;
+    return {};
   };
   // Every component the config names is made through its type, the built-in ones too.
   for (const RouteConfig& rc : config.routes) {
     auto it = types.find(rc.component);
-    if (it == types.end()) {
-      last_error = "unknown component '" + rc.component + "' on route " + rc.path;
-      return false;
-    }
+    if (it == types.end())
+      return Error(ConfigError::not_a_choice, "unknown component '" + rc.component + "' on route " + rc.path);
     ComponentType& type = *it->second;
     Expected<ComponentFactory> factory = type.for_route(rc);
     if (!factory || !*factory) {
-      last_error = "route " + config::route_path("", rc.path, rc.component) + ": " +
-                   (factory ? "its type made no component" : factory.error().message());
-      return false;
+      const std::string route = "route " + config::route_path("", rc.path, rc.component) + ": ";
+      if (factory) return Error(ConfigError::invalid, route + "its type made no component");
+      return Error(factory.error().code(), route + factory.error().message());
     }
     const bool auth = rc.auth == -1 ? type.authenticates_by_default() : rc.auth == 1;
-    if (!add({rc.path, rc.component, *std::move(factory), rc.protocols, auth})) return false;
+    if (Status added = add({rc.path, rc.component, *std::move(factory), rc.protocols, auth}); !added) return added;
   }
   for (const auto& [name, type] : types)
     for (ComponentType::ExtraRoute& extra : type->extra_routes())
-      if (!add({std::move(extra.path), name, std::move(extra.factory), {}, extra.auth})) return false;
+      if (Status added = add({std::move(extra.path), name, std::move(extra.factory), {}, extra.auth}); !added) return added;
   for (auto& spec : code_routes)
-    if (!add(spec)) return false;
-  if (out.empty()) {
-    last_error = "no routes configured";
-    return false;
-  }
-  return true;
+    if (Status added = add(spec); !added) return added;
+  if (out.empty()) return Error(ConfigError::missing, "no routes configured");
+  return {};
 }
 
-bool Server::Impl::bind_all() {
+Status Server::Impl::bind_all() {
   for (const std::string& text : config.server.listen) {
     auto address = net::parse_listen_address(text);
-    if (!address) {
-      last_error = "server.listen: " + address.error().message();
-      return false;
-    }
-    if (net::address_in_use(*address)) {
-      last_error = "cannot listen on " + text + ": address already in use";
-      return false;
-    }
+    if (!address) return Error(address.error().code(), "server.listen: " + address.error().message());
+    if (net::address_in_use(*address))
+      return Error(std::make_error_code(std::errc::address_in_use), "cannot listen on " + text + ": address already in use");
     for (size_t i = 0; i < loops.size(); ++i) {
-      if (Status listening = loops[i]->listen(*address); !listening) {
-        last_error = listening.error().message();
-        return false;
-      }
+      if (Status listening = loops[i]->listen(*address); !listening) return listening;
       if (i == 0) {
         // Port 0: every loop must share the port the kernel picked for the first.
         uint16_t port = loops[0]->last_port();  // this address's: each asked for port 0 gets its own
@@ -160,26 +142,27 @@ bool Server::Impl::bind_all() {
       }
     }
   }
-  return true;
+  return {};
 }
 
-int Server::run() {
+Status Server::run() {
   Impl& s = *impl_;
   // Before any thread exists (the worker pool's too), so only the signalfd sees signals.
   net::block_signals({SIGINT, SIGTERM, SIGHUP});
   std::signal(SIGPIPE, SIG_IGN);
   std::vector<app::RouteSpec> routes;
-  if (!s.resolve_routes(routes)) return 1;
+  if (Status resolved = s.resolve_routes(routes); !resolved) return resolved;
   s.shared.ip_limiter = std::make_unique<app::IpLimiter>(s.config.limits.connections_per_ip,
                                                          s.config.limits.connection_rate_per_ip);
   const std::string& dir = s.config.server.static_dir;
   s.shared.static_root = util::resolve_path(dir, s.config.base_dir);
   while (s.shared.static_root.size() > 1 && s.shared.static_root.back() == '/') s.shared.static_root.pop_back();
   const bool authenticates = std::any_of(routes.begin(), routes.end(), [](const app::RouteSpec& r) { return r.auth; });
-  if (!s.start_services()) return 1;
+  if (Status started = s.start_services(); !started) return started;
   if (authenticates || s.workers) {
-    s.auth = app::AuthService::create(s.config, authenticates, s.last_error);
-    if (!s.auth) return 1;
+    Expected<std::unique_ptr<app::AuthService>> service = app::AuthService::create(s.config, authenticates);
+    if (!service) return std::move(service).error();
+    s.auth = *std::move(service);
     s.shared.auth = s.auth.get();
     if (s.workers) s.shared.users = s.auth.get();
   }
@@ -188,24 +171,27 @@ int Server::run() {
   if (threads == 0) threads = 1;
   try {
     for (unsigned i = 0; i < threads; ++i) s.loops.push_back(std::make_unique<app::LoopContext>(i, s.shared, routes));
-  } catch (const std::exception& e) {
-    s.last_error = e.what();
+  } catch (const std::system_error& e) {
     s.loops.clear();
-    return 1;
+    return Error(e.code(), e.what());
+  } catch (const std::exception& e) {  // a component's constructor or on_start
+    s.loops.clear();
+    return Error(std::make_error_code(std::errc::state_not_recoverable), e.what());
   }
-  const bool bound = s.bind_all();
+  Status bound = s.bind_all();
   ServerInfo info;
   info.listen = s.listening;
   for (const auto& r : routes) info.routes.push_back({r.path, r.component_name.empty() ? "c++" : r.component_name});
-  if (!bound || (s.on_listening && !s.on_listening(info, s.last_error))) {
+  if (bound && s.on_listening) bound = s.on_listening(info);
+  if (!bound) {
     s.loops.clear();
-    return 1;
+    return bound;
   }
-  for (const auto& l : s.loops) s.shared.loops.push_back(l.get());
-  s.shared.listening = info.listen;
-  for (const auto& r : info.routes) s.shared.route_components.push_back(r.component);
-  s.shared.started_unix = static_cast<int64_t>(::time(nullptr));
-  s.shared.started = std::chrono::steady_clock::now();
+  for (const auto& l : s.loops) s.shared.status.loops.push_back(l.get());
+  s.shared.status.listening = info.listen;
+  for (const auto& r : info.routes) s.shared.status.route_components.push_back(r.component);
+  s.shared.status.started_unix = static_cast<int64_t>(::time(nullptr));
+  s.shared.status.started = std::chrono::steady_clock::now();
   for (const auto& r : routes) log::info("route", {{"path", r.path}, {"component", r.component_name.empty() ? "c++" : r.component_name}});
 
   s.reloaded = s.config;
@@ -228,27 +214,24 @@ int Server::run() {
   s.shared.users = nullptr;
   s.shared.auth = nullptr;
   s.auth.reset();
-  s.shared.loops.clear();
+  s.shared.status.loops.clear();
   s.loops.clear();
   log::info("stopped");
-  return 0;
+  return {};
 }
 
 // The worker pool, a server-level service: user lookups, sql actions and any component's
 // offloaded work run there, each worker with its own connection to the user database.
-bool Server::Impl::start_services() {
+Status Server::Impl::start_services() {
   const UsersConfig& users = config.users;
-  if (users.provider == UserProvider::none) return true;
+  if (users.provider == UserProvider::none) return {};
   const std::string provider(config::choice_name(config::kUserProviders, users.provider));
   const std::string target = users.provider == UserProvider::sqlite ? util::resolve_path(users.database, config.base_dir) : users.database;
   // One connection now, so a wrong path or connection string stops the start.
-  if (auto opened = db::open_database(provider, target); !opened) {
-    last_error = opened.error().message();
-    return false;
-  }
+  if (auto opened = db::open_database(provider, target); !opened) return std::move(opened).error();
   workers = std::make_unique<db::WorkerPool>(users.workers, [provider, target] { return db::open_database(provider, target); });
   shared.workers = workers.get();
-  return true;
+  return {};
 }
 
 // SIGHUP, on loop 0: reads the file again and applies what can change under running
@@ -324,7 +307,7 @@ void Server::stop() {
   }
 }
 
-void Server::on_listening(std::function<bool(const ServerInfo&, std::string&)> hook) {
+void Server::on_listening(std::function<Status(const ServerInfo&)> hook) {
   impl_->on_listening = std::move(hook);
 }
 
@@ -335,7 +318,6 @@ std::string_view Server::version() noexcept { return CAPSTAN_VERSION; }
 
 bool Server::running() const noexcept { return impl_->running; }
 uint16_t Server::port() const noexcept { return impl_->port; }
-const std::string& Server::last_error() const noexcept { return impl_->last_error; }
 const Config& Server::config() const noexcept { return impl_->config; }
 
 }  // namespace capstan

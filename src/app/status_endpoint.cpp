@@ -14,33 +14,33 @@
 namespace capstan::app {
 
 void append_status_json(LoopContext& ctx, std::string& body) {
-  const ServerShared& shared = ctx.shared();
+  const ServerStatus& server = ctx.server_status();
 
   std::vector<uint64_t> per_route(ctx.routes().size(), 0);
-  for (const LoopContext* loop : shared.loops)
+  for (const LoopContext* loop : server.loops)
     for (size_t i = 0; i < per_route.size() && i < loop->routes().size(); ++i) per_route[i] += loop->route_connections(i);
   uint64_t total = 0;
   for (uint64_t n : per_route) total += n;
 
   body = "{\"name\":";
-  util::append_json_string(body, shared.config ? shared.config->server.name : std::string());
+  util::append_json_string(body, ctx.server_config().name);
   body += ",\"pid\":" + std::to_string(::getpid());
   body += ",\"version\":";
   util::append_json_string(body, Server::version());
   body += ",\"started\":";
-  util::append_json_string(body, util::iso8601_utc(shared.started_unix));
-  body += ",\"started_unix\":" + std::to_string(shared.started_unix);
-  body += ",\"uptime_seconds\":" + std::to_string(shared.uptime_seconds());
+  util::append_json_string(body, util::iso8601_utc(server.started_unix));
+  body += ",\"started_unix\":" + std::to_string(server.started_unix);
+  body += ",\"uptime_seconds\":" + std::to_string(server.uptime_seconds());
   body += ",\"listen\":[";
-  for (size_t i = 0; i < shared.listening.size(); ++i) {
+  for (size_t i = 0; i < server.listening.size(); ++i) {
     if (i) body += ',';
-    util::append_json_string(body, shared.listening[i]);
+    util::append_json_string(body, server.listening[i]);
   }
   body += ']';  // no file paths: this port may face the internet; the state file has them
   // WebSocket connections that are open; `sockets` also counts HTTP requests (this one
   // included) and handshakes in progress.
   body += ",\"connections\":" + std::to_string(total);
-  body += ",\"sockets\":" + std::to_string(shared.connections.load(std::memory_order_relaxed));
+  body += ",\"sockets\":" + std::to_string(ctx.open_sockets());
   body += ",\"routes\":[";
   for (size_t i = 0; i < per_route.size(); ++i) {
     const Route& r = ctx.routes()[i];
@@ -48,7 +48,7 @@ void append_status_json(LoopContext& ctx, std::string& body) {
     body += "{\"path\":";
     util::append_json_string(body, r.path);
     body += ",\"component\":";
-    util::append_json_string(body, i < shared.route_components.size() ? shared.route_components[i] : std::string());
+    util::append_json_string(body, i < server.route_components.size() ? server.route_components[i] : std::string());
     body += ",\"connections\":" + std::to_string(per_route[i]);
     body += '}';
   }

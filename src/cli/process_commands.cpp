@@ -57,12 +57,12 @@ std::string runtime_dir_for(ProcessOptions& o, int& rc) {
 
 // The running servers, or nullopt (said on stderr) when the directory is not to be trusted.
 std::optional<std::vector<cli::ServerState>> servers_in(const std::string& dir, const char* command) {
-  std::string error;
-  switch (cli::check_runtime_dir(dir, false, error)) {
-    case cli::DirCheck::missing: return std::vector<cli::ServerState>{};
-    case cli::DirCheck::refused: std::fprintf(stderr, "capstan %s: %s\n", command, error.c_str()); return std::nullopt;
-    case cli::DirCheck::ok: break;
+  const auto checked = cli::check_runtime_dir(dir, false);
+  if (!checked) {
+    std::fprintf(stderr, "capstan %s: %s\n", command, checked.error().message().c_str());
+    return std::nullopt;
   }
+  if (*checked == cli::DirCheck::missing) return std::vector<cli::ServerState>{};
   return cli::running_servers(dir);
 }
 
@@ -348,9 +348,8 @@ int stop(ProcessOptions o) {
         std::printf("stopped %s (pid %d) in %.1f s\n", s.name.c_str(), s.pid, seconds);
         // A clean exit removed it; a crash on the way out did not.
         const std::string path = cli::state_file_path(dir, s.name);
-        cli::ServerState on_disk;
-        std::string error;
-        if (cli::read_state_file(path, on_disk, error) && on_disk.pid == s.pid && on_disk.proc_start == s.proc_start) {
+        const auto on_disk = cli::read_state_file(path);
+        if (on_disk && on_disk->pid == s.pid && on_disk->proc_start == s.proc_start) {
           ::unlink(path.c_str());
           std::printf("  (it did not exit cleanly: its state file was left behind and is removed; see its log)\n");
         }

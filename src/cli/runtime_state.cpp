@@ -25,7 +25,6 @@ namespace capstan::cli {
 
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
 
 bool read_file(const std::string& path, std::string& out) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -99,40 +98,31 @@ std::string resolve_runtime_dir(const std::string& configured, const std::string
   return dir;
 }
 
-DirCheck check_runtime_dir(const std::string& dir, bool create, std::string& error) {
+Expected<DirCheck> check_runtime_dir(const std::string& dir, bool create) {
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0) {
-    if (errno != ENOENT) {
-      error = "runtime directory " + dir + ": " + errno_text();
-      return DirCheck::refused;
-    }
+    if (errno != ENOENT) return Error::from_errno(errno, "runtime directory " + dir);
     if (!create) return DirCheck::missing;
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-      error = "cannot create runtime directory " + dir + ": " + errno_text();
-      return DirCheck::refused;
-    }
-    if (::lstat(dir.c_str(), &st) != 0) {
-      error = "runtime directory " + dir + ": " + errno_text();
-      return DirCheck::refused;
-    }
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+      return Error::from_errno(errno, "cannot create runtime directory " + dir);
+    if (::lstat(dir.c_str(), &st) != 0) return Error::from_errno(errno, "runtime directory " + dir);
     // Whatever the umask says: only this user reads and writes here.
     if (S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() && (st.st_mode & 07777) != 0700 && ::chmod(dir.c_str(), 0700) == 0)
       st.st_mode = (st.st_mode & ~07777u) | 0700;
   }
+  auto unsafe = [](std::string why) { return Error(std::make_error_code(std::errc::permission_denied), std::move(why)); };
   // Lstat: a symbolic link in /tmp could point anywhere, at a directory someone else controls.
-  if (S_ISLNK(st.st_mode)) error = "runtime directory " + dir + " is a symbolic link; refusing it";
-  else if (!S_ISDIR(st.st_mode)) error = "runtime directory " + dir + " is not a directory";
-  else if (st.st_uid != ::geteuid())
-    error = "runtime directory " + dir + " belongs to uid " + std::to_string(st.st_uid) + ", not to this user (uid " +
-            std::to_string(::geteuid()) + "); refusing it";
-  else if (st.st_mode & 022) {
+  if (S_ISLNK(st.st_mode)) return unsafe("runtime directory " + dir + " is a symbolic link; refusing it");
+  if (!S_ISDIR(st.st_mode)) return unsafe("runtime directory " + dir + " is not a directory");
+  if (st.st_uid != ::geteuid())
+    return unsafe("runtime directory " + dir + " belongs to uid " + std::to_string(st.st_uid) + ", not to this user (uid " +
+                  std::to_string(::geteuid()) + "); refusing it");
+  if (st.st_mode & 022) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    error = "runtime directory " + dir + " is writable by others (mode " + mode + "); refusing it (chmod 700 fixes it)";
-  } else {
-    return DirCheck::ok;
+    return unsafe("runtime directory " + dir + " is writable by others (mode " + mode + "); refusing it (chmod 700 fixes it)");
   }
-  return DirCheck::refused;
+  return DirCheck::ok;
 }
 
 bool valid_server_name(std::string_view name) noexcept {
@@ -192,21 +182,17 @@ std::string state_to_json(const ServerState& s) {
   return out;
 }
 
-bool state_from_json(std::string_view json, ServerState& s, std::string& error) {
+Expected<ServerState> state_from_json(std::string_view json) {
+  auto malformed = [](const char* why) { return Error(std::make_error_code(std::errc::bad_message), why); };
   simdjson::dom::parser parser;
   simdjson::dom::object o;
-  if (parser.parse(simdjson::padded_string(json)).get(o) != simdjson::SUCCESS) {
-    error = "not a JSON object";
-    return false;
-  }
-  s = ServerState{};
+  if (parser.parse(simdjson::padded_string(json)).get(o) != simdjson::SUCCESS) return malformed("not a JSON object");
+  ServerState s;
   std::string_view text;
   int64_t number = 0;
   uint64_t unsigned_number = 0;
-  if (o["name"].get(text) != simdjson::SUCCESS || o["pid"].get(number) != simdjson::SUCCESS) {
-    error = "no name or pid";
-    return false;
-  }
+  if (o["name"].get(text) != simdjson::SUCCESS || o["pid"].get(number) != simdjson::SUCCESS)
+    return malformed("no name or pid");
   s.name = text;
   s.pid = static_cast<int>(number);
   if (o["proc_start"].get(unsigned_number) == simdjson::SUCCESS) s.proc_start = unsigned_number;
@@ -228,11 +214,8 @@ bool state_from_json(std::string_view json, ServerState& s, std::string& error) 
       s.routes.push_back(std::move(r));
     }
   }
-  if (s.pid <= 0 || !valid_server_name(s.name)) {
-    error = "bad name or pid";
-    return false;
-  }
-  return true;
+  if (s.pid <= 0 || !valid_server_name(s.name)) return malformed("bad name or pid");
+  return s;
 }
 
 bool read_process_identity(int pid, uint64_t& proc_start, std::string& exe, char& proc_state) {
@@ -267,17 +250,12 @@ ProcessCheck check_process(int pid, uint64_t proc_start, std::string_view exe) {
   return ProcessCheck::running;
 }
 
-bool read_state_file(const std::string& path, ServerState& state, std::string& error) {
+Expected<ServerState> read_state_file(const std::string& path) {
   std::string text;
-  if (!read_file(path, text)) {
-    error = path + ": " + errno_text();
-    return false;
-  }
-  if (!state_from_json(text, state, error)) {
-    error = path + ": not a capstan state file (" + error + ")";
-    return false;
-  }
-  return true;
+  if (!read_file(path, text)) return Error::from_errno(errno, path);
+  Expected<ServerState> state = state_from_json(text);
+  if (!state) return Error(state.error().code(), path + ": not a capstan state file (" + state.error().message() + ")");
+  return state;
 }
 
 std::vector<ServerState> running_servers(const std::string& dir) {
@@ -288,12 +266,11 @@ std::vector<ServerState> running_servers(const std::string& dir) {
     const std::string_view file = e->d_name;
     if (file.front() == '.' || file.size() <= 5 || file.substr(file.size() - 5) != ".json") continue;
     const std::string path = dir + "/" + std::string(file);
-    ServerState s;
-    std::string error;
     // Only files that are state files, under their own name, are ever removed: the directory
     // may be one a user named, holding other JSON.
-    if (!read_state_file(path, s, error) || s.name + ".json" != file) continue;
-    if (check_process(s.pid, s.proc_start, s.exe) == ProcessCheck::running) found.push_back(std::move(s));
+    Expected<ServerState> s = read_state_file(path);
+    if (!s || s->name + ".json" != file) continue;
+    if (check_process(s->pid, s->proc_start, s->exe) == ProcessCheck::running) found.push_back(*std::move(s));
     else ::unlink(path.c_str());
   }
   ::closedir(d);
@@ -306,34 +283,29 @@ std::vector<ServerState> running_servers(const std::string& dir) {
 namespace {
 
 // Refuses when the state file at `path` names a running server; removes it when stale.
-bool refuse_running(const std::string& path, std::string& error) {
-  if (::access(path.c_str(), F_OK) != 0) return true;
-  ServerState other;
-  if (!read_state_file(path, other, error)) {
-    error += "; remove it if no server of that name runs";
-    return false;
-  }
-  if (check_process(other.pid, other.proc_start, other.exe) == ProcessCheck::running) {
-    error = "a server named '" + other.name + "' is already running (pid " + std::to_string(other.pid);
-    if (!other.listen.empty()) error += ", listening on " + other.listen.front();
-    error += "); stop it with `capstan stop " + other.name + "` or choose another --name";
-    return false;
+Status refuse_running(const std::string& path) {
+  if (::access(path.c_str(), F_OK) != 0) return {};
+  Expected<ServerState> other = read_state_file(path);
+  if (!other) return Error(other.error().code(), other.error().message() + "; remove it if no server of that name runs");
+  if (check_process(other->pid, other->proc_start, other->exe) == ProcessCheck::running) {
+    std::string why = "a server named '" + other->name + "' is already running (pid " + std::to_string(other->pid);
+    if (!other->listen.empty()) why += ", listening on " + other->listen.front();
+    why += "); stop it with `capstan stop " + other->name + "` or choose another --name";
+    return Error(std::make_error_code(std::errc::device_or_resource_busy), std::move(why));
   }
   ::unlink(path.c_str());
-  log::info("removed a stale state file", {{"file", path}, {"pid", std::to_string(other.pid)}});
-  return true;
+  log::info("removed a stale state file", {{"file", path}, {"pid", std::to_string(other->pid)}});
+  return {};
 }
 
 }  // namespace
 
-bool RuntimeState::claim(const Config& config, std::string& error) {
+Status RuntimeState::claim(const Config& config) {
   const std::string& name = config.server.name;
-  if (!valid_server_name(name)) {
-    error = "server.name '" + name + "': it names a file, so letters, digits, '.', '_' and '-' only";
-    return false;
-  }
+  if (!valid_server_name(name))
+    return Error(ConfigError::invalid, "server.name '" + name + "': it names a file, so letters, digits, '.', '_' and '-' only");
   dir_ = resolve_runtime_dir(config.server.runtime_dir, config.base_dir);
-  if (check_runtime_dir(dir_, true, error) != DirCheck::ok) return false;
+  if (Expected<DirCheck> checked = check_runtime_dir(dir_, true); !checked) return std::move(checked).error();
   path_ = state_file_path(dir_, name);
   state_ = ServerState{};
   state_.name = name;
@@ -349,10 +321,10 @@ bool RuntimeState::claim(const Config& config, std::string& error) {
   struct stat st {};
   if (::fstat(STDERR_FILENO, &st) == 0 && S_ISREG(st.st_mode)) state_.log = read_link("/proc/self/fd/2");
   state_.shutdown_timeout_ms = config.server.shutdown_timeout.count();
-  return refuse_running(path_, error);
+  return refuse_running(path_);
 }
 
-bool RuntimeState::publish(const ServerInfo& info, std::string& error) {
+Status RuntimeState::publish(const ServerInfo& info) {
   state_.listen = info.listen;
   state_.routes.clear();
   for (const ServerInfo::Route& r : info.routes) state_.routes.push_back({r.path, r.component});
@@ -360,15 +332,12 @@ bool RuntimeState::publish(const ServerInfo& info, std::string& error) {
 
   const std::string temp = dir_ + "/." + state_.name + ".json." + std::to_string(state_.pid) + ".tmp";
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    error = "cannot write " + temp + ": " + errno_text();
-    return false;
-  }
+  if (fd < 0) return Error::from_errno(errno, "cannot write " + temp);
   const bool written = write_all(fd, state_to_json(state_));
   if (::close(fd) != 0 || !written) {
-    error = "cannot write " + temp + ": " + errno_text();
+    Error error = Error::from_errno(errno, "cannot write " + temp);
     ::unlink(temp.c_str());
-    return false;
+    return error;
   }
   // link(), not rename(): it fails when the name exists, so a server of the same name that
   // published between our claim and now is not overwritten. Retried once after a stale file.
@@ -378,27 +347,26 @@ bool RuntimeState::publish(const ServerInfo& info, std::string& error) {
     if (rc == 0) {
       ::unlink(temp.c_str());
       published_ = true;
-      return true;
+      return {};
     }
     if (errno != EEXIST) break;
-    if (!refuse_running(path_, error)) {
+    if (Status refused = refuse_running(path_); !refused) {
       ::unlink(temp.c_str());
-      return false;
+      return refused;
     }
   }
-  error = "cannot write " + path_ + ": " + errno_text();
+  Error error = Error::from_errno(errno, "cannot write " + path_);
   ::unlink(temp.c_str());
-  return false;
+  return error;
 }
 
 void RuntimeState::withdraw() noexcept {
   if (!published_) return;
   published_ = false;
   try {
-    ServerState current;
-    std::string error;
     // Only our own file: after a stale-file cleanup gone wrong it could be another server's.
-    if (read_state_file(path_, current, error) && current.pid == state_.pid && current.proc_start == state_.proc_start)
+    const Expected<ServerState> current = read_state_file(path_);
+    if (current && current->pid == state_.pid && current->proc_start == state_.proc_start)
       ::unlink(path_.c_str());
   } catch (...) {
     // Out of memory at exit: the file stays and is found stale later.

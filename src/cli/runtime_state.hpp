@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "capstan/config.hpp"
+#include "capstan/error.hpp"
 #include "capstan/server.hpp"
 
 namespace capstan::cli {
@@ -22,10 +23,11 @@ namespace capstan::cli {
 std::string default_runtime_dir(const char* xdg_runtime_dir, unsigned uid);
 std::string resolve_runtime_dir(const std::string& configured, const std::string& base_dir);
 
-enum class DirCheck { ok, missing, refused };
+enum class DirCheck { ok, missing };
 // Checks the directory is ours and not writable by others (anyone who can write there could
-// plant a state file); `create` makes it (mode 0700) when missing. `error` says why not.
-DirCheck check_runtime_dir(const std::string& dir, bool create, std::string& error);
+// plant a state file); `create` makes it (mode 0700) when missing. The Error says why not:
+// the errno of a failed call, or permission_denied for a directory that is not safe.
+Expected<DirCheck> check_runtime_dir(const std::string& dir, bool create);
 
 // A server name is a file name here: letters, digits, '.', '_', '-', not starting with '.'.
 bool valid_server_name(std::string_view name) noexcept;
@@ -53,7 +55,8 @@ struct ServerState {
 };
 
 std::string state_to_json(const ServerState& state);
-bool state_from_json(std::string_view json, ServerState& state, std::string& error);
+// A malformed file is std::errc::bad_message.
+Expected<ServerState> state_from_json(std::string_view json);
 // "0.0.0.0:8080" -> "127.0.0.1:8080", "[::]:8080" -> "[::1]:8080": where a local client
 // reaches a listen address.
 std::string loopback_address(std::string_view listen);
@@ -64,7 +67,7 @@ ProcessCheck check_process(int pid, uint64_t proc_start, std::string_view exe);
 // This process's start time and executable, as check_process compares them.
 bool read_process_identity(int pid, uint64_t& proc_start, std::string& exe, char& proc_state);
 
-bool read_state_file(const std::string& path, ServerState& state, std::string& error);
+Expected<ServerState> read_state_file(const std::string& path);
 // The servers of `dir` that are running, by name; state files of gone processes (and files
 // that are no state file) are removed.
 std::vector<ServerState> running_servers(const std::string& dir);
@@ -78,11 +81,11 @@ class RuntimeState {
   ~RuntimeState() { withdraw(); }
 
   // Prepares the directory and refuses to go on when a server of the same name runs; a
-  // stale file is removed.
-  bool claim(const Config& config, std::string& error);
+  // stale file is removed (std::errc::device_or_resource_busy while it runs).
+  Status claim(const Config& config);
   // Writes the state file: all at once (a reader never sees half a file) and exclusively (of
   // two servers of one name starting together, one wins).
-  bool publish(const ServerInfo& info, std::string& error);
+  Status publish(const ServerInfo& info);
   // Removes the file if it is still this process's.
   void withdraw() noexcept;
 

@@ -104,11 +104,9 @@ int wait_for_child(pid_t pid, int report_fd, const std::string& name, const std:
   while (!line.empty() && line.back() == '\n') line.pop_back();
 
   if (line == "ok") {
-    cli::ServerState state;
-    std::string error, listen;
-    if (cli::read_state_file(cli::state_file_path(dir, name), state, error)) {
-      for (const auto& a : state.listen) listen += (listen.empty() ? "" : ", ") + a;
-    }
+    std::string listen;
+    if (const auto state = cli::read_state_file(cli::state_file_path(dir, name)))
+      for (const auto& a : state->listen) listen += (listen.empty() ? "" : ", ") + a;
     std::printf("capstan: %s started (pid %d), listening on %s; log: %s\n", name.c_str(), static_cast<int>(pid),
                 listen.empty() ? "?" : listen.c_str(), log_path.c_str());
     return 0;
@@ -151,19 +149,15 @@ void apply_start_options(const StartOptions& options, Config& config) {
 
 int run_with_state_file(Server& server, std::string* failure) {
   RuntimeState state;  // withdrawn by its destructor, whatever way run() ends
-  std::string error;
-  if (!state.claim(server.config(), error)) {
-    log::error("cannot start", {{"reason", error}});
-    if (failure) *failure = error;
-    return 1;
+  Status ran = state.claim(server.config());
+  if (ran) {
+    server.on_listening([&state](const ServerInfo& info) { return state.publish(info); });
+    ran = server.run();
   }
-  server.on_listening([&state](const ServerInfo& info, std::string& why) { return state.publish(info, why); });
-  const int rc = server.run();
-  if (rc != 0) {
-    log::error("cannot start", {{"reason", server.last_error()}});
-    if (failure) *failure = server.last_error();
-  }
-  return rc;
+  if (ran) return 0;
+  log::error("cannot start", {{"reason", ran.error().message()}});
+  if (failure) *failure = ran.error().message();
+  return 1;
 }
 
 int start_daemon(Server& server) {
@@ -174,9 +168,8 @@ int start_daemon(Server& server) {
     return 2;
   }
   const std::string dir = cli::resolve_runtime_dir(config.server.runtime_dir, config.base_dir);
-  std::string error;
-  if (cli::check_runtime_dir(dir, true, error) != cli::DirCheck::ok) {
-    std::fprintf(stderr, "capstan: %s\n", error.c_str());
+  if (const auto checked = cli::check_runtime_dir(dir, true); !checked) {
+    std::fprintf(stderr, "capstan: %s\n", checked.error().message().c_str());
     return 1;
   }
   const std::string log_path = dir + "/" + name + ".log";

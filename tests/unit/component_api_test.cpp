@@ -85,7 +85,7 @@ TEST(ComponentApi, WhatAComponentSeesFromOpenToClose) {
   config.server.threads = 1;
   capstan::Server server(config);
   server.route("/probe", [&seen] { return std::make_unique<Probe>(seen); }, {{"v2.probe", "v1.probe"}});
-  std::thread runner([&server] { EXPECT_EQ(server.run(), 0); });
+  std::thread runner([&server] { const capstan::Status ran = server.run(); EXPECT_TRUE(ran) << ran.error().message(); });
   ASSERT_TRUE(eventually([&] { return server.running() && server.port() != 0; }));
   EXPECT_TRUE(seen.started);
   EXPECT_TRUE(eventually([&] { return seen.timer_fired.load(); }));
@@ -146,11 +146,75 @@ TEST(ComponentApi, ReloadReachesComponents) {
   loaded.config.server.name = capstan::test::unique_server_name();
   capstan::Server server(loaded.config);
   server.route("/probe", [&seen] { return std::make_unique<Probe>(seen); });
-  std::thread runner([&server] { EXPECT_EQ(server.run(), 0); });
+  std::thread runner([&server] { const capstan::Status ran = server.run(); EXPECT_TRUE(ran) << ran.error().message(); });
   ASSERT_TRUE(eventually([&] { return server.running() && server.port() != 0; }));
   server.reload();
   EXPECT_TRUE(eventually([&] { return seen.reloaded.load(); }));
   server.stop();
   runner.join();
   ::unlink(path);
+}
+
+// A component type that takes its keys from the route, and refuses a route without them.
+class NeedsProtocols final : public capstan::ComponentType {
+ public:
+  capstan::Expected<capstan::ComponentFactory> for_route(const capstan::RouteConfig& route) override {
+    if (route.protocols.empty()) return capstan::Error(capstan::ConfigError::missing, "protocols: this type needs one");
+    return capstan::ComponentFactory([] { return std::unique_ptr<capstan::Component>(); });
+  }
+};
+
+TEST(ComponentApi, WhyAServerCannotStartIsItsErrorCode) {
+  capstan::Config config;
+  config.server.name = capstan::test::unique_server_name();
+  config.server.listen = {"127.0.0.1:0"};
+  config.server.threads = 1;
+  capstan::RouteConfig route;
+  route.path = "/typed";
+  route.component = "needs-protocols";
+  config.routes.push_back(route);
+  {
+    capstan::Server server(config);
+    server.register_component_type("needs-protocols", std::make_shared<NeedsProtocols>());
+    const capstan::Status ran = server.run();
+    ASSERT_FALSE(ran);
+    EXPECT_EQ(ran.error(), capstan::ConfigError::missing);  // the type's own code, kept
+    EXPECT_EQ(ran.error().message(), "route /typed (needs-protocols): protocols: this type needs one");
+  }
+  {
+    config.routes[0].component = "nonesuch";
+    capstan::Server server(config);
+    const capstan::Status ran = server.run();
+    ASSERT_FALSE(ran);
+    EXPECT_EQ(ran.error(), capstan::ConfigError::not_a_choice);
+  }
+  {
+    config.routes.clear();
+    capstan::Server server(config);
+    const capstan::Status ran = server.run();
+    ASSERT_FALSE(ran);
+    EXPECT_EQ(ran.error(), capstan::ConfigError::missing);
+    EXPECT_EQ(ran.error().message(), "no routes configured");
+  }
+  {
+    // An address another socket listens on.
+    const int taken = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(taken, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(taken, 1), 0);
+    socklen_t len = sizeof addr;
+    ASSERT_EQ(::getsockname(taken, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    const std::string listen = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+    config.routes.push_back(route);
+    config.routes[0].component = "echo";
+    config.server.listen = {listen};
+    capstan::Server server(config);
+    const capstan::Status ran = server.run();
+    ::close(taken);
+    ASSERT_FALSE(ran);
+    EXPECT_EQ(ran.error(), std::errc::address_in_use) << ran.error().message();
+    EXPECT_EQ(ran.error().message(), "cannot listen on " + listen + ": address already in use");
+  }
 }

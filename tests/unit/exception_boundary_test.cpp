@@ -52,7 +52,7 @@ struct ThrowingServer {
   std::thread runner;
   ThrowingServer() : server(config()) {
     server.route("/throw/*", [] { return std::make_unique<Thrower>(); });
-    runner = std::thread([this] { EXPECT_EQ(server.run(), 0); });
+    runner = std::thread([this] { const capstan::Status ran = server.run(); EXPECT_TRUE(ran) << ran.error().message(); });
     EXPECT_TRUE(eventually([&] { return server.running() && server.port() != 0; }));
   }
   ~ThrowingServer() {

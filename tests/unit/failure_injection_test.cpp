@@ -98,7 +98,7 @@ struct FaultyServer {
     server.route("/fanout", [] { return std::make_unique<Fanout>(); });
     Fanout::all.clear();
     capstan::net::syscalls = kFaulty;
-    runner = std::thread([this] { EXPECT_EQ(server.run(), 0); });
+    runner = std::thread([this] { const capstan::Status ran = server.run(); EXPECT_TRUE(ran) << ran.error().message(); });
     EXPECT_TRUE(eventually([&] { return server.running() && server.port() != 0; }));
   }
   ~FaultyServer() {

@@ -50,7 +50,7 @@ struct NotifyServer {
   std::thread runner;
   explicit NotifyServer(capstan::Config config) : server(std::move(config)) {
     server.notify("/actions", handlers());
-    runner = std::thread([this] { EXPECT_EQ(server.run(), 0); });
+    runner = std::thread([this] { const capstan::Status ran = server.run(); EXPECT_TRUE(ran) << ran.error().message(); });
     EXPECT_TRUE(eventually([&] { return server.running() && server.port() != 0; }));
   }
   ~NotifyServer() {

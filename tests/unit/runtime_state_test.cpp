@@ -107,31 +107,35 @@ TEST(RuntimeState, ConfiguredDirectory) {
 TEST(RuntimeState, DirectoryIsCreatedPrivateAndCheckedAfterwards) {
   TempDir tmp;
   const std::string dir = tmp.path() + "/run";
-  std::string error;
-  EXPECT_EQ(check_runtime_dir(dir, false, error), DirCheck::missing);
+  // The directory's verdict, or "refused: " and why.
+  auto check = [](const std::string& d, bool create) -> std::string {
+    const Expected<DirCheck> r = check_runtime_dir(d, create);
+    if (!r) return "refused: " + r.error().message();
+    return *r == DirCheck::ok ? "ok" : "missing";
+  };
+  EXPECT_EQ(check(dir, false), "missing");
   mode_t old = ::umask(0);  // whatever the umask, the directory is 0700
-  EXPECT_EQ(check_runtime_dir(dir, true, error), DirCheck::ok) << error;
+  EXPECT_EQ(check(dir, true), "ok");
   ::umask(old);
   struct stat st {};
   ASSERT_EQ(::stat(dir.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0700u);
 
   ASSERT_EQ(::chmod(dir.c_str(), 0777), 0);
-  EXPECT_EQ(check_runtime_dir(dir, true, error), DirCheck::refused);
-  EXPECT_NE(error.find("writable by others"), std::string::npos) << error;
+  EXPECT_EQ(check_runtime_dir(dir, true).error(), std::errc::permission_denied);
+  EXPECT_NE(check(dir, true).find("writable by others"), std::string::npos) << check(dir, true);
   ASSERT_EQ(::chmod(dir.c_str(), 0755), 0);  // readable by others is no risk
-  EXPECT_EQ(check_runtime_dir(dir, false, error), DirCheck::ok) << error;
+  EXPECT_EQ(check(dir, false), "ok");
 
   const std::string link = tmp.path() + "/link";
   ASSERT_EQ(::symlink(dir.c_str(), link.c_str()), 0);
-  EXPECT_EQ(check_runtime_dir(link, true, error), DirCheck::refused);
-  EXPECT_NE(error.find("symbolic link"), std::string::npos) << error;
+  EXPECT_NE(check(link, true).find("refused: runtime directory " + link + " is a symbolic link"), std::string::npos)
+      << check(link, true);
   write_text(tmp.path() + "/file", "x");
-  EXPECT_EQ(check_runtime_dir(tmp.path() + "/file", true, error), DirCheck::refused);
+  EXPECT_NE(check(tmp.path() + "/file", true).find("is not a directory"), std::string::npos);
   if (::geteuid() == 0) {  // root can make a directory another user owns
     ASSERT_EQ(::chown(dir.c_str(), 12345, 12345), 0);
-    EXPECT_EQ(check_runtime_dir(dir, false, error), DirCheck::refused);
-    EXPECT_NE(error.find("belongs to uid 12345"), std::string::npos) << error;
+    EXPECT_NE(check(dir, false).find("belongs to uid 12345"), std::string::npos) << check(dir, false);
   }
 }
 
@@ -151,9 +155,9 @@ TEST(RuntimeState, JsonRoundTrip) {
   const std::string json = state_to_json(s);
   EXPECT_NE(json.find("\"started\":\"2023-11-14T22:13:20Z\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"status_url\":\"http://127.0.0.1:8080/status\""), std::string::npos) << json;
-  ServerState back;
-  std::string error;
-  ASSERT_TRUE(state_from_json(json, back, error)) << error;
+  const Expected<ServerState> parsed = state_from_json(json);
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  const ServerState& back = *parsed;
   EXPECT_EQ(back.name, s.name);
   EXPECT_EQ(back.pid, s.pid);
   EXPECT_EQ(back.proc_start, s.proc_start);
@@ -170,14 +174,16 @@ TEST(RuntimeState, JsonRoundTrip) {
 }
 
 TEST(RuntimeState, JsonThatIsNoStateFile) {
-  ServerState s;
-  std::string error;
-  EXPECT_FALSE(state_from_json("", s, error));
-  EXPECT_FALSE(state_from_json("[1,2]", s, error));
-  EXPECT_FALSE(state_from_json("{\"name\":\"x\"}", s, error));              // no pid
-  EXPECT_FALSE(state_from_json("{\"name\":\"x\",\"pid\":0}", s, error));    // no process
-  EXPECT_FALSE(state_from_json("{\"name\":\"../x\",\"pid\":5}", s, error));  // no file name
-  EXPECT_TRUE(state_from_json("{\"name\":\"x\",\"pid\":5}", s, error)) << error;
+  auto refused = [](std::string_view json) {
+    const Expected<ServerState> s = state_from_json(json);
+    return !s && s.error() == std::errc::bad_message;
+  };
+  EXPECT_TRUE(refused(""));
+  EXPECT_TRUE(refused("[1,2]"));
+  EXPECT_TRUE(refused("{\"name\":\"x\"}"));              // no pid
+  EXPECT_TRUE(refused("{\"name\":\"x\",\"pid\":0}"));    // no process
+  EXPECT_TRUE(refused("{\"name\":\"../x\",\"pid\":5}"));  // no file name
+  EXPECT_TRUE(state_from_json("{\"name\":\"x\",\"pid\":5}"));
 }
 
 TEST(RuntimeState, TimesAndAddresses) {
@@ -245,24 +251,27 @@ TEST(RuntimeState, ClaimPublishWithdraw) {
   capstan::Config config;
   config.server.name = "unit";
   config.server.runtime_dir = tmp.path() + "/run";
-  std::string error;
   {
     RuntimeState first;
-    ASSERT_TRUE(first.claim(config, error)) << error;
+    Status claimed = first.claim(config);
+    ASSERT_TRUE(claimed) << claimed.error().message();
     capstan::ServerInfo info;
     info.listen = {"127.0.0.1:9999"};
     info.routes = {{"/echo", "echo"}};
-    ASSERT_TRUE(first.publish(info, error)) << error;
-    ServerState on_disk;
-    ASSERT_TRUE(read_state_file(first.path(), on_disk, error)) << error;
-    EXPECT_EQ(on_disk.pid, ::getpid());
-    EXPECT_EQ(on_disk.listen, std::vector<std::string>{"127.0.0.1:9999"});
-    ASSERT_EQ(on_disk.routes.size(), 1u);
-    EXPECT_EQ(on_disk.routes[0].component, "echo");
+    Status published = first.publish(info);
+    ASSERT_TRUE(published) << published.error().message();
+    const Expected<ServerState> on_disk = read_state_file(first.path());
+    ASSERT_TRUE(on_disk) << on_disk.error().message();
+    EXPECT_EQ(on_disk->pid, ::getpid());
+    EXPECT_EQ(on_disk->listen, std::vector<std::string>{"127.0.0.1:9999"});
+    ASSERT_EQ(on_disk->routes.size(), 1u);
+    EXPECT_EQ(on_disk->routes[0].component, "echo");
 
     RuntimeState second;  // same name, first still running (it is this process)
-    EXPECT_FALSE(second.claim(config, error));
-    EXPECT_NE(error.find("already running"), std::string::npos) << error;
+    claimed = second.claim(config);
+    ASSERT_FALSE(claimed);
+    EXPECT_EQ(claimed.error(), std::errc::device_or_resource_busy);
+    EXPECT_NE(claimed.error().message().find("already running"), std::string::npos) << claimed.error().message();
   }
   EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/run/unit.json"));  // withdrawn by the destructor
 
@@ -272,13 +281,15 @@ TEST(RuntimeState, ClaimPublishWithdraw) {
   stale.pid = dead_pid();
   write_text(tmp.path() + "/run/unit.json", state_to_json(stale));
   RuntimeState third;
-  EXPECT_TRUE(third.claim(config, error)) << error;
+  EXPECT_TRUE(third.claim(config));
   EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/run/unit.json"));
 
   config.server.name = "bad/name";
   RuntimeState fourth;
-  EXPECT_FALSE(fourth.claim(config, error));
-  EXPECT_NE(error.find("server.name"), std::string::npos) << error;
+  const Status bad_name = fourth.claim(config);
+  ASSERT_FALSE(bad_name);
+  EXPECT_EQ(bad_name.error(), ConfigError::invalid);
+  EXPECT_NE(bad_name.error().message().find("server.name"), std::string::npos) << bad_name.error().message();
 }
 
 }  // namespace
