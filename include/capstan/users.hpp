@@ -3,21 +3,20 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <string_view>
 
 #include "capstan/database.hpp"
+#include "capstan/error.hpp"
 #include "capstan/types.hpp"
 
 namespace capstan {
 
 class Users {
  public:
-  enum class Lookup : uint8_t { found, unknown, failed };
   // In an offloaded job (a worker thread): the id of `identity` by users.query. `db` is the
-  // job's connection, null when it could not be opened (`open_error` says why): failed.
-  virtual Lookup lookup(db::Database* db, std::string_view open_error, std::string_view identity, int64_t& id,
-                        std::string& error) const = 0;
+  // job's connection, null when it could not be opened (`open_error` says why). An identity
+  // the query does not find is AuthError::unknown_user; a database that fails, a DbError.
+  virtual Expected<int64_t> lookup(db::Database* db, std::string_view open_error, std::string_view identity) const = 0;
   // users.recheck = "message": each message waits for a fresh lookup of its sender.
   virtual bool recheck_each_message() const noexcept = 0;
   // users.recheck as a duration: how often every connected user is looked up (0: never).

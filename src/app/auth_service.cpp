@@ -8,7 +8,7 @@ namespace capstan::app {
 
 AuthService::~AuthService() = default;
 
-std::unique_ptr<AuthService> AuthService::create(const Config& config, bool verify, std::string& error) {
+Expected<std::unique_ptr<AuthService>> AuthService::create(const Config& config, bool verify) {
   std::unique_ptr<AuthService> s(new AuthService());
   const AuthConfig& a = config.auth;
   s->required_ = a.required;
@@ -18,44 +18,42 @@ std::unique_ptr<AuthService> AuthService::create(const Config& config, bool veri
   if (s->looks_up_ && config.users.recheck == Recheck::periodic) s->recheck_interval_ = config.users.recheck_interval;
   if (verify) {
     s->verifies_ = true;
-    if (!auth::parse_token_sources(a.sources, s->sources_, error)) return nullptr;
-    if (!s->reload_keys(a, config.base_dir, error)) {
-      if (a.required) return nullptr;
+    Expected<std::vector<auth::TokenSource>> sources = auth::parse_token_sources(a.sources);
+    if (!sources) return std::move(sources).error();
+    s->sources_ = std::move(*sources);
+    if (Status loaded = s->reload_keys(a, config.base_dir); !loaded) {
+      if (a.required) return std::move(loaded).error();
       // Anonymous connections need no key; someone who allows them and configured none
       // expects the server to start. Said once here, and in each refusal's close reason.
       log::warn("tokens cannot be verified: anonymous connections only; a connection that sends a token is refused",
-                {{"reason", error}});
-      error.clear();
+                {{"reason", loaded.error().message()}});
     }
   }
   return s;
 }
 
-bool AuthService::reload_keys(const AuthConfig& auth, const std::string& base_dir, std::string& error) {
-  std::shared_ptr<const auth::Verifier> fresh = auth::Verifier::create(auth, base_dir, error);
-  if (!fresh) return false;
-  verifier_.store(std::move(fresh), std::memory_order_release);
-  return true;
+Status AuthService::reload_keys(const AuthConfig& auth, const std::string& base_dir) {
+  Expected<std::unique_ptr<auth::Verifier>> fresh = auth::Verifier::create(auth, base_dir);
+  if (!fresh) return std::move(fresh).error();
+  verifier_.store(std::shared_ptr<const auth::Verifier>(std::move(*fresh)), std::memory_order_release);
+  return {};
 }
 
-Users::Lookup AuthService::lookup(db::Database* db, std::string_view open_error, std::string_view identity, int64_t& id,
-                                  std::string& error) const {
-  if (!db) {
-    error = open_error;
-    return Lookup::failed;
-  }
+Expected<int64_t> AuthService::lookup(db::Database* db, std::string_view open_error, std::string_view identity) const {
+  if (!db) return Error(DbError::unavailable, std::string(open_error));
   db::Result result;
   std::vector<db::Param> params{{"", db::Value::of(std::string(identity))}};
-  if (!db->query(user_query_, params, result, error)) return Lookup::failed;
-  if (result.rows.empty() || result.rows.front().empty()) return Lookup::unknown;
+  std::string error;
+  if (!db->query(user_query_, params, result, error)) return Error(DbError::query_failed, std::move(error));
+  if (result.rows.empty() || result.rows.front().empty()) return AuthError::unknown_user;
   const db::Value& v = result.rows.front().front();
   switch (v.type) {
-    case db::Value::Type::integer: id = v.integer; return Lookup::found;
-    case db::Value::Type::text: id = id_from_identity(v.text); return Lookup::found;
-    case db::Value::Type::real: id = static_cast<int64_t>(v.real); return Lookup::found;
-    case db::Value::Type::null: return Lookup::unknown;
+    case db::Value::Type::integer: return v.integer;
+    case db::Value::Type::text: return id_from_identity(v.text);
+    case db::Value::Type::real: return static_cast<int64_t>(v.real);
+    case db::Value::Type::null: return AuthError::unknown_user;
   }
-  return Lookup::unknown;
+  return AuthError::unknown_user;
 }
 
 }  // namespace capstan::app

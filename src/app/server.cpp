@@ -178,8 +178,12 @@ int Server::run() {
   const bool authenticates = std::any_of(routes.begin(), routes.end(), [](const app::RouteSpec& r) { return r.auth; });
   if (!s.start_services()) return 1;
   if (authenticates || s.workers) {
-    s.auth = app::AuthService::create(s.config, authenticates, s.last_error);
-    if (!s.auth) return 1;
+    Expected<std::unique_ptr<app::AuthService>> service = app::AuthService::create(s.config, authenticates);
+    if (!service) {
+      s.last_error = service.error().message();
+      return 1;
+    }
+    s.auth = std::move(*service);
     s.shared.auth = s.auth.get();
     if (s.workers) s.shared.users = s.auth.get();
   }
@@ -284,12 +288,11 @@ void Server::Impl::reload() {
     note("limits");
   }
   if (plan.auth && auth && auth->verifies()) {
-    std::string error;
-    if (auth->reload_keys(next.auth, next.base_dir, error)) {
+    if (Status loaded = auth->reload_keys(next.auth, next.base_dir)) {
       reloaded.auth = next.auth;
       note("auth keys");
     } else {
-      log::error("reload: the new keys were refused, the old ones stay", {{"reason", error}});
+      log::error("reload: the new keys were refused, the old ones stay", {{"reason", loaded.error().message()}});
     }
   }
   if (plan.log) {

@@ -62,14 +62,12 @@ void NotifyComponent::recheck_everyone() {
   recheck_in_flight_ = offload([this, u, identities = std::move(identities)](db::Database* db, std::string_view open_error) {
     std::vector<std::string> gone;
     for (const std::string& identity : identities) {
-      int64_t id = 0;
-      std::string error;
-      const Users::Lookup r = u->lookup(db, open_error, identity, id, error);
-      if (r == Users::Lookup::failed) {
-        log::error("user recheck failed", {{"reason", error}});
+      const Expected<int64_t> id = u->lookup(db, open_error, identity);
+      if (!id && id.error() != AuthError::unknown_user) {
+        log::error("user recheck failed", {{"reason", id.error().message()}});
         break;  // a database that fails ends nobody
       }
-      if (r == Users::Lookup::unknown) gone.push_back(identity);
+      if (!id) gone.push_back(identity);
     }
     return std::function<void()>([this, gone = std::move(gone)] {
       recheck_in_flight_ = false;
@@ -165,21 +163,18 @@ void NotifyComponent::recheck_user(Connection& c, Entry& entry, std::string_view
   begin_job(c, entry);
   const Users* u = users();
   const bool offloaded = c.offload([this, u, identity = c.user()->identity](db::Database* db, std::string_view open_error) {
-    int64_t id = 0;
-    std::string error;
-    const Users::Lookup r = u->lookup(db, open_error, identity, id, error);
-    return std::function<void(Connection&)>([this, r, error = std::move(error)](Connection& conn) {
+    return std::function<void(Connection&)>([this, id = u->lookup(db, open_error, identity)](Connection& conn) {
       auto it = entries_.find(&conn);
       if (it == entries_.end()) return;
-      if (r == Users::Lookup::found) {
+      if (id) {
         for (Entry::Held& h : *it->second.held) h.checked = true;
         return run_held(conn);
       }
       // The held messages die with the connection; reading resumes for the peer's close frame.
       it->second.held.reset();
       run_held(conn);
-      if (r == Users::Lookup::unknown) return fatal(conn, "Invalid request", "user no longer exists");
-      log::error("user lookup failed", {{"reason", error}});
+      if (id.error() == AuthError::unknown_user) return fatal(conn, "Invalid request", "user no longer exists");
+      log::error("user lookup failed", {{"reason", id.error().message()}});
       fatal(conn, "Service unavailable", "user database unavailable", close_code::internal_error);
     });
   });
