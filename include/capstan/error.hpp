@@ -158,6 +158,8 @@ class Error {
   template <class E>
     requires std::is_error_code_enum_v<E>
   friend bool operator==(const Error& e, E c) noexcept { return e.code_ == make_error_code(c); }
+  // The portable conditions (std::errc::address_in_use...), as the system's codes match them.
+  friend bool operator==(const Error& e, std::errc c) noexcept { return e.code_ == c; }
 
  private:
   std::error_code code_;

@@ -8,7 +8,7 @@ namespace capstan::app {
 
 AuthService::~AuthService() = default;
 
-std::unique_ptr<AuthService> AuthService::create(const Config& config, bool verify, std::string& error) {
+Expected<std::unique_ptr<AuthService>> AuthService::create(const Config& config, bool verify) {
   std::unique_ptr<AuthService> s(new AuthService());
   const AuthConfig& a = config.auth;
   s->required_ = a.required;
@@ -18,24 +18,25 @@ std::unique_ptr<AuthService> AuthService::create(const Config& config, bool veri
   if (s->looks_up_ && config.users.recheck == Recheck::periodic) s->recheck_interval_ = config.users.recheck_interval;
   if (verify) {
     s->verifies_ = true;
-    if (!auth::parse_token_sources(a.sources, s->sources_, error)) return nullptr;
-    if (!s->reload_keys(a, config.base_dir, error)) {
-      if (a.required) return nullptr;
+    Expected<std::vector<auth::TokenSource>> sources = auth::parse_token_sources(a.sources);
+    if (!sources) return std::move(sources).error();
+    s->sources_ = std::move(*sources);
+    if (Status loaded = s->reload_keys(a, config.base_dir); !loaded) {
+      if (a.required) return std::move(loaded).error();
       // Anonymous connections need no key; someone who allows them and configured none
       // expects the server to start. Said once here, and in each refusal's close reason.
       log::warn("tokens cannot be verified: anonymous connections only; a connection that sends a token is refused",
-                {{"reason", error}});
-      error.clear();
+                {{"reason", loaded.error().message()}});
     }
   }
   return s;
 }
 
-bool AuthService::reload_keys(const AuthConfig& auth, const std::string& base_dir, std::string& error) {
-  std::shared_ptr<const auth::Verifier> fresh = auth::Verifier::create(auth, base_dir, error);
-  if (!fresh) return false;
-  verifier_.store(std::move(fresh), std::memory_order_release);
-  return true;
+Status AuthService::reload_keys(const AuthConfig& auth, const std::string& base_dir) {
+  Expected<std::unique_ptr<auth::Verifier>> fresh = auth::Verifier::create(auth, base_dir);
+  if (!fresh) return std::move(fresh).error();
+  verifier_.store(std::shared_ptr<const auth::Verifier>(std::move(*fresh)), std::memory_order_release);
+  return {};
 }
 
 Expected<int64_t> AuthService::lookup(db::Database* db, const Error& open_error, std::string_view identity) const {

@@ -13,15 +13,16 @@
 #include "auth/jwt.hpp"
 #include "auth/token_source.hpp"
 #include "capstan/config.hpp"
+#include "capstan/error.hpp"
 #include "capstan/users.hpp"
 
 namespace capstan::app {
 
 class AuthService final : public Users {
  public:
-  // `verify`: some route authenticates (keys are loaded). nullptr and `error` when a key
-  // fails (unless anonymous connections are allowed).
-  static std::unique_ptr<AuthService> create(const Config& config, bool verify, std::string& error);
+  // `verify`: some route authenticates (keys are loaded). Fails when a token source is bad
+  // or a key fails (unless anonymous connections are allowed).
+  static Expected<std::unique_ptr<AuthService>> create(const Config& config, bool verify);
   ~AuthService();
 
   // The verifier of the moment: a reload (SIGHUP) may replace it while loops verify, so each
@@ -31,8 +32,8 @@ class AuthService final : public Users {
   std::shared_ptr<const auth::Verifier> verifier() const noexcept { return verifier_.load(std::memory_order_acquire); }
   // Some route authenticates: reloads load keys.
   bool verifies() const noexcept { return verifies_; }
-  // Loads the keys again from `auth`; false and `error` (the old keys stay) when they fail.
-  bool reload_keys(const AuthConfig& auth, const std::string& base_dir, std::string& error);
+  // Loads the keys again from `auth`; when they fail, the old keys stay.
+  Status reload_keys(const AuthConfig& auth, const std::string& base_dir);
   const std::vector<auth::TokenSource>& sources() const noexcept { return sources_; }
   bool required() const noexcept { return required_; }
   // A users provider is configured: the identity must be found in the database.

@@ -35,18 +35,18 @@ void HttpPhase::start_authentication(ConnectionImpl& c_, std::string_view token,
   // A token that fails is refused even where anonymous connections are allowed: its holder
   // meant to be someone, and should learn that the token expired rather than lose identity.
   const std::shared_ptr<const auth::Verifier> verifier = auth.verifier();
-  auth::VerifyResult verified;
-  if (verifier) verified = verifier->verify(token, static_cast<int64_t>(::time(nullptr)));
-  else verified.error = "tokens cannot be verified: no key configured";
-  if (!verified.ok || !auth.looks_up_users()) complete_handshake();
-  if (!verified.ok) {
+  Expected<auth::VerifiedToken> verified =
+      verifier ? verifier->verify(token, static_cast<int64_t>(::time(nullptr)))
+               : Error(AuthError::no_key, "tokens cannot be verified: no key configured");
+  if (!verified || !auth.looks_up_users()) complete_handshake();
+  if (!verified) {
     c_.ctx_.metrics().auth_failed(metrics::AuthFailure::invalid_token);
-    return refuse(c_, close_code::policy_violation, verified.error);
+    return refuse(c_, close_code::policy_violation, verified.error().message());
   }
 
   if (!auth.looks_up_users()) {
-    c_.set_user(AuthService::id_from_identity(verified.token.identity), std::move(verified.token.identity),
-             std::move(verified.token.claims));
+    c_.set_user(AuthService::id_from_identity(verified->identity), std::move(verified->identity),
+             std::move(verified->claims));
     open_now(c_, after_head, after_size);
     return;
   }
@@ -56,8 +56,8 @@ void HttpPhase::start_authentication(ConnectionImpl& c_, std::string_view token,
   c_.handshake_->switching = std::move(switching);
   c_.state_ = ConnectionImpl::State::authenticating;
   c_.pause_reading();
-  c_.ctx_.offload(c_, [&auth, identity = std::move(verified.token.identity),
-                       claims = std::move(verified.token.claims)](db::Database* db, const Error& open_error) mutable {
+  c_.ctx_.offload(c_, [&auth, identity = std::move(verified->identity),
+                       claims = std::move(verified->claims)](db::Database* db, const Error& open_error) mutable {
     return Continuation([found = auth.lookup(db, open_error, identity), identity = std::move(identity),
                          claims = std::move(claims)](ConnectionImpl& c) mutable {
       if (found) return HttpPhase::finish_lookup(c, 0, *found, std::move(identity), std::move(claims), {});

@@ -268,12 +268,11 @@ void Server::Impl::reload() {
     note("limits");
   }
   if (plan.auth && auth && auth->verifies()) {
-    std::string error;
-    if (auth->reload_keys(next.auth, next.base_dir, error)) {
+    if (Status loaded = auth->reload_keys(next.auth, next.base_dir)) {
       reloaded.auth = next.auth;
       note("auth keys");
     } else {
-      log::error("reload: the new keys were refused, the old ones stay", {{"reason", error}});
+      log::error("reload: the new keys were refused, the old ones stay", {{"reason", loaded.error().message()}});
     }
   }
   if (plan.log) {

@@ -61,23 +61,20 @@ bool der_to_raw(std::string_view der, size_t raw_size, std::string& raw) {
 
 }  // namespace
 
-std::unique_ptr<SignatureChecker> SignatureChecker::with_key(const Algorithm& alg, EVP_PKEY* key, std::string& error) {
+Expected<std::unique_ptr<SignatureChecker>> SignatureChecker::with_key(const Algorithm& alg, EVP_PKEY* key) {
   std::unique_ptr<SignatureChecker> checker(new SignatureChecker(alg));
-  if (EVP_PKEY_up_ref(key) != 1) return nullptr;
-  checker->key_.reset(key);
+  if (EVP_PKEY_up_ref(key) == 1) checker->key_.reset(key);
   checker->size_ = auth::signature_size(alg, key);
   checker->verifier_.reset(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;  // owned by the digest context
-  if (!checker->verifier_ || EVP_DigestVerifyInit(checker->verifier_.get(), &pctx, alg.md(), nullptr, key) != 1 ||
-      !set_padding(alg, pctx)) {
-    error = std::string(alg.name) + ": cannot prepare verification: " + take_openssl_error();
-    return nullptr;
-  }
+  if (!checker->key_ || !checker->verifier_ ||
+      EVP_DigestVerifyInit(checker->verifier_.get(), &pctx, alg.md(), nullptr, key) != 1 || !set_padding(alg, pctx))
+    return Error(AuthError::bad_key, std::string(alg.name) + ": cannot prepare verification: " + take_openssl_error());
   return checker;
 }
 
-std::unique_ptr<SignatureChecker> SignatureChecker::with_secret(const Algorithm& alg, std::string_view secret,
-                                                               std::string& error) {
+Expected<std::unique_ptr<SignatureChecker>> SignatureChecker::with_secret(const Algorithm& alg,
+                                                                         std::string_view secret) {
   std::unique_ptr<SignatureChecker> checker(new SignatureChecker(alg));
   checker->size_ = auth::signature_size(alg, nullptr);
   OSSL_PARAM params[] = {
@@ -85,10 +82,8 @@ std::unique_ptr<SignatureChecker> SignatureChecker::with_secret(const Algorithm&
       OSSL_PARAM_construct_end(),
   };
   checker->mac_.reset(hmac_method() ? EVP_MAC_CTX_new(hmac_method()) : nullptr);
-  if (!checker->mac_ || EVP_MAC_init(checker->mac_.get(), bytes(secret), secret.size(), params) != 1) {
-    error = std::string(alg.name) + ": cannot prepare HMAC: " + take_openssl_error();
-    return nullptr;
-  }
+  if (!checker->mac_ || EVP_MAC_init(checker->mac_.get(), bytes(secret), secret.size(), params) != 1)
+    return Error(AuthError::bad_key, std::string(alg.name) + ": cannot prepare HMAC: " + take_openssl_error());
   return checker;
 }
 
@@ -123,36 +118,29 @@ bool SignatureChecker::verify_digest(std::string_view input, std::string_view si
   return EVP_DigestVerify(ctx.get(), bytes(signature), signature.size(), bytes(input), input.size()) == 1;
 }
 
-std::string create_signature(const Algorithm& alg, EVP_PKEY* key, std::string_view secret,
-                             std::string_view signing_input, std::string& error) {
-  std::string signature;
+Expected<std::string> create_signature(const Algorithm& alg, EVP_PKEY* key, std::string_view secret,
+                                       std::string_view signing_input) {
   if (alg.is_hmac()) {
     unsigned char mac[EVP_MAX_MD_SIZE];
     size_t length = 0;
     if (!EVP_Q_mac(nullptr, "HMAC", nullptr, alg.digest, nullptr, bytes(secret), secret.size(), bytes(signing_input),
-                   signing_input.size(), mac, sizeof mac, &length)) {
-      error = "HMAC failed: " + take_openssl_error();
-      return {};
-    }
+                   signing_input.size(), mac, sizeof mac, &length))
+      return Error(AuthError::signing_failed, "HMAC failed: " + take_openssl_error());
     return std::string(reinterpret_cast<char*>(mac), length);
   }
   MdCtxPtr ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
   size_t length = static_cast<size_t>(EVP_PKEY_get_size(key));  // the largest signature the key makes
-  signature.resize(length);
+  std::string signature(length, '\0');
   if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, alg.md(), nullptr, key) != 1 || !set_padding(alg, pctx) ||
       EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &length, bytes(signing_input),
-                     signing_input.size()) != 1) {
-    error = std::string(alg.name) + " signing failed: " + take_openssl_error();
-    return {};
-  }
+                     signing_input.size()) != 1)
+    return Error(AuthError::signing_failed, std::string(alg.name) + " signing failed: " + take_openssl_error());
   signature.resize(length);
   if (alg.family != F::ecdsa) return signature;
   std::string raw;
-  if (!der_to_raw(signature, alg.ecdsa_size, raw)) {
-    error = std::string(alg.name) + ": unexpected ECDSA signature";
-    return {};
-  }
+  if (!der_to_raw(signature, alg.ecdsa_size, raw))
+    return Error(AuthError::signing_failed, std::string(alg.name) + ": unexpected ECDSA signature");
   return raw;
 }
 

@@ -7,6 +7,7 @@
 
 #include "auth/jwt_algorithms.hpp"
 #include "auth/openssl_ptr.hpp"
+#include "capstan/error.hpp"
 
 namespace capstan::auth {
 
@@ -15,10 +16,10 @@ namespace capstan::auth {
 // that prepared context, so it is const and safe to call from several threads at once.
 class SignatureChecker {
  public:
-  // `key` must fit `alg` (key_fits_algorithm); it is shared, not copied.
-  static std::unique_ptr<SignatureChecker> with_key(const Algorithm& alg, EVP_PKEY* key, std::string& error);
-  static std::unique_ptr<SignatureChecker> with_secret(const Algorithm& alg, std::string_view secret,
-                                                       std::string& error);
+  // `key` must fit `alg` (key_fits_algorithm); it is shared, not copied. AuthError::bad_key
+  // when OpenSSL cannot prepare it.
+  static Expected<std::unique_ptr<SignatureChecker>> with_key(const Algorithm& alg, EVP_PKEY* key);
+  static Expected<std::unique_ptr<SignatureChecker>> with_secret(const Algorithm& alg, std::string_view secret);
 
   const Algorithm& algorithm() const noexcept { return alg_; }
   size_t signature_size() const noexcept { return size_; }
@@ -39,8 +40,8 @@ class SignatureChecker {
 };
 
 // Signs `signing_input` with `key`, or with `secret` for HMAC algorithms, and returns the
-// JWS signature bytes (ECDSA as raw R||S). Empty and `error` on failure.
-std::string create_signature(const Algorithm& alg, EVP_PKEY* key, std::string_view secret,
-                             std::string_view signing_input, std::string& error);
+// JWS signature bytes (ECDSA as raw R||S), or AuthError::signing_failed.
+Expected<std::string> create_signature(const Algorithm& alg, EVP_PKEY* key, std::string_view secret,
+                                       std::string_view signing_input);
 
 }  // namespace capstan::auth

@@ -77,12 +77,11 @@ std::string describe_key(EVP_PKEY* key) {
   return type ? type : "unknown key type";
 }
 
-bool key_fits_algorithm(const Algorithm& alg, EVP_PKEY* key, std::string& why) {
+Status key_fits_algorithm(const Algorithm& alg, EVP_PKEY* key) {
   bool fits = false;
   switch (alg.family) {
     case F::hmac:
-      why = "an HMAC algorithm needs a secret, not a key";
-      return false;
+      return Error(AuthError::bad_key, "an HMAC algorithm needs a secret, not a key");
     case F::rsa_pkcs1:
       fits = EVP_PKEY_is_a(key, "RSA");
       break;
@@ -100,15 +99,13 @@ bool key_fits_algorithm(const Algorithm& alg, EVP_PKEY* key, std::string& why) {
     const std::string wanted = alg.family == F::ecdsa   ? std::string("an EC key on curve ") + alg.curve
                                : alg.family == F::eddsa ? "an Ed25519 or Ed448 key"
                                                         : "an RSA key";
-    why = std::string(alg.name) + " needs " + wanted + ", not " + describe_key(key);
-    return false;
+    return Error(AuthError::bad_key, std::string(alg.name) + " needs " + wanted + ", not " + describe_key(key));
   }
   if ((alg.family == F::rsa_pkcs1 || alg.family == F::rsa_pss) &&
-      static_cast<size_t>(EVP_PKEY_get_bits(key)) < kMinRsaBits) {
-    why = "RSA key of " + std::to_string(EVP_PKEY_get_bits(key)) + " bits is too small (2048 at least)";
-    return false;
-  }
-  return true;
+      static_cast<size_t>(EVP_PKEY_get_bits(key)) < kMinRsaBits)
+    return Error(AuthError::bad_key,
+                 "RSA key of " + std::to_string(EVP_PKEY_get_bits(key)) + " bits is too small (2048 at least)");
+  return {};
 }
 
 size_t signature_size(const Algorithm& alg, EVP_PKEY* key) noexcept {

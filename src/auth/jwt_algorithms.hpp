@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "capstan/error.hpp"
+
 namespace capstan::auth {
 
 enum class AlgorithmFamily : uint8_t { hmac, rsa_pkcs1, rsa_pss, ecdsa, eddsa };
@@ -34,9 +36,9 @@ std::vector<std::string> algorithm_names(bool key_pairs);
 const Algorithm* find_algorithm(std::string_view name) noexcept;
 
 // Whether `key` may sign or verify `alg`: the key type (RSA for RS/PS, the right curve for
-// ES, Ed25519/Ed448 for EdDSA) and, for RSA, at least 2048 bits (RFC 7518 §3.3). False with
-// the reason in `why` otherwise.
-bool key_fits_algorithm(const Algorithm& alg, EVP_PKEY* key, std::string& why);
+// ES, Ed25519/Ed448 for EdDSA) and, for RSA, at least 2048 bits (RFC 7518 §3.3). Else
+// AuthError::bad_key with the reason.
+Status key_fits_algorithm(const Algorithm& alg, EVP_PKEY* key);
 
 // The exact signature length `alg` produces with `key`, or with an HMAC secret when null.
 size_t signature_size(const Algorithm& alg, EVP_PKEY* key) noexcept;

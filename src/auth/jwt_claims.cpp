@@ -19,93 +19,78 @@ struct Claims {
 
 // Keeps `value` in `slot`, refusing a second one: RFC 7519 §4 wants duplicates refused or
 // the last one kept, and simdjson would look up the first.
-bool keep(std::string_view name, const element& value, element& slot, bool& seen, std::string& error) {
-  if (seen) {
-    error = "duplicate claim: " + printable(name);
-    return false;
-  }
+Status keep(std::string_view name, const element& value, element& slot, bool& seen) {
+  if (seen) return Error(AuthError::bad_claim, "duplicate claim: " + printable(name));
   seen = true;
   slot = value;
-  return true;
+  return {};
 }
 
-bool collect(simdjson::dom::object payload, const ClaimRules& rules, Claims& claims, std::string& error) {
+Status collect(simdjson::dom::object payload, const ClaimRules& rules, Claims& claims) {
   for (const auto field : payload) {
     const std::string_view name = field.key;
-    bool ok = true;
-    if (name == "exp") ok = keep(name, field.value, claims.exp, claims.has_exp, error);
-    else if (name == "nbf") ok = keep(name, field.value, claims.nbf, claims.has_nbf, error);
-    else if (name == "iat") ok = keep(name, field.value, claims.iat, claims.has_iat, error);
-    else if (name == "iss") ok = keep(name, field.value, claims.iss, claims.has_iss, error);
-    else if (name == "aud") ok = keep(name, field.value, claims.aud, claims.has_aud, error);
-    if (ok && name == rules.identity_claim) ok = keep(name, field.value, claims.identity, claims.has_identity, error);
-    if (!ok) return false;
+    Status kept;
+    if (name == "exp") kept = keep(name, field.value, claims.exp, claims.has_exp);
+    else if (name == "nbf") kept = keep(name, field.value, claims.nbf, claims.has_nbf);
+    else if (name == "iat") kept = keep(name, field.value, claims.iat, claims.has_iat);
+    else if (name == "iss") kept = keep(name, field.value, claims.iss, claims.has_iss);
+    else if (name == "aud") kept = keep(name, field.value, claims.aud, claims.has_aud);
+    if (kept && name == rules.identity_claim) kept = keep(name, field.value, claims.identity, claims.has_identity);
+    if (!kept) return kept;
   }
-  return true;
+  return {};
 }
 
 // A NumericDate (RFC 7519 §2): any JSON number, fractions allowed. Absent reads as `absent`.
-bool numeric_date(bool present, const element& value, const char* name, double absent, double& out,
-                  std::string& error) {
-  out = absent;
-  if (!present || value.get_double().get(out) == simdjson::SUCCESS) return true;
-  error = std::string("bad claim: ") + name;
-  return false;
+Expected<double> numeric_date(bool present, const element& value, const char* name, double absent) {
+  double date = absent;
+  if (!present || value.get_double().get(date) == simdjson::SUCCESS) return date;
+  return Error(AuthError::bad_claim, std::string("bad claim: ") + name);
 }
 
-bool check_times(const Claims& claims, double now, const ClaimRules& rules, VerifiedToken& token, std::string& error) {
+Status check_times(const Claims& claims, double now, const ClaimRules& rules, VerifiedToken& token) {
   constexpr double kInfinity = std::numeric_limits<double>::infinity();
   const double leeway = rules.leeway_seconds;
-  if (rules.require_exp && !claims.has_exp) {
-    error = "missing claim: exp";
-    return false;
-  }
-  double exp = 0, nbf = 0, iat = 0;
-  if (!numeric_date(claims.has_exp, claims.exp, "exp", kInfinity, exp, error) ||
-      !numeric_date(claims.has_nbf, claims.nbf, "nbf", -kInfinity, nbf, error) ||
-      !numeric_date(claims.has_iat, claims.iat, "iat", -kInfinity, iat, error))
-    return false;
+  if (rules.require_exp && !claims.has_exp) return Error(AuthError::bad_claim, "missing claim: exp");
+  const Expected<double> exp = numeric_date(claims.has_exp, claims.exp, "exp", kInfinity);
+  if (!exp) return exp.error();
+  const Expected<double> nbf = numeric_date(claims.has_nbf, claims.nbf, "nbf", -kInfinity);
+  if (!nbf) return nbf.error();
+  const Expected<double> iat = numeric_date(claims.has_iat, claims.iat, "iat", -kInfinity);
+  if (!iat) return iat.error();
   // lcobucci/jwt, under Lexik: a token is expired from the second its exp names (now >= exp).
-  if (now >= exp + leeway) {
-    error = "expired";
-    return false;
-  }
-  if (now + leeway < nbf) {
-    error = "not yet valid (nbf)";
-    return false;
-  }
-  if (iat > now + leeway) {
-    error = "issued in the future (iat)";
-    return false;
-  }
+  if (now >= *exp + leeway) return Error(AuthError::expired, "expired");
+  if (now + leeway < *nbf) return Error(AuthError::not_yet_valid, "not yet valid (nbf)");
+  if (*iat > now + leeway) return Error(AuthError::not_yet_valid, "issued in the future (iat)");
   if (claims.has_exp) {
     constexpr double kLimit = 9.2e18;  // inside int64 whatever the rounding
-    token.expires_at = static_cast<int64_t>(std::floor(std::fmin(std::fmax(exp, -kLimit), kLimit)));
+    token.expires_at = static_cast<int64_t>(std::floor(std::fmin(std::fmax(*exp, -kLimit), kLimit)));
   }
-  return true;
+  return {};
 }
 
-bool check_audience(const Claims& claims, const std::string& audience, std::string& error) {
-  if (!claims.has_aud) {
-    error = "missing claim: aud";
-    return false;
-  }
+Status check_issuer(const Claims& claims, const std::string& issuer) {
+  if (!claims.has_iss) return Error(AuthError::bad_claim, "missing claim: iss");
+  std::string_view text;
+  if (claims.iss.get_string().get(text) != simdjson::SUCCESS || text != issuer)
+    return Error(AuthError::wrong_issuer, "issuer mismatch");
+  return {};
+}
+
+Status check_audience(const Claims& claims, const std::string& audience) {
+  if (!claims.has_aud) return Error(AuthError::bad_claim, "missing claim: aud");
   // RFC 7519 §4.1.3: one string, or an array of strings of which one must be ours.
   std::string_view text;
-  if (claims.aud.get_string().get(text) == simdjson::SUCCESS && text == audience) return true;
+  if (claims.aud.get_string().get(text) == simdjson::SUCCESS && text == audience) return {};
   simdjson::dom::array list;
   if (claims.aud.get_array().get(list) == simdjson::SUCCESS)
     for (const element item : list)
-      if (item.get_string().get(text) == simdjson::SUCCESS && text == audience) return true;
-  error = "audience mismatch";
-  return false;
+      if (item.get_string().get(text) == simdjson::SUCCESS && text == audience) return {};
+  return Error(AuthError::wrong_audience, "audience mismatch");
 }
 
-bool read_identity(const Claims& claims, const std::string& name, VerifiedToken& token, std::string& error) {
-  if (!claims.has_identity) {
-    error = "missing claim: " + name;
-    return false;
-  }
+Status read_identity(const Claims& claims, const std::string& name, VerifiedToken& token) {
+  if (!claims.has_identity) return Error(AuthError::bad_claim, "missing claim: " + name);
   std::string_view text;
   int64_t signed_number = 0;
   uint64_t unsigned_number = 0;
@@ -115,39 +100,27 @@ bool read_identity(const Claims& claims, const std::string& name, VerifiedToken&
     token.identity = std::to_string(signed_number);
   else if (claims.identity.get_uint64().get(unsigned_number) == simdjson::SUCCESS)
     token.identity = std::to_string(unsigned_number);
-  else {
-    // Empty, fractional, boolean, null, object: no user is named by that.
-    error = "bad claim: " + name;
-    return false;
-  }
-  return true;
+  else  // empty, fractional, boolean, null, object: no user is named by that
+    return Error(AuthError::bad_claim, "bad claim: " + name);
+  return {};
 }
 
 }  // namespace
 
-bool check_claims(const std::string& payload_json, const ClaimRules& rules, int64_t now, VerifiedToken& token,
-                  std::string& error) {
+Expected<VerifiedToken> check_claims(const std::string& payload_json, const ClaimRules& rules, int64_t now) {
   simdjson::dom::object payload;
-  if (thread_json_parser().parse(payload_json).get_object().get(payload) != simdjson::SUCCESS) {
-    error = "malformed token: payload is not a JSON object";
-    return false;
-  }
+  if (thread_json_parser().parse(payload_json).get_object().get(payload) != simdjson::SUCCESS)
+    return Error(AuthError::malformed_token, "malformed token: payload is not a JSON object");
   Claims claims;
-  if (!collect(payload, rules, claims, error)) return false;
-  if (!check_times(claims, static_cast<double>(now), rules, token, error)) return false;
-  std::string_view issuer;
-  if (!rules.issuer.empty()) {
-    if (!claims.has_iss) {
-      error = "missing claim: iss";
-      return false;
-    }
-    if (claims.iss.get_string().get(issuer) != simdjson::SUCCESS || issuer != rules.issuer) {
-      error = "issuer mismatch";
-      return false;
-    }
-  }
-  if (!rules.audience.empty() && !check_audience(claims, rules.audience, error)) return false;
-  return read_identity(claims, rules.identity_claim, token, error);
+  VerifiedToken token;
+  if (Status s = collect(payload, rules, claims); !s) return std::move(s).error();
+  if (Status s = check_times(claims, static_cast<double>(now), rules, token); !s) return std::move(s).error();
+  if (!rules.issuer.empty())
+    if (Status s = check_issuer(claims, rules.issuer); !s) return std::move(s).error();
+  if (!rules.audience.empty())
+    if (Status s = check_audience(claims, rules.audience); !s) return std::move(s).error();
+  if (Status s = read_identity(claims, rules.identity_claim, token); !s) return std::move(s).error();
+  return token;
 }
 
 }  // namespace capstan::auth

@@ -34,52 +34,46 @@ std::string env_or(const std::string& value, const char* variable) {
 
 }  // namespace
 
-bool read_text_file(const std::string& path, std::string& out, std::string& error) {
+Expected<std::string> read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = path + ": " + std::strerror(errno);
-    return false;
-  }
+  if (!in) return Error::from_errno(errno, path);
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) {
-    error = path + ": read error";
-    return false;
-  }
-  out = std::move(text).str();
-  return true;
+  if (in.bad()) return Error(AuthError::bad_key, path + ": read error");
+  return std::move(text).str();
 }
 
-PkeyPtr load_public_key(const std::string& path, std::string& error) {
-  std::string text;
-  if (!read_text_file(path, text, error)) return nullptr;
-  BioPtr bio = memory_bio(text);
+Expected<PkeyPtr> load_public_key(const std::string& path) {
+  const Expected<std::string> text = read_text_file(path);
+  if (!text) return text.error();
+  BioPtr bio = memory_bio(*text);
   PkeyPtr key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!key) {
-    bio = memory_bio(text);
+    bio = memory_bio(*text);
     X509Ptr certificate(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
     if (certificate) key.reset(X509_get_pubkey(certificate.get()));
   }
   ERR_clear_error();
-  if (!key) error = path + ": no PEM public key (BEGIN PUBLIC KEY) or certificate (BEGIN CERTIFICATE)";
+  if (!key)
+    return Error(AuthError::bad_key,
+                 path + ": no PEM public key (BEGIN PUBLIC KEY) or certificate (BEGIN CERTIFICATE)");
   return key;
 }
 
-PkeyPtr load_private_key(const std::string& path, const std::string& passphrase, std::string& error) {
-  std::string text;
-  if (!read_text_file(path, text, error)) return nullptr;
-  BioPtr bio = memory_bio(text);
+Expected<PkeyPtr> load_private_key(const std::string& path, const std::string& passphrase) {
+  const Expected<std::string> text = read_text_file(path);
+  if (!text) return text.error();
+  BioPtr bio = memory_bio(*text);
   std::string copy = passphrase;  // the callback wants a mutable pointer
   PkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, passphrase_callback, &copy) : nullptr);
   if (key) return key;
   const std::string detail = take_openssl_error();
-  if (text.find("ENCRYPTED") != std::string::npos)
-    error = path + (passphrase.empty() ? ": the key is encrypted and no passphrase is set (passphrase or "
-                                         "CAPSTAN_JWT_PASSPHRASE)"
-                                       : ": cannot decrypt the key (wrong passphrase?)");
-  else
-    error = path + ": no PEM private key" + (detail.empty() ? "" : " (" + detail + ")");
-  return nullptr;
+  if (text->find("ENCRYPTED") != std::string::npos)
+    return Error(AuthError::bad_key,
+                 path + (passphrase.empty() ? ": the key is encrypted and no passphrase is set (passphrase or "
+                                              "CAPSTAN_JWT_PASSPHRASE)"
+                                            : ": cannot decrypt the key (wrong passphrase?)"));
+  return Error(AuthError::bad_key, path + ": no PEM private key" + (detail.empty() ? "" : " (" + detail + ")"));
 }
 
 std::string configured_secret(const AuthConfig& config) { return env_or(config.secret, "CAPSTAN_JWT_SECRET"); }

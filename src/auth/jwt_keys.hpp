@@ -10,6 +10,7 @@
 
 #include "auth/openssl_ptr.hpp"
 #include "capstan/config.hpp"
+#include "capstan/error.hpp"
 #include "util/path.hpp"
 
 namespace capstan::auth {
@@ -24,16 +25,17 @@ struct VerificationKey {
   std::string secret;   // the bytes of a JWK "oct" key
 };
 
-// Relative paths are relative to the config file's folder (util/path.hpp).
-bool read_text_file(const std::string& path, std::string& out, std::string& error);
+// Relative paths are relative to the config file's folder (util/path.hpp). A file that cannot
+// be opened is its errno ("path: No such file or directory").
+Expected<std::string> read_text_file(const std::string& path);
 
 // A "BEGIN PUBLIC KEY" PEM (what `openssl pkey -pubout` and Lexik write) or the key of a
-// "BEGIN CERTIFICATE". nullptr and `error` (naming the path) otherwise.
-PkeyPtr load_public_key(const std::string& path, std::string& error);
+// "BEGIN CERTIFICATE". Anything else is AuthError::bad_key, naming the path.
+Expected<PkeyPtr> load_public_key(const std::string& path);
 
 // A PEM private key, encrypted or not. Never prompts on a terminal: a missing or wrong
-// passphrase is an error.
-PkeyPtr load_private_key(const std::string& path, const std::string& passphrase, std::string& error);
+// passphrase is AuthError::bad_key.
+Expected<PkeyPtr> load_private_key(const std::string& path, const std::string& passphrase);
 
 // AuthConfig::secret, else $CAPSTAN_JWT_SECRET; empty when neither is set.
 std::string configured_secret(const AuthConfig& config);
@@ -42,7 +44,13 @@ std::string configured_passphrase(const AuthConfig& config);
 
 // The signing keys of a JWKS document ({"keys": [...]}, or a single JWK). Keys meant for
 // something else (use other than "sig", an unknown kty, crv or alg) are skipped; a key of a
-// supported type that is malformed is an error.
-bool parse_jwks(std::string_view json, std::vector<VerificationKey>& out, std::string& error);
+// supported type that is malformed is AuthError::bad_key.
+Expected<std::vector<VerificationKey>> parse_jwks(std::string_view json);
+
+// `error` with what it concerns put before its text ("config/jwt/public.pem: "), its code
+// kept, so the caller that knows the file or the algorithm can say so.
+inline Error prefixed(const std::string& prefix, const Error& error) {
+  return Error(error.code(), prefix + error.message());
+}
 
 }  // namespace capstan::auth

@@ -19,46 +19,31 @@ bool is_json_object(std::string_view json) {
 
 }  // namespace
 
-std::string sign_token(const AuthConfig& config, const std::string& base_dir, std::string_view claims_json,
-                       std::string& error) {
-  if (config.algorithms.empty()) {
-    error = "no JWT algorithm configured";
-    return {};
-  }
+Expected<std::string> sign_token(const AuthConfig& config, const std::string& base_dir, std::string_view claims_json) {
+  if (config.algorithms.empty()) return Error(ConfigError::missing, "no JWT algorithm configured");
   const Algorithm* alg = find_algorithm(config.algorithms.front());
-  if (!alg) {
-    error = "unsupported JWT algorithm: " + config.algorithms.front();
-    return {};
-  }
-  if (!is_json_object(claims_json)) {
-    error = "the claims are not a JSON object";
-    return {};
-  }
+  if (!alg) return Error(AuthError::algorithm_refused, "unsupported JWT algorithm: " + config.algorithms.front());
+  if (!is_json_object(claims_json)) return Error(AuthError::bad_claim, "the claims are not a JSON object");
   std::string secret;
   PkeyPtr key;
   if (alg->is_hmac()) {
     secret = configured_secret(config);
-    if (secret.empty()) {
-      error = std::string(alg->name) + ": no secret (auth.secret or CAPSTAN_JWT_SECRET)";
-      return {};
-    }
+    if (secret.empty())
+      return Error(AuthError::no_key, std::string(alg->name) + ": no secret (auth.secret or CAPSTAN_JWT_SECRET)");
   } else {
     const std::string path = resolve_path(config.private_key, base_dir);
-    key = load_private_key(path, configured_passphrase(config), error);
-    if (!key) return {};
-    std::string why;
-    if (!key_fits_algorithm(*alg, key.get(), why)) {
-      error = path + ": " + why;
-      return {};
-    }
+    Expected<PkeyPtr> loaded = load_private_key(path, configured_passphrase(config));
+    if (!loaded) return loaded.error();
+    key = std::move(*loaded);
+    if (Status fits = key_fits_algorithm(*alg, key.get()); !fits) return prefixed(path + ": ", fits.error());
   }
   std::string token = base64url_encode("{\"alg\":\"" + std::string(alg->name) + "\",\"typ\":\"JWT\"}");
   token += '.';
   token += base64url_encode(claims_json);
-  const std::string signature = create_signature(*alg, key.get(), secret, token, error);
-  if (signature.empty()) return {};
+  const Expected<std::string> signature = create_signature(*alg, key.get(), secret, token);
+  if (!signature) return signature.error();
   token += '.';
-  token += base64url_encode(signature);
+  token += base64url_encode(*signature);
   return token;
 }
 

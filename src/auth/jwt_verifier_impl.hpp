@@ -33,10 +33,9 @@ struct ClaimRules {
   bool require_exp = true;
 };
 
-// Checks the claims of a payload whose signature is good and fills `token`. False and
-// `error` when the token must be refused.
-bool check_claims(const std::string& payload_json, const ClaimRules& rules, int64_t now, VerifiedToken& token,
-                  std::string& error);
+// Checks the claims of a payload whose signature is good: the identity and expiry they give,
+// or why the token is refused (Verifier::verify lists the texts).
+Expected<VerifiedToken> check_claims(const std::string& payload_json, const ClaimRules& rules, int64_t now);
 
 // The JSON parser of this thread. Tokens are small, so its buffers stay small and are reused
 // from one handshake to the next instead of being allocated each time.

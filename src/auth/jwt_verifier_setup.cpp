@@ -19,70 +19,64 @@ struct KeySources {
 };
 
 // `need_public` names the algorithms that want a public key ("RS256, ES256"), for errors.
-bool load_sources(const AuthConfig& config, const std::string& base_dir, bool need_secret,
-                  const std::string& need_public, KeySources& keys, std::string& error) {
+Expected<KeySources> load_sources(const AuthConfig& config, const std::string& base_dir, bool need_secret,
+                                  const std::string& need_public) {
+  KeySources keys;
   if (need_secret) keys.secret = configured_secret(config);
   if (!config.jwks.empty() && (!need_public.empty() || keys.secret.empty())) {
     // A JWKS file replaces public_key and may also hold "oct" secrets.
     keys.jwks_path = resolve_path(config.jwks, base_dir);
-    std::string text;
-    if (!read_text_file(keys.jwks_path, text, error)) {
-      error = "JWKS file: " + error;
-      return false;
-    }
-    if (!parse_jwks(text, keys.jwks, error)) {
-      error = keys.jwks_path + ": " + error;
-      return false;
-    }
+    const Expected<std::string> text = read_text_file(keys.jwks_path);
+    if (!text) return prefixed("JWKS file: ", text.error());
+    Expected<std::vector<VerificationKey>> jwks = parse_jwks(*text);
+    if (!jwks) return prefixed(keys.jwks_path + ": ", jwks.error());
+    keys.jwks = std::move(*jwks);
   } else if (!need_public.empty()) {
     keys.public_key_path = resolve_path(config.public_key, base_dir);
-    keys.public_key = load_public_key(keys.public_key_path, error);
-    if (!keys.public_key) {
-      error = need_public + " needs a public key: " + error;
-      return false;
-    }
+    Expected<PkeyPtr> key = load_public_key(keys.public_key_path);
+    if (!key) return prefixed(need_public + " needs a public key: ", key.error());
+    keys.public_key = std::move(*key);
   }
-  return true;
+  return keys;
 }
 
-bool add_candidate(std::vector<KeyCandidate>& keys, const std::string& kid, std::unique_ptr<SignatureChecker> checker) {
-  if (!checker) return false;
-  keys.push_back({kid, std::move(checker)});
-  return true;
-}
-
-// The candidates for one algorithm; false and `error` when there is none.
-bool collect_keys(const Algorithm& alg, const KeySources& sources, AllowedAlgorithm& out, std::string& error) {
+// The candidates for one algorithm, at least one.
+Expected<std::vector<KeyCandidate>> collect_keys(const Algorithm& alg, const KeySources& sources) {
   const std::string name(alg.name);
-  if (alg.is_hmac() && !sources.secret.empty() &&
-      !add_candidate(out.keys, "", SignatureChecker::with_secret(alg, sources.secret, error)))
-    return false;
-  std::string why;
+  std::vector<KeyCandidate> keys;
+  auto add = [&keys](const std::string& kid, Expected<std::unique_ptr<SignatureChecker>> checker) -> Status {
+    if (!checker) return std::move(checker).error();
+    keys.push_back({kid, std::move(*checker)});
+    return {};
+  };
+  if (alg.is_hmac() && !sources.secret.empty())
+    if (Status added = add("", SignatureChecker::with_secret(alg, sources.secret)); !added) return added.error();
   if (!alg.is_hmac() && sources.public_key) {
-    if (!key_fits_algorithm(alg, sources.public_key.get(), why)) {
-      error = sources.public_key_path + ": " + why;
-      return false;
-    }
-    if (!add_candidate(out.keys, "", SignatureChecker::with_key(alg, sources.public_key.get(), error))) return false;
+    if (Status fits = key_fits_algorithm(alg, sources.public_key.get()); !fits)
+      return prefixed(sources.public_key_path + ": ", fits.error());
+    if (Status added = add("", SignatureChecker::with_key(alg, sources.public_key.get())); !added)
+      return added.error();
   }
+  Status why;  // why the last JWKS key of another type did not fit, said when no key does
   for (const VerificationKey& key : sources.jwks) {
     if (!key.alg.empty() && key.alg != name) continue;
-    std::unique_ptr<SignatureChecker> checker;
-    if (alg.is_hmac() && !key.secret.empty())
-      checker = SignatureChecker::with_secret(alg, key.secret, error);
-    else if (!alg.is_hmac() && key.key && key_fits_algorithm(alg, key.key.get(), why))
-      checker = SignatureChecker::with_key(alg, key.key.get(), error);
-    else
-      continue;
-    if (!add_candidate(out.keys, key.kid, std::move(checker))) return false;
+    Status added;
+    if (alg.is_hmac() && !key.secret.empty()) {
+      added = add(key.kid, SignatureChecker::with_secret(alg, key.secret));
+    } else if (!alg.is_hmac() && key.key) {
+      Status fits = key_fits_algorithm(alg, key.key.get());
+      if (fits) added = add(key.kid, SignatureChecker::with_key(alg, key.key.get()));
+      else why = std::move(fits);
+    }
+    if (!added) return added.error();
   }
-  if (!out.keys.empty()) return true;
+  if (!keys.empty()) return keys;
   if (alg.is_hmac())
-    error = name + ": no secret (auth.secret or CAPSTAN_JWT_SECRET" +
-            (sources.jwks_path.empty() ? "" : ", or an \"oct\" key in " + sources.jwks_path) + ")";
-  else
-    error = name + ": no usable key in " + sources.jwks_path + (why.empty() ? "" : " (" + why + ")");
-  return false;
+    return Error(AuthError::no_key,
+                 name + ": no secret (auth.secret or CAPSTAN_JWT_SECRET" +
+                     (sources.jwks_path.empty() ? "" : ", or an \"oct\" key in " + sources.jwks_path) + ")");
+  return Error(AuthError::no_key, name + ": no usable key in " + sources.jwks_path +
+                                      (why.has_value() ? "" : " (" + why.error().message() + ")"));
 }
 
 }  // namespace
@@ -90,16 +84,13 @@ bool collect_keys(const Algorithm& alg, const KeySources& sources, AllowedAlgori
 Verifier::Verifier() : impl_(std::make_unique<Impl>()) {}
 Verifier::~Verifier() = default;
 
-std::unique_ptr<Verifier> Verifier::create(const AuthConfig& config, const std::string& base_dir, std::string& error) {
+Expected<std::unique_ptr<Verifier>> Verifier::create(const AuthConfig& config, const std::string& base_dir) {
   std::vector<const Algorithm*> algorithms;
   bool need_secret = false;
   std::string need_public;
   for (const std::string& name : config.algorithms) {
     const Algorithm* alg = find_algorithm(name);
-    if (!alg) {
-      error = "unsupported JWT algorithm: " + name;
-      return nullptr;
-    }
+    if (!alg) return Error(AuthError::algorithm_refused, "unsupported JWT algorithm: " + name);
     bool seen = false;
     for (const Algorithm* a : algorithms) seen = seen || a == alg;
     if (seen) continue;
@@ -109,22 +100,17 @@ std::unique_ptr<Verifier> Verifier::create(const AuthConfig& config, const std::
     else
       need_public += (need_public.empty() ? "" : ", ") + name;
   }
-  if (algorithms.empty()) {
-    error = "no JWT algorithm configured";
-    return nullptr;
-  }
-  if (config.identity_claim.empty()) {
-    error = "identity_claim is empty";
-    return nullptr;
-  }
-  KeySources sources;
-  if (!load_sources(config, base_dir, need_secret, need_public, sources, error)) return nullptr;
+  // Faults of the configuration itself rather than of a key: coded as load_config codes them.
+  if (algorithms.empty()) return Error(ConfigError::missing, "no JWT algorithm configured");
+  if (config.identity_claim.empty()) return Error(ConfigError::missing, "identity_claim is empty");
+  const Expected<KeySources> sources = load_sources(config, base_dir, need_secret, need_public);
+  if (!sources) return sources.error();
 
   std::unique_ptr<Verifier> verifier(new Verifier());
   for (const Algorithm* alg : algorithms) {
-    AllowedAlgorithm allowed{alg, {}};
-    if (!collect_keys(*alg, sources, allowed, error)) return nullptr;
-    verifier->impl_->allowed.push_back(std::move(allowed));
+    Expected<std::vector<KeyCandidate>> keys = collect_keys(*alg, *sources);
+    if (!keys) return keys.error();
+    verifier->impl_->allowed.push_back({alg, std::move(*keys)});
   }
   ClaimRules& rules = verifier->impl_->rules;
   rules.issuer = config.issuer;

@@ -16,12 +16,6 @@ namespace {
 // scratch buffers each thread keeps.
 constexpr size_t kMaxTokenSize = 32 * 1024;
 
-VerifyResult refuse(std::string reason) {
-  VerifyResult result;
-  result.error = std::move(reason);
-  return result;
-}
-
 // The members of the JOSE header that matter here. The token's own key hints (jwk, jku,
 // x5u, x5c) are ignored on purpose: keys only ever come from the configuration.
 struct JoseHeader {
@@ -38,13 +32,11 @@ bool parse_part(std::string_view encoded, simdjson::dom::object& out) {
   return thread_json_parser().parse(decoded).get_object().get(out) == simdjson::SUCCESS;
 }
 
-bool read_header(const std::vector<AllowedAlgorithm>& algorithms, std::string_view encoded, JoseHeader& header,
-                 std::string& error) {
+Expected<JoseHeader> read_header(const std::vector<AllowedAlgorithm>& algorithms, std::string_view encoded) {
   simdjson::dom::object object;
-  if (!parse_part(encoded, object)) {
-    error = "malformed token: header is not a base64url JSON object";
-    return false;
-  }
+  if (!parse_part(encoded, object))
+    return Error(AuthError::malformed_token, "malformed token: header is not a base64url JSON object");
+  JoseHeader header;
   std::string_view alg;
   bool has_alg = false, has_typ = false, has_kid = false;
   for (const auto field : object) {
@@ -53,52 +45,32 @@ bool read_header(const std::vector<AllowedAlgorithm>& algorithms, std::string_vi
     if (seen) {
       // RFC 7515 §4: a parser must refuse duplicates or keep the last; simdjson would give
       // the first, so refuse.
-      if (*seen) {
-        error = "malformed token: duplicate header " + std::string(name);
-        return false;
-      }
+      if (*seen) return Error(AuthError::malformed_token, "malformed token: duplicate header " + std::string(name));
       *seen = true;
     }
-    if (name == "crit") {
-      // §4.1.11: an extension we do not understand must not be ignored, and we know none.
-      error = "crit header not supported";
-      return false;
-    }
+    // §4.1.11: an extension we do not understand must not be ignored, and we know none.
+    if (name == "crit") return Error(AuthError::bad_header, "crit header not supported");
     if (!seen) continue;
     std::string_view text;
-    if (field.value.get_string().get(text) != simdjson::SUCCESS) {
-      error = "malformed token: header " + std::string(name) + " is not a string";
-      return false;
-    }
+    if (field.value.get_string().get(text) != simdjson::SUCCESS)
+      return Error(AuthError::malformed_token, "malformed token: header " + std::string(name) + " is not a string");
     if (name == "alg") alg = text;
     if (name == "kid") header.kid = text;
     // RFC 7519 §5.1: "JWT" when present; "application/jwt" is the same media type spelled out.
-    if (name == "typ" && !util::iequals(text, "JWT") && !util::iequals(text, "application/jwt")) {
-      error = "typ is not JWT: " + printable(text);
-      return false;
-    }
+    if (name == "typ" && !util::iequals(text, "JWT") && !util::iequals(text, "application/jwt"))
+      return Error(AuthError::bad_header, "typ is not JWT: " + printable(text));
   }
-  if (!has_alg) {
-    error = "malformed token: no alg";
-    return false;
-  }
-  if (util::iequals(alg, "none")) {
-    error = "algorithm none refused";
-    return false;
-  }
+  if (!has_alg) return Error(AuthError::malformed_token, "malformed token: no alg");
+  if (util::iequals(alg, "none")) return Error(AuthError::algorithm_refused, "algorithm none refused");
   for (const AllowedAlgorithm& allowed : algorithms)
     if (allowed.alg->name == alg) header.allowed = &allowed;
-  if (!header.allowed) {
-    error = "algorithm not allowed: " + printable(alg);
-    return false;
-  }
-  return true;
+  if (!header.allowed) return Error(AuthError::algorithm_refused, "algorithm not allowed: " + printable(alg));
+  return header;
 }
 
 // Tries the keys of the announced algorithm. A token naming a kid is checked with the keys of
 // that kid, else (a kid only the issuer knows) with the keys that have none.
-bool check_signature(const JoseHeader& header, std::string_view signing_input, std::string_view signature,
-                     std::string& error) {
+Status check_signature(const JoseHeader& header, std::string_view signing_input, std::string_view signature) {
   bool kid_known = false;
   if (!header.kid.empty())
     for (const KeyCandidate& key : header.allowed->keys) kid_known = kid_known || key.kid == header.kid;
@@ -108,10 +80,10 @@ bool check_signature(const JoseHeader& header, std::string_view signing_input, s
     kid_matched = true;
     if (signature.size() != key.checker->signature_size()) continue;
     tried = true;
-    if (key.checker->verify(signing_input, signature)) return true;
+    if (key.checker->verify(signing_input, signature)) return {};
   }
-  error = !kid_matched ? "unknown kid: " + printable(header.kid) : tried ? "bad signature" : "bad signature length";
-  return false;
+  if (!kid_matched) return Error(AuthError::no_key, "unknown kid: " + printable(header.kid));
+  return Error(AuthError::bad_signature, tried ? "bad signature" : "bad signature length");
 }
 
 }  // namespace
@@ -124,33 +96,32 @@ std::string printable(std::string_view text) {
   return out;
 }
 
-VerifyResult Verifier::verify(std::string_view token, int64_t now_unix_seconds) const {
-  if (token.empty() || token.size() > kMaxTokenSize) return refuse("malformed token");
+Expected<VerifiedToken> Verifier::verify(std::string_view token, int64_t now_unix_seconds) const {
+  if (token.empty() || token.size() > kMaxTokenSize) return Error(AuthError::malformed_token, "malformed token");
   const size_t dot1 = token.find('.');
   const size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
   // Three non-empty parts: a JWE (five parts) or an unsigned token (empty signature) is not
   // taken apart any further.
   if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos || dot1 == 0 ||
       dot2 == dot1 + 1 || dot2 + 1 == token.size())
-    return refuse("malformed token");
+    return Error(AuthError::malformed_token, "malformed token");
 
-  VerifyResult result;
-  JoseHeader header;
-  if (!read_header(impl_->allowed, token.substr(0, dot1), header, result.error)) return result;
+  Expected<JoseHeader> header = read_header(impl_->allowed, token.substr(0, dot1));
+  if (!header) return std::move(header).error();
 
   thread_local std::string signature;
   if (!base64url_decode(token.substr(dot2 + 1), signature))
-    return refuse("malformed token: signature is not base64url");
-  if (!check_signature(header, token.substr(0, dot2), signature, result.error)) return result;
+    return Error(AuthError::malformed_token, "malformed token: signature is not base64url");
+  if (Status signed_ok = check_signature(*header, token.substr(0, dot2), signature); !signed_ok)
+    return std::move(signed_ok).error();
 
   std::string payload;  // becomes VerifiedToken::claims
   payload.reserve(base64url_decoded_size(dot2 - dot1 - 1) + simdjson::SIMDJSON_PADDING);
   if (!base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1), payload))
-    return refuse("malformed token: payload is not base64url");
-  if (!check_claims(payload, impl_->rules, now_unix_seconds, result.token, result.error)) return result;
-  result.token.claims = std::move(payload);
-  result.ok = true;
-  return result;
+    return Error(AuthError::malformed_token, "malformed token: payload is not base64url");
+  Expected<VerifiedToken> verified = check_claims(payload, impl_->rules, now_unix_seconds);
+  if (verified) verified->claims = std::move(payload);
+  return verified;
 }
 
 }  // namespace capstan::auth

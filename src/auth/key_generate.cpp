@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -59,15 +58,16 @@ bool public_pem(EVP_PKEY* key, std::string& out) {
   return true;
 }
 
+Error already_exists(const std::string& path) {
+  return Error(std::make_error_code(std::errc::file_exists), path + ": already exists (refusing to overwrite it)");
+}
+
 // Writes `text` to `path` with exactly `mode` whatever the umask. Without `overwrite`, an
 // existing file is an error (O_EXCL, so two runs cannot both think they made it).
-bool write_file(const std::string& path, const std::string& text, mode_t mode, bool overwrite, std::string& error) {
+Status write_file(const std::string& path, const std::string& text, mode_t mode, bool overwrite) {
   const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL);
   const int fd = ::open(path.c_str(), flags, mode);
-  if (fd < 0) {
-    error = path + ": " + (errno == EEXIST ? "already exists (refusing to overwrite it)" : std::strerror(errno));
-    return false;
-  }
+  if (fd < 0) return errno == EEXIST ? already_exists(path) : Error::from_errno(errno, path);
   bool ok = ::fchmod(fd, mode) == 0;
   for (size_t written = 0; ok && written < text.size();) {
     const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
@@ -75,52 +75,39 @@ bool write_file(const std::string& path, const std::string& text, mode_t mode, b
     ok = n > 0;
     if (ok) written += static_cast<size_t>(n);
   }
-  if (!ok) error = path + ": " + std::strerror(errno);
-  if (::close(fd) != 0 && ok) {
-    error = path + ": " + std::strerror(errno);
-    ok = false;
-  }
-  return ok;
+  Status status;
+  if (!ok) status = Error::from_errno(errno, path);
+  if (::close(fd) != 0 && ok) status = Error::from_errno(errno, path);
+  return status;
 }
 
 }  // namespace
 
-bool generate_key_pair(std::string_view algorithm, const std::string& dir, const std::string& passphrase,
-                       bool overwrite, std::string& error) {
+Status generate_key_pair(std::string_view algorithm, const std::string& dir, const std::string& passphrase,
+                         bool overwrite) {
   const Algorithm* alg = find_algorithm(algorithm);
-  if (!alg || alg->is_hmac()) {
-    error = alg ? std::string(algorithm) + " uses a shared secret, not a key pair"
-                : "unsupported algorithm: " + std::string(algorithm);
-    return false;
-  }
+  if (!alg) return Error(AuthError::algorithm_refused, "unsupported algorithm: " + std::string(algorithm));
+  if (alg->is_hmac())
+    return Error(AuthError::algorithm_refused, std::string(algorithm) + " uses a shared secret, not a key pair");
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) {
-    error = dir + ": " + ec.message();
-    return false;
-  }
+  if (ec) return Error(ec, dir + ": " + ec.message());
   const std::string private_path = (std::filesystem::path(dir) / "private.pem").string();
   const std::string public_path = (std::filesystem::path(dir) / "public.pem").string();
   // Both checked before anything is written, so a refusal leaves the folder as it was.
-  for (const std::string& path : {private_path, public_path}) {
-    if (!overwrite && std::filesystem::exists(path, ec)) {
-      error = path + ": already exists (refusing to overwrite it)";
-      return false;
-    }
-  }
+  for (const std::string& path : {private_path, public_path})
+    if (!overwrite && std::filesystem::exists(path, ec)) return already_exists(path);
   PkeyPtr key = generate(*alg);
   std::string private_text, public_text;
-  if (!key || !private_pem(key.get(), passphrase, private_text) || !public_pem(key.get(), public_text)) {
-    error = std::string(algorithm) + ": key generation failed: " + take_openssl_error();
-    return false;
-  }
-  bool ok = write_file(private_path, private_text, 0600, overwrite, error);
+  if (!key || !private_pem(key.get(), passphrase, private_text) || !public_pem(key.get(), public_text))
+    return Error(AuthError::bad_key, std::string(algorithm) + ": key generation failed: " + take_openssl_error());
+  Status written = write_file(private_path, private_text, 0600, overwrite);
   OPENSSL_cleanse(private_text.data(), private_text.size());
-  if (ok && !write_file(public_path, public_text, 0644, overwrite, error)) {
-    std::filesystem::remove(private_path, ec);  // half a pair is worse than none
-    ok = false;
+  if (written) {
+    written = write_file(public_path, public_text, 0644, overwrite);
+    if (!written) std::filesystem::remove(private_path, ec);  // half a pair is worse than none
   }
-  return ok;
+  return written;
 }
 
 }  // namespace capstan::auth

@@ -136,8 +136,8 @@ bool from_cookie(const http::Request& request, const std::string& name, FoundTok
 
 }  // namespace
 
-bool parse_token_sources(const std::vector<std::string>& specs, std::vector<TokenSource>& out, std::string& error) {
-  out.clear();
+Expected<std::vector<TokenSource>> parse_token_sources(const std::vector<std::string>& specs) {
+  std::vector<TokenSource> out;
   for (const std::string& spec : specs) {
     const size_t colon = spec.find(':');
     const std::string_view kind = std::string_view(spec).substr(0, colon);
@@ -150,13 +150,12 @@ bool parse_token_sources(const std::vector<std::string>& specs, std::vector<Toke
     if (kind == "query") source.kind = TokenSource::Kind::query;
     else if (kind == "header") source.kind = TokenSource::Kind::header;
     else if (kind == "cookie") source.kind = TokenSource::Kind::cookie;
-    if (source.kind == TokenSource::Kind::protocol || name.empty() || trim_ows(name) != name) {
-      error = "bad token source \"" + spec + "\" (query:NAME, header:NAME, protocol or cookie:NAME)";
-      return false;
-    }
+    if (source.kind == TokenSource::Kind::protocol || name.empty() || trim_ows(name) != name)
+      return Error(ConfigError::invalid,
+                   "bad token source \"" + spec + "\" (query:NAME, header:NAME, protocol or cookie:NAME)");
     out.push_back(std::move(source));
   }
-  return true;
+  return out;
 }
 
 bool find_token(const http::Request& request, std::string_view query, const std::vector<TokenSource>& sources,

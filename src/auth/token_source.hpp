@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "capstan/error.hpp"
+
 namespace capstan::http {
 struct Request;
 }
@@ -18,9 +20,9 @@ struct TokenSource {
   std::string name;  // query parameter, header or cookie name; empty for protocol
 };
 
-// Parses "query:token", "header:Authorization", "protocol", "cookie:BEARER". False and
-// `error` for anything else.
-bool parse_token_sources(const std::vector<std::string>& specs, std::vector<TokenSource>& out, std::string& error);
+// Parses "query:token", "header:Authorization", "protocol", "cookie:BEARER". Anything else is
+// ConfigError::invalid, as the config check reports it.
+Expected<std::vector<TokenSource>> parse_token_sources(const std::vector<std::string>& specs);
 
 struct FoundToken {
   std::string token;  // percent-decoded when it came from the query string

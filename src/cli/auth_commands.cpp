@@ -36,9 +36,8 @@ int generate_keys(const KeysOptions& o) {
   std::string passphrase = o.passphrase;
   if (passphrase.empty())
     if (const char* env = std::getenv("CAPSTAN_JWT_PASSPHRASE")) passphrase = env;
-  std::string error;
-  if (!auth::generate_key_pair(o.algorithm, o.dir, passphrase, o.overwrite, error)) {
-    std::fprintf(stderr, "capstan keys generate: %s\n", error.c_str());
+  if (Status generated = auth::generate_key_pair(o.algorithm, o.dir, passphrase, o.overwrite); !generated) {
+    std::fprintf(stderr, "capstan keys generate: %s\n", generated.error().message().c_str());
     return 1;
   }
   std::printf("%s key pair written to %s/private.pem and %s/public.pem%s\n", o.algorithm.c_str(), o.dir.c_str(),
@@ -72,13 +71,12 @@ int make_token(const TokenOptions& o) {
     append_claim_value(claims, claim.substr(eq + 1));
   }
   claims += '}';
-  std::string error;
-  std::string token = auth::sign_token(config.auth, config.base_dir, claims, error);
-  if (token.empty()) {
-    std::fprintf(stderr, "capstan token: %s\n", error.c_str());
+  const Expected<std::string> token = auth::sign_token(config.auth, config.base_dir, claims);
+  if (!token) {
+    std::fprintf(stderr, "capstan token: %s\n", token.error().message().c_str());
     return 1;
   }
-  std::printf("%s\n", token.c_str());
+  std::printf("%s\n", token->c_str());
   return 0;
 }
 

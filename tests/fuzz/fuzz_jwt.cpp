@@ -5,7 +5,7 @@
 //   2: parse_jwks on the input;
 //   3: base64url decoding, which must round-trip with encoding;
 //   4: an HTTP upgrade request head, searched for a token by every source.
-// The verifier must answer with exactly one of a result or a reason, and accept only tokens
+// A refusal must carry an auth code and a reason, and the verifier must accept only tokens
 // whose signature it could have checked.
 #include <unistd.h>
 
@@ -57,24 +57,25 @@ const Verifier& verifier() {
     config.jwks = path;
     config.audience = "capstan";
     config.issuer = "fuzz";
-    std::string error;
-    std::unique_ptr<Verifier> v = Verifier::create(config, "", error);
+    Expected<std::unique_ptr<Verifier>> v = Verifier::create(config, "");
     std::remove(path.c_str());
     ::rmdir(dir);
     if (!v) {
-      std::fprintf(stderr, "%s\n", error.c_str());
+      std::fprintf(stderr, "%s\n", v.error().message().c_str());
       capstan::fuzz::fail("Verifier::create");
     }
-    return v;
+    return std::move(*v);
   }();
   return *instance;
 }
 
-void check_result(const VerifyResult& r, std::string_view payload_if_known) {
-  FUZZ_CHECK(r.ok == r.error.empty());
-  if (!r.ok) return;
-  FUZZ_CHECK(!r.token.identity.empty());
-  if (!payload_if_known.empty()) FUZZ_CHECK(r.token.claims == payload_if_known);
+void check_result(const Expected<VerifiedToken>& r, std::string_view payload_if_known) {
+  if (!r) {
+    FUZZ_CHECK(r.error().code().category() == auth_category() && !r.error().detail().empty());
+    return;
+  }
+  FUZZ_CHECK(!r->identity.empty());
+  if (!payload_if_known.empty()) FUZZ_CHECK(r->claims == payload_if_known);
 }
 
 void fuzz_signed_claims(std::string_view input) {
@@ -82,13 +83,12 @@ void fuzz_signed_claims(std::string_view input) {
   const std::string_view header = split == std::string_view::npos ? R"({"alg":"HS256"})" : input.substr(0, split);
   const std::string_view payload = split == std::string_view::npos ? input : input.substr(split + 1);
   const std::string signing_input = base64url_encode(header) + "." + base64url_encode(payload);
-  std::string error;
-  const std::string signature = create_signature(*find_algorithm("HS256"), nullptr, kSecret, signing_input, error);
-  FUZZ_CHECK(!signature.empty());
-  const VerifyResult r = verifier().verify(signing_input + "." + base64url_encode(signature), kNow);
+  const Expected<std::string> signature = create_signature(*find_algorithm("HS256"), nullptr, kSecret, signing_input);
+  FUZZ_CHECK(signature && !signature->empty());
+  const Expected<VerifiedToken> r = verifier().verify(signing_input + "." + base64url_encode(*signature), kNow);
   check_result(r, payload);
   // The signature is good: a refusal is never about it when the header is plain HS256.
-  if (header == R"({"alg":"HS256"})") FUZZ_CHECK(r.error.rfind("bad signature", 0) != 0);
+  if (header == R"({"alg":"HS256"})") FUZZ_CHECK(r || r.error() != AuthError::bad_signature);
 }
 
 void fuzz_base64url(std::string_view input) {
@@ -107,12 +107,11 @@ void fuzz_token_sources(std::string_view input) {
   http::Request request;
   http::RequestParser parser;
   if (parser.parse(text, request).status != http::ParseResult::Status::complete) return;
-  std::vector<TokenSource> sources;
-  std::string error;
-  FUZZ_CHECK(parse_token_sources({"query:token", "header:Authorization", "header:X-Token", "protocol", "cookie:BEARER"},
-                                 sources, error));
+  const Expected<std::vector<TokenSource>> sources =
+      parse_token_sources({"query:token", "header:Authorization", "header:X-Token", "protocol", "cookie:BEARER"});
+  FUZZ_CHECK(sources);
   FoundToken found;
-  if (!find_token(request, request.query, sources, {"chat"}, found)) return;
+  if (!find_token(request, request.query, *sources, {"chat"}, found)) return;
   FUZZ_CHECK(!found.token.empty());
   FUZZ_CHECK(found.from_protocol == !found.protocol_answer.empty());
   check_result(verifier().verify(found.token, kNow), {});
@@ -131,12 +130,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       fuzz_signed_claims(input);
       break;
     case 2: {
-      std::vector<VerificationKey> keys;
-      std::string error;
-      if (parse_jwks(input, keys, error))
-        for (const VerificationKey& key : keys) FUZZ_CHECK(key.key || !key.secret.empty());
+      const Expected<std::vector<VerificationKey>> keys = parse_jwks(input);
+      if (keys)
+        for (const VerificationKey& key : *keys) FUZZ_CHECK(key.key || !key.secret.empty());
       else
-        FUZZ_CHECK(!error.empty());
+        FUZZ_CHECK(keys.error() == AuthError::bad_key && !keys.error().detail().empty());
       break;
     }
     case 3:

@@ -179,7 +179,7 @@ TEST(ComponentApi, WhyAServerCannotStartIsItsErrorCode) {
     const capstan::Status ran = server.run();
     ASSERT_FALSE(ran);
     EXPECT_EQ(ran.error(), capstan::ConfigError::missing);  // the type's own code, kept
-    EXPECT_EQ(ran.error().message(), "route /typed (needs-protocols): protocols: this type needs one");
+    EXPECT_EQ(ran.error().message(), "route /typed: protocols: this type needs one");
   }
   {
     config.routes[0].component = "nonesuch";

@@ -14,23 +14,26 @@ using testing::HasSubstr;
 constexpr int64_t kNow = 1'700'000'000;
 const std::string kClaims = R"({"username":"alice","exp":4102444800})";  // 2100
 
-// Expects create() to fail with an error containing each of `words`.
-void create_fails(const AuthConfig& config, std::initializer_list<std::string> words) {
-  std::string error;
-  EXPECT_EQ(Verifier::create(config, "", error), nullptr);
-  for (const std::string& w : words) EXPECT_THAT(error, HasSubstr(w));
+// Expects create() to fail with `code` and a message containing each of `words`.
+void create_fails(const AuthConfig& config, std::error_code code, std::initializer_list<std::string> words) {
+  const Expected<std::unique_ptr<Verifier>> created = Verifier::create(config, "");
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().code(), code) << created.error().message();
+  for (const std::string& w : words) EXPECT_THAT(created.error().message(), HasSubstr(w));
 }
+
+const std::error_code kNoSuchFile = std::make_error_code(std::errc::no_such_file_or_directory);
 
 TEST(JwtCreate, KeyTypeMustMatchTheAlgorithm) {
   KeyFiles& keys = KeyFiles::get();
-  create_fails(config_for("ES256", "rsa"), {"ES256", keys.public_path("rsa")});
-  create_fails(config_for("ES256", "p384"), {"ES256", "prime256v1", keys.public_path("p384")});
-  create_fails(config_for("ES384", "p256"), {"ES384"});
-  create_fails(config_for("RS256", "p256"), {"RS256"});
-  create_fails(config_for("PS256", "ed25519"), {"PS256"});
-  create_fails(config_for("EdDSA", "rsa"), {"EdDSA"});
-  create_fails(config_for("EdDSA", "p256"), {"EdDSA"});
-  create_fails(config_for("RS256", "rsa1024"), {"1024", "2048"});
+  create_fails(config_for("ES256", "rsa"), AuthError::bad_key, {"ES256", keys.public_path("rsa")});
+  create_fails(config_for("ES256", "p384"), AuthError::bad_key, {"ES256", "prime256v1", keys.public_path("p384")});
+  create_fails(config_for("ES384", "p256"), AuthError::bad_key, {"ES384"});
+  create_fails(config_for("RS256", "p256"), AuthError::bad_key, {"RS256"});
+  create_fails(config_for("PS256", "ed25519"), AuthError::bad_key, {"PS256"});
+  create_fails(config_for("EdDSA", "rsa"), AuthError::bad_key, {"EdDSA"});
+  create_fails(config_for("EdDSA", "p256"), AuthError::bad_key, {"EdDSA"});
+  create_fails(config_for("RS256", "rsa1024"), AuthError::bad_key, {"1024", "2048"});
   // RSA keys serve both RS and PS.
   AuthConfig both = config_for("RS256");
   both.algorithms = {"RS512", "PS256"};
@@ -40,24 +43,24 @@ TEST(JwtCreate, KeyTypeMustMatchTheAlgorithm) {
 TEST(JwtCreate, MissingOrUnreadableKeys) {
   AuthConfig config = config_for("RS256");
   config.public_key = "/nonexistent/public.pem";
-  create_fails(config, {"RS256", "/nonexistent/public.pem"});
+  create_fails(config, kNoSuchFile, {"RS256 needs a public key: /nonexistent/public.pem: No such file or directory"});
   TempDir dir;
   write_file(dir.file("garbage.pem"), "-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----\n");
   config.public_key = dir.file("garbage.pem");
-  create_fails(config, {"RS256", "garbage.pem"});
+  create_fails(config, AuthError::bad_key, {"RS256", "garbage.pem"});
   config.algorithms = {"HS256", "ES256"};
-  create_fails(config, {"ES256", "garbage.pem"});
+  create_fails(config, AuthError::bad_key, {"ES256", "garbage.pem"});
   // The private key is no public key file: it has no "BEGIN PUBLIC KEY".
   config = config_for("ES256");
   config.public_key = KeyFiles::get().private_path("p256");
-  create_fails(config, {"ES256"});
+  create_fails(config, AuthError::bad_key, {"ES256"});
 }
 
 TEST(JwtCreate, SecretRequiredForHmac) {
   AuthConfig config = config_for("HS256");
   config.secret.clear();
   ::unsetenv("CAPSTAN_JWT_SECRET");
-  create_fails(config, {"HS256", "secret", "CAPSTAN_JWT_SECRET"});
+  create_fails(config, AuthError::no_key, {"HS256", "secret", "CAPSTAN_JWT_SECRET"});
 }
 
 TEST(JwtCreate, OnlyTheKeysTheAlgorithmsNeedAreLoaded) {
@@ -72,11 +75,11 @@ TEST(JwtCreate, OnlyTheKeysTheAlgorithmsNeedAreLoaded) {
 TEST(JwtCreate, UnknownAlgorithmsAreConfigurationErrors) {
   AuthConfig config = config_for("HS256");
   config.algorithms = {"HS256", "none"};
-  create_fails(config, {"none"});
+  create_fails(config, AuthError::algorithm_refused, {"none"});
   config.algorithms = {"RS257"};
-  create_fails(config, {"RS257"});
+  create_fails(config, AuthError::algorithm_refused, {"RS257"});
   config.algorithms = {};
-  create_fails(config, {"algorithm"});
+  create_fails(config, ConfigError::missing, {"algorithm"});
   EXPECT_TRUE(is_supported_algorithm("PS384"));
   EXPECT_TRUE(is_supported_algorithm("EdDSA"));
   EXPECT_FALSE(is_supported_algorithm("none"));
@@ -137,19 +140,15 @@ class JwtJwks : public testing::Test {
     config.public_key = "/nonexistent/public.pem";  // a JWKS replaces it
     return config;
   }
-  std::unique_ptr<Verifier> verifier(const AuthConfig& config) {
-    std::string error;
-    auto v = Verifier::create(config, dir_.path, error);
-    EXPECT_TRUE(v) << error;
-    return v;
-  }
+  std::unique_ptr<Verifier> verifier(const AuthConfig& config) { return make_verifier(config, dir_.path); }
   std::string token(std::string_view alg, const char* key, const std::string& kid = {}) {
     const std::string extra = kid.empty() ? "" : ",\"kid\":\"" + kid + "\"";
     return make_token(header_for(alg, extra), kClaims, alg, keys_[key].get());
   }
+  // "ok", or why the token was refused.
   std::string verify(const Verifier& v, const std::string& token) {
-    const VerifyResult r = v.verify(token, kNow);
-    return r.ok ? "ok" : r.error;
+    const Expected<VerifiedToken> r = v.verify(token, kNow);
+    return r ? "ok" : r.error().message();
   }
 
   TempDir dir_;
@@ -179,6 +178,7 @@ TEST_F(JwtJwks, KidSelectsTheKey) {
   EXPECT_EQ(verify(*v, token("RS256", "rsa_b", "b")), "ok");
   EXPECT_EQ(verify(*v, token("RS256", "rsa_b", "a")), "bad signature");  // a's key, b's signature
   EXPECT_EQ(verify(*v, token("RS256", "rsa", "zzz")), "unknown kid: zzz");
+  EXPECT_EQ(v->verify(token("RS256", "rsa", "zzz"), kNow).error(), AuthError::no_key);
   // Without a kid every key of the algorithm is tried.
   EXPECT_EQ(verify(*v, token("RS256", "rsa")), "ok");
   EXPECT_EQ(verify(*v, token("RS256", "rsa_b")), "ok");
@@ -200,9 +200,10 @@ TEST_F(JwtJwks, JwkAlgAndUseRestrictKeys) {
   ASSERT_TRUE(v);
   EXPECT_EQ(verify(*v, token("RS512", "rsa")), "ok");
   EXPECT_EQ(verify(*v, token("RS512", "rsa_b", "b")), "unknown kid: b");
-  std::string error;
-  EXPECT_EQ(Verifier::create(with_jwks({"RS256"}, jwks), dir_.path, error), nullptr);
-  EXPECT_THAT(error, AllOf(HasSubstr("RS256"), HasSubstr("jwks.json")));
+  const auto refused = Verifier::create(with_jwks({"RS256"}, jwks), dir_.path);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), AuthError::no_key);
+  EXPECT_THAT(refused.error().message(), AllOf(HasSubstr("RS256"), HasSubstr("jwks.json")));
 }
 
 TEST_F(JwtJwks, SkipsKeysOfOtherKinds) {
@@ -219,10 +220,12 @@ TEST_F(JwtJwks, SingleJwkDocument) {
 }
 
 TEST_F(JwtJwks, MalformedDocumentsAndKeys) {
-  auto fails = [&](const std::string& text, std::initializer_list<std::string> words) {
-    std::string error;
-    EXPECT_EQ(Verifier::create(with_jwks({"RS256", "ES256", "EdDSA"}, text), dir_.path, error), nullptr) << text;
-    for (const std::string& w : words) EXPECT_THAT(error, HasSubstr(w)) << text;
+  auto fails = [&](const std::string& text, std::initializer_list<std::string> words,
+                   std::error_code code = AuthError::bad_key) {
+    const auto created = Verifier::create(with_jwks({"RS256", "ES256", "EdDSA"}, text), dir_.path);
+    ASSERT_FALSE(created) << text;
+    EXPECT_EQ(created.error().code(), code) << text << ": " << created.error().message();
+    for (const std::string& w : words) EXPECT_THAT(created.error().message(), HasSubstr(w)) << text;
   };
   fails("not json", {"jwks.json"});
   fails("[]", {"jwks.json"});
@@ -241,12 +244,13 @@ TEST_F(JwtJwks, MalformedDocumentsAndKeys) {
   fails("{\"keys\":[" + off_curve + "]}", {"keys[0]"});
   // A small RSA key in a JWKS is never a candidate.
   Pkey small = KeyFiles::get().private_key("rsa1024");
-  fails("{\"keys\":[" + jwk_of(small.get(), "s") + "]}", {"RS256", "1024"});
-  std::string error;
+  fails("{\"keys\":[" + jwk_of(small.get(), "s") + "]}", {"RS256", "1024"}, AuthError::no_key);
   AuthConfig config = with_jwks({"RS256"}, "{}");
   config.jwks = "/nonexistent/jwks.json";
-  EXPECT_EQ(Verifier::create(config, dir_.path, error), nullptr);
-  EXPECT_THAT(error, HasSubstr("/nonexistent/jwks.json"));
+  const auto missing = Verifier::create(config, dir_.path);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), kNoSuchFile);
+  EXPECT_EQ(missing.error().message(), "JWKS file: /nonexistent/jwks.json: No such file or directory");
 }
 
 // ---- key pairs ----
@@ -261,26 +265,24 @@ TEST(JwtKeyGenerate, EveryKindSignsAndVerifies) {
   for (const char* alg : {"RS256", "PS512", "ES256", "ES384", "ES512", "EdDSA"}) {
     TempDir dir;
     const std::string keys = dir.file("config/jwt");
-    std::string error;
-    ASSERT_TRUE(generate_key_pair(alg, keys, "", false, error)) << alg << ": " << error;
+    ASSERT_TRUE(succeeded(generate_key_pair(alg, keys, "", false))) << alg;
     EXPECT_EQ(mode_of(keys + "/private.pem"), 0600u) << alg;
     EXPECT_EQ(mode_of(keys + "/public.pem"), 0644u) << alg;
     EXPECT_THAT(read_file(keys + "/private.pem"), HasSubstr("-----BEGIN PRIVATE KEY-----"));
     EXPECT_THAT(read_file(keys + "/public.pem"), HasSubstr("-----BEGIN PUBLIC KEY-----"));
     AuthConfig config;
     config.algorithms = {alg};
-    const std::string token = sign_token(config, dir.path, kClaims, error);
-    ASSERT_FALSE(token.empty()) << alg << ": " << error;
+    const std::string token = signed_token(config, kClaims, dir.path);
+    ASSERT_FALSE(token.empty()) << alg;
     auto v = make_verifier(config, dir.path);
     ASSERT_TRUE(v);
-    EXPECT_TRUE(v->verify(token, kNow).ok) << alg;
+    EXPECT_TRUE(v->verify(token, kNow)) << alg;
   }
 }
 
 TEST(JwtKeyGenerate, PassphraseEncryptsLikeLexik) {
   TempDir dir;
-  std::string error;
-  ASSERT_TRUE(generate_key_pair("RS256", dir.path, "s3cret", false, error)) << error;
+  ASSERT_TRUE(succeeded(generate_key_pair("RS256", dir.path, "s3cret", false)));
   const std::string private_path = dir.file("private.pem");
   EXPECT_THAT(read_file(private_path), HasSubstr("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
   // The openssl program (and so PHP's openssl extension) reads it with the passphrase only.
@@ -292,41 +294,46 @@ TEST(JwtKeyGenerate, PassphraseEncryptsLikeLexik) {
   config.private_key = "private.pem";
   config.public_key = "public.pem";
   config.passphrase = "s3cret";
-  const std::string token = sign_token(config, dir.path, kClaims, error);
-  ASSERT_FALSE(token.empty()) << error;
+  const std::string token = signed_token(config, kClaims, dir.path);
+  ASSERT_FALSE(token.empty());
   auto v = make_verifier(config, dir.path);
   ASSERT_TRUE(v);
-  EXPECT_TRUE(v->verify(token, kNow).ok);
+  EXPECT_TRUE(v->verify(token, kNow));
 }
 
 TEST(JwtKeyGenerate, RefusesToOverwrite) {
   TempDir dir;
-  std::string error;
-  ASSERT_TRUE(generate_key_pair("ES256", dir.path, "", false, error)) << error;
+  ASSERT_TRUE(succeeded(generate_key_pair("ES256", dir.path, "", false)));
   const std::string first = read_file(dir.file("private.pem"));
-  EXPECT_FALSE(generate_key_pair("ES256", dir.path, "", false, error));
-  EXPECT_THAT(error, AllOf(HasSubstr("private.pem"), HasSubstr("exists")));
+  Status refused = generate_key_pair("ES256", dir.path, "", false);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), std::errc::file_exists);
+  EXPECT_THAT(refused.error().message(), AllOf(HasSubstr("private.pem"), HasSubstr("exists")));
   EXPECT_EQ(read_file(dir.file("private.pem")), first);
   // Only the public key left: still refused, and the folder is left as it was.
   std::filesystem::remove(dir.file("private.pem"));
-  EXPECT_FALSE(generate_key_pair("ES256", dir.path, "", false, error));
-  EXPECT_THAT(error, HasSubstr("public.pem"));
+  refused = generate_key_pair("ES256", dir.path, "", false);
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.error().message(), HasSubstr("public.pem"));
   EXPECT_FALSE(std::filesystem::exists(dir.file("private.pem")));
-  ASSERT_TRUE(generate_key_pair("ES256", dir.path, "", true, error)) << error;
+  ASSERT_TRUE(succeeded(generate_key_pair("ES256", dir.path, "", true)));
   EXPECT_NE(read_file(dir.file("private.pem")), first);
   // An existing file with loose permissions gets the right ones.
   ::chmod(dir.file("private.pem").c_str(), 0666);
-  ASSERT_TRUE(generate_key_pair("EdDSA", dir.path, "", true, error)) << error;
+  ASSERT_TRUE(succeeded(generate_key_pair("EdDSA", dir.path, "", true)));
   EXPECT_EQ(mode_of(dir.file("private.pem")), 0600u);
 }
 
 TEST(JwtKeyGenerate, RefusesAlgorithmsWithoutKeyPairs) {
   TempDir dir;
-  std::string error;
-  EXPECT_FALSE(generate_key_pair("HS256", dir.path, "", false, error));
-  EXPECT_THAT(error, HasSubstr("secret"));
-  EXPECT_FALSE(generate_key_pair("XX256", dir.path, "", false, error));
-  EXPECT_THAT(error, HasSubstr("XX256"));
+  Status refused = generate_key_pair("HS256", dir.path, "", false);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), AuthError::algorithm_refused);
+  EXPECT_THAT(refused.error().message(), HasSubstr("secret"));
+  refused = generate_key_pair("XX256", dir.path, "", false);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), AuthError::algorithm_refused);
+  EXPECT_THAT(refused.error().message(), HasSubstr("XX256"));
   EXPECT_FALSE(std::filesystem::exists(dir.file("private.pem")));
 }
 

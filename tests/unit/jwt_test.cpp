@@ -21,24 +21,30 @@ const char* const kAllAlgorithms[] = {"HS256", "HS384", "HS512", "RS256", "RS384
                                       "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"};
 
 void expect_valid(const Verifier& verifier, const std::string& token, std::string_view what) {
-  const VerifyResult r = verifier.verify(token, kNow);
-  EXPECT_TRUE(r.ok) << what << ": " << r.error;
-  EXPECT_EQ(r.token.identity, "alice@example.com") << what;
+  const Expected<VerifiedToken> r = verifier.verify(token, kNow);
+  ASSERT_TRUE(r) << what << ": " << r.error().message();
+  EXPECT_EQ(r->identity, "alice@example.com") << what;
+}
+
+// The refusal sign_token must answer with.
+Error sign_refusal(const AuthConfig& config, std::string_view claims = kClaims) {
+  Expected<std::string> token = sign_token(config, "", claims);
+  if (token) ADD_FAILURE() << "signed: " << *token;
+  return token ? Error() : std::move(token).error();
 }
 
 TEST(JwtVerify, EveryAlgorithmRoundTripsThroughSignToken) {
   for (const char* alg : kAllAlgorithms) {
     const AuthConfig config = config_for(alg);
-    std::string error;
-    const std::string token = sign_token(config, "", kClaims, error);
-    ASSERT_FALSE(token.empty()) << alg << ": " << error;
+    const std::string token = signed_token(config, kClaims);
+    ASSERT_FALSE(token.empty()) << alg;
     auto verifier = make_verifier(config);
     ASSERT_TRUE(verifier);
-    const VerifyResult r = verifier->verify(token, kNow);
-    EXPECT_TRUE(r.ok) << alg << ": " << r.error;
-    EXPECT_EQ(r.token.identity, "alice@example.com");
-    EXPECT_EQ(r.token.claims, kClaims);
-    EXPECT_EQ(r.token.expires_at, 1700003600);
+    const Expected<VerifiedToken> r = verifier->verify(token, kNow);
+    ASSERT_TRUE(r) << alg << ": " << r.error().message();
+    EXPECT_EQ(r->identity, "alice@example.com");
+    EXPECT_EQ(r->claims, kClaims);
+    EXPECT_EQ(r->expires_at, 1700003600);
   }
 }
 
@@ -60,8 +66,7 @@ TEST(JwtVerify, Ed448KeysServeEdDsa) {
   ASSERT_TRUE(verifier);
   Pkey key = KeyFiles::get().private_key("ed448");
   expect_valid(*verifier, make_token(header_for("EdDSA"), kClaims, "EdDSA", key.get()), "Ed448");
-  std::string error;
-  expect_valid(*verifier, sign_token(config_for("EdDSA", "ed448"), "", kClaims, error), "Ed448 sign_token");
+  expect_valid(*verifier, signed_token(config_for("EdDSA", "ed448"), kClaims), "Ed448 sign_token");
 }
 
 TEST(JwtVerify, RsaKeysOfAnotherSizeWork) {
@@ -114,21 +119,22 @@ TEST(JwtVerify, LexikPassphraseProtectedKeyPair) {
   AuthConfig config = config_for("RS256");
   ASSERT_THAT(read_file(config.private_key), HasSubstr("BEGIN ENCRYPTED PRIVATE KEY"));
   ASSERT_THAT(read_file(config.public_key), HasSubstr("BEGIN PUBLIC KEY"));
-  std::string error;
-  const std::string token = sign_token(config, "", kClaims, error);
-  ASSERT_FALSE(token.empty()) << error;
+  const std::string token = signed_token(config, kClaims);
+  ASSERT_FALSE(token.empty());
   auto verifier = make_verifier(config);
   ASSERT_TRUE(verifier);
   expect_valid(*verifier, token, "RS256");
 
   config.passphrase = "wrong";
-  EXPECT_TRUE(sign_token(config, "", kClaims, error).empty());
-  EXPECT_THAT(error, HasSubstr("passphrase"));
+  Error refusal = sign_refusal(config);
+  EXPECT_EQ(refusal, AuthError::bad_key);
+  EXPECT_THAT(refusal.message(), HasSubstr("passphrase"));
   config.passphrase.clear();
-  EXPECT_TRUE(sign_token(config, "", kClaims, error).empty());
-  EXPECT_THAT(error, HasSubstr("CAPSTAN_JWT_PASSPHRASE"));
+  refusal = sign_refusal(config);
+  EXPECT_EQ(refusal, AuthError::bad_key);
+  EXPECT_THAT(refusal.message(), HasSubstr("CAPSTAN_JWT_PASSPHRASE"));
   ::setenv("CAPSTAN_JWT_PASSPHRASE", "xyz", 1);
-  expect_valid(*verifier, sign_token(config, "", kClaims, error), "passphrase from the environment");
+  expect_valid(*verifier, signed_token(config, kClaims), "passphrase from the environment");
   ::unsetenv("CAPSTAN_JWT_PASSPHRASE");
 }
 
@@ -149,14 +155,15 @@ TEST(JwtVerify, RelativeKeyPathsStartAtTheBaseDir) {
   AuthConfig config = config_for("ES384");
   config.public_key = "p384.pub.pem";
   config.private_key = "p384.pem";
-  std::string error;
-  const std::string token = sign_token(config, KeyFiles::get().dir(), kClaims, error);
-  ASSERT_FALSE(token.empty()) << error;
+  const std::string token = signed_token(config, kClaims, KeyFiles::get().dir());
+  ASSERT_FALSE(token.empty());
   auto verifier = make_verifier(config, KeyFiles::get().dir());
   ASSERT_TRUE(verifier);
   expect_valid(*verifier, token, "relative paths");
-  EXPECT_EQ(Verifier::create(config, "/nonexistent", error), nullptr);
-  EXPECT_THAT(error, HasSubstr("/nonexistent/p384.pub.pem"));
+  const auto elsewhere = Verifier::create(config, "/nonexistent");
+  ASSERT_FALSE(elsewhere);
+  EXPECT_EQ(elsewhere.error().code(), std::errc::no_such_file_or_directory);
+  EXPECT_THAT(elsewhere.error().message(), HasSubstr("/nonexistent/p384.pub.pem"));
 }
 
 TEST(JwtVerify, SecretFromTheEnvironment) {
@@ -164,8 +171,7 @@ TEST(JwtVerify, SecretFromTheEnvironment) {
   config.secret.clear();
   ::setenv("CAPSTAN_JWT_SECRET", "from-the-environment", 1);
   auto verifier = make_verifier(config);
-  std::string error;
-  const std::string token = sign_token(config, "", kClaims, error);
+  const std::string token = signed_token(config, kClaims);
   ::unsetenv("CAPSTAN_JWT_SECRET");
   ASSERT_TRUE(verifier);
   expect_valid(*verifier, token, "env secret");
@@ -201,7 +207,7 @@ TEST(JwtVerify, IsSafeToShareBetweenThreads) {
   std::vector<int> good(4, 0);
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
-      for (int i = 0; i < 200; ++i) good[t] += verifier->verify(tokens[(t + i) % tokens.size()], kNow).ok ? 1 : 0;
+      for (int i = 0; i < 200; ++i) good[t] += verifier->verify(tokens[(t + i) % tokens.size()], kNow) ? 1 : 0;
     });
   for (std::thread& thread : threads) thread.join();
   for (int t = 0; t < 4; ++t) EXPECT_EQ(good[t], 150) << "thread " << t;
@@ -210,9 +216,8 @@ TEST(JwtVerify, IsSafeToShareBetweenThreads) {
 TEST(JwtSign, HeaderNamesTheFirstAlgorithmAndJwt) {
   AuthConfig config = config_for("ES256");
   config.algorithms = {"ES256", "HS256"};
-  std::string error;
-  const std::string token = sign_token(config, "", kClaims, error);
-  ASSERT_FALSE(token.empty()) << error;
+  const std::string token = signed_token(config, kClaims);
+  ASSERT_FALSE(token.empty());
   std::string header, signature;
   ASSERT_TRUE(base64url_decode(token.substr(0, token.find('.')), header));
   EXPECT_EQ(header, R"({"alg":"ES256","typ":"JWT"})");
@@ -221,28 +226,30 @@ TEST(JwtSign, HeaderNamesTheFirstAlgorithmAndJwt) {
 }
 
 TEST(JwtSign, RefusesWhatItCannotSign) {
-  std::string error;
-  EXPECT_TRUE(sign_token(config_for("HS256"), "", "[1,2]", error).empty());
-  EXPECT_THAT(error, HasSubstr("JSON object"));
-  EXPECT_TRUE(sign_token(config_for("HS256"), "", "{\"a\":", error).empty());
+  Error refusal = sign_refusal(config_for("HS256"), "[1,2]");
+  EXPECT_EQ(refusal, AuthError::bad_claim);
+  EXPECT_THAT(refusal.message(), HasSubstr("JSON object"));
+  EXPECT_EQ(sign_refusal(config_for("HS256"), "{\"a\":"), AuthError::bad_claim);
 
   AuthConfig no_secret = config_for("HS384");
   no_secret.secret.clear();
-  EXPECT_TRUE(sign_token(no_secret, "", kClaims, error).empty());
-  EXPECT_THAT(error, HasSubstr("HS384"));
+  refusal = sign_refusal(no_secret);
+  EXPECT_EQ(refusal, AuthError::no_key);
+  EXPECT_THAT(refusal.message(), HasSubstr("HS384"));
 
-  AuthConfig wrong_key = config_for("ES256", "p384");
-  EXPECT_TRUE(sign_token(wrong_key, "", kClaims, error).empty());
-  EXPECT_THAT(error, HasSubstr("ES256"));
+  refusal = sign_refusal(config_for("ES256", "p384"));
+  EXPECT_EQ(refusal, AuthError::bad_key);
+  EXPECT_THAT(refusal.message(), HasSubstr("ES256"));
 
   AuthConfig missing = config_for("RS256");
   missing.private_key = "/nonexistent/private.pem";
-  EXPECT_TRUE(sign_token(missing, "", kClaims, error).empty());
-  EXPECT_THAT(error, HasSubstr("/nonexistent/private.pem"));
+  refusal = sign_refusal(missing);
+  EXPECT_EQ(refusal.code(), std::errc::no_such_file_or_directory);
+  EXPECT_EQ(refusal.message(), "/nonexistent/private.pem: No such file or directory");
 
   AuthConfig none = config_for("HS256");
   none.algorithms = {"none"};
-  EXPECT_TRUE(sign_token(none, "", kClaims, error).empty());
+  EXPECT_EQ(sign_refusal(none), AuthError::algorithm_refused);
 }
 
 }  // namespace

@@ -185,11 +185,30 @@ inline AuthConfig config_for(std::string_view alg, std::string key_name = {}) {
   return config;
 }
 
+// Success, or a failure that says why: ASSERT_TRUE(succeeded(generate_key_pair(...))).
+inline testing::AssertionResult succeeded(const Status& status) {
+  if (status) return testing::AssertionSuccess();
+  return testing::AssertionFailure() << status.error().message();
+}
+
+// A Verifier that must be made; nullptr (and a failed test) otherwise.
 inline std::unique_ptr<Verifier> make_verifier(const AuthConfig& config, const std::string& base_dir = {}) {
-  std::string error;
-  std::unique_ptr<Verifier> verifier = Verifier::create(config, base_dir, error);
-  EXPECT_TRUE(verifier) << error;
-  return verifier;
+  Expected<std::unique_ptr<Verifier>> verifier = Verifier::create(config, base_dir);
+  if (!verifier) {
+    ADD_FAILURE() << verifier.error().message();
+    return nullptr;
+  }
+  return std::move(*verifier);
+}
+
+// A token sign_token must make; empty (and a failed test) otherwise.
+inline std::string signed_token(const AuthConfig& config, std::string_view claims, const std::string& base_dir = {}) {
+  Expected<std::string> token = sign_token(config, base_dir, claims);
+  if (!token) {
+    ADD_FAILURE() << "sign_token: " << token.error().message();
+    return {};
+  }
+  return std::move(*token);
 }
 
 }  // namespace capstan::auth::test

@@ -70,10 +70,13 @@ capstan::Config hs256_config() {
 }
 
 std::string token_for(const std::string& username) {
-  std::string error;
-  std::string token = capstan::auth::sign_token(hs256_config().auth, "", "{\"username\":\"" + username + "\",\"exp\":4102444800}", error);
-  EXPECT_FALSE(token.empty()) << error;
-  return token;
+  capstan::Expected<std::string> token =
+      capstan::auth::sign_token(hs256_config().auth, "", "{\"username\":\"" + username + "\",\"exp\":4102444800}");
+  if (!token) {
+    ADD_FAILURE() << token.error().message();
+    return {};
+  }
+  return std::move(*token);
 }
 
 using Frame = std::pair<int, std::string>;

@@ -17,6 +17,9 @@
 namespace {
 
 using namespace capstan::cli;
+using capstan::ConfigError;
+using capstan::Expected;
+using capstan::Status;
 
 // Every process of this executable (ctest runs each test in its own) gets a runtime directory
 // of its own, so the in-process servers of other tests (component_api_test, notify_api_test:

@@ -30,10 +30,12 @@ struct Upgrade {
 };
 
 std::vector<TokenSource> sources(const std::vector<std::string>& specs) {
-  std::vector<TokenSource> out;
-  std::string error;
-  EXPECT_TRUE(parse_token_sources(specs, out, error)) << error;
-  return out;
+  Expected<std::vector<TokenSource>> parsed = parse_token_sources(specs);
+  if (!parsed) {
+    ADD_FAILURE() << parsed.error().message();
+    return {};
+  }
+  return std::move(*parsed);
 }
 
 // The token found with `specs`, or "<none>".
@@ -60,12 +62,12 @@ TEST(TokenSource, ParsesTheConfiguredList) {
 }
 
 TEST(TokenSource, RefusesUnknownSpecs) {
-  std::vector<TokenSource> out;
-  std::string error;
   for (const char* bad : {"query", "query:", "header", "cookie:", "protocol:x", "body:token", "Query:token", "",
                           "query: token", "header:X-Token "}) {
-    EXPECT_FALSE(parse_token_sources({bad}, out, error)) << bad;
-    EXPECT_THAT(error, HasSubstr(std::string("\"") + bad + "\"")) << bad;
+    const Expected<std::vector<TokenSource>> parsed = parse_token_sources({bad});
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_EQ(parsed.error(), ConfigError::invalid) << bad;
+    EXPECT_THAT(parsed.error().message(), HasSubstr(std::string("\"") + bad + "\"")) << bad;
   }
 }
 
