@@ -1,6 +1,8 @@
 // The auth category: why a token, key or user does not authenticate.
 #include "capstan/error.hpp"
 
+#include "util/error_category.hpp"
+
 namespace capstan {
 
 namespace {
@@ -26,16 +28,12 @@ constexpr const char* kTexts[] = {
 constexpr int kCount = static_cast<int>(sizeof kTexts / sizeof kTexts[0]);
 static_assert(kCount == static_cast<int>(AuthError::unknown_user) + 1, "one text per AuthError");
 
-class AuthCategory final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "capstan.auth"; }
-  std::string message(int value) const override { return kTexts[value > 0 && value < kCount ? value : 0]; }
-};
+const char* text_of(int value) noexcept { return kTexts[value > 0 && value < kCount ? value : 0]; }
 
 }  // namespace
 
 const std::error_category& auth_category() noexcept {
-  static const AuthCategory category;
+  static const util::TableCategory category("capstan.auth", text_of);
   return category;
 }
 

@@ -1,6 +1,8 @@
 // The config category: why a configuration cannot be run with.
 #include "capstan/error.hpp"
 
+#include "util/error_category.hpp"
+
 namespace capstan {
 
 namespace {
@@ -20,16 +22,12 @@ constexpr const char* kTexts[] = {
 constexpr int kCount = static_cast<int>(sizeof kTexts / sizeof kTexts[0]);
 static_assert(kCount == static_cast<int>(ConfigError::invalid) + 1, "one text per ConfigError");
 
-class ConfigCategory final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "capstan.config"; }
-  std::string message(int value) const override { return kTexts[value > 0 && value < kCount ? value : 0]; }
-};
+const char* text_of(int value) noexcept { return kTexts[value > 0 && value < kCount ? value : 0]; }
 
 }  // namespace
 
 const std::error_category& config_category() noexcept {
-  static const ConfigCategory category;
+  static const util::TableCategory category("capstan.config", text_of);
   return category;
 }
 

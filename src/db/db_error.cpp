@@ -1,6 +1,8 @@
 // The db category: why the user database did not answer.
 #include "capstan/error.hpp"
 
+#include "util/error_category.hpp"
+
 namespace capstan {
 
 namespace {
@@ -16,16 +18,12 @@ constexpr const char* kTexts[] = {
 constexpr int kCount = static_cast<int>(sizeof kTexts / sizeof kTexts[0]);
 static_assert(kCount == static_cast<int>(DbError::unavailable) + 1, "one text per DbError");
 
-class DbCategory final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "capstan.db"; }
-  std::string message(int value) const override { return kTexts[value > 0 && value < kCount ? value : 0]; }
-};
+const char* text_of(int value) noexcept { return kTexts[value > 0 && value < kCount ? value : 0]; }
 
 }  // namespace
 
 const std::error_category& db_category() noexcept {
-  static const DbCategory category;
+  static const util::TableCategory category("capstan.db", text_of);
   return category;
 }
 

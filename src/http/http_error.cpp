@@ -1,6 +1,8 @@
 // The http category: why a request is refused before the upgrade, and the status it gets.
 #include "capstan/error.hpp"
 
+#include "util/error_category.hpp"
+
 namespace capstan {
 
 namespace {
@@ -37,16 +39,12 @@ static_assert(kCount == static_cast<int>(HttpError::invalid_ws_key) + 1, "one en
 
 const Entry& entry(int value) noexcept { return kEntries[value > 0 && value < kCount ? value : 0]; }
 
-class HttpCategory final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "capstan.http"; }
-  std::string message(int value) const override { return entry(value).text; }
-};
+const char* text_of(int value) noexcept { return entry(value).text; }
 
 }  // namespace
 
 const std::error_category& http_category() noexcept {
-  static const HttpCategory category;
+  static const util::TableCategory category("capstan.http", text_of);
   return category;
 }
 

@@ -2,6 +2,7 @@
 #include "capstan/error.hpp"
 
 #include "capstan/types.hpp"
+#include "util/error_category.hpp"
 
 namespace capstan {
 
@@ -42,16 +43,12 @@ static_assert(kCount == static_cast<int>(WsError::idle_timeout) + 1, "one entry 
 
 const Entry& entry(int value) noexcept { return kEntries[value > 0 && value < kCount ? value : 0]; }
 
-class WsCategory final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "capstan.ws"; }
-  std::string message(int value) const override { return entry(value).text; }
-};
+const char* text_of(int value) noexcept { return entry(value).text; }
 
 }  // namespace
 
 const std::error_category& ws_category() noexcept {
-  static const WsCategory category;
+  static const util::TableCategory category("capstan.ws", text_of);
   return category;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "app/notify/relative_time.hpp"
+#include "db_test_support.hpp"
 
 namespace capstan::db {
 namespace {
@@ -79,19 +80,10 @@ class PostgresDatabaseTest : public testing::Test {
     return opened ? *std::move(opened) : nullptr;
   }
   Result exec(std::string_view sql, const std::vector<Param>& params = {}, Database* db = nullptr) {
-    Expected<Result> r = (db ? db : db_.get())->query(sql, params);
-    EXPECT_TRUE(r) << sql << ": " << (r ? "" : r.error().message());
-    return r ? *std::move(r) : Result{};
+    return test::expect_rows(db ? *db : *db_, sql, params);
   }
   std::string fails(std::string_view sql, const std::vector<Param>& params = {}) {
-    Expected<Result> r = db_->query(sql, params);
-    EXPECT_FALSE(r) << sql;
-    if (r) return {};
-    // The code says which kind of failure; the text names what.
-    const std::string error = r.error().message();
-    EXPECT_EQ(r.error() == DbError::missing_parameter, error.starts_with("missing parameter")) << error;
-    if (!(r.error() == DbError::missing_parameter)) EXPECT_EQ(r.error(), DbError::query_failed) << error;
-    return error;
+    return test::expect_failure(*db_, sql, params);
   }
   int64_t backend_pid(Database* db = nullptr) {
     Result r = exec("SELECT pg_backend_pid()", {}, db);

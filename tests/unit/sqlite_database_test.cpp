@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "db_test_support.hpp"
+
 namespace capstan::db {
 namespace {
 
@@ -82,20 +84,9 @@ class SqliteDatabaseTest : public testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  Result exec(std::string_view sql, const std::vector<Param>& params = {}) {
-    Expected<Result> r = db_->query(sql, params);
-    EXPECT_TRUE(r) << sql << ": " << (r ? "" : r.error().message());
-    return r ? *std::move(r) : Result{};
-  }
+  Result exec(std::string_view sql, const std::vector<Param>& params = {}) { return test::expect_rows(*db_, sql, params); }
   std::string fails(std::string_view sql, const std::vector<Param>& params = {}) {
-    Expected<Result> r = db_->query(sql, params);
-    EXPECT_FALSE(r) << sql;
-    if (r) return {};
-    // The code says which kind of failure; the text names what.
-    const std::string error = r.error().message();
-    EXPECT_EQ(r.error() == DbError::missing_parameter, error.starts_with("missing parameter")) << error;
-    if (!(r.error() == DbError::missing_parameter)) EXPECT_EQ(r.error(), DbError::query_failed) << error;
-    return error;
+    return test::expect_failure(*db_, sql, params);
   }
 
   fs::path dir_;

@@ -45,7 +45,9 @@ class Client {
   }
   void write(const std::string& s) {
     const ssize_t n = ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL);
-    if (!lenient) ASSERT_EQ(n, static_cast<ssize_t>(s.size()));
+    if (!lenient) {
+      ASSERT_EQ(n, static_cast<ssize_t>(s.size()));
+    }
   }
   bool lenient = false;  // writes may fail (a server that is allowed to drop this client)
   std::string read_head() {
