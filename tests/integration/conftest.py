@@ -131,6 +131,19 @@ class Server:
         with self._cond:
             return "".join(line for line in self._lines if line is not None)
 
+    def wait_log(self, text: str, timeout: float = 5.0) -> bool:
+        """Whether `text` shows up in stderr within `timeout`: a line the server writes as it
+        acts may reach the reader thread after the client already saw the action's effect."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                if any(line is not None and text in line for line in self._lines):
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0 or (self._lines and self._lines[-1] is None):
+                    return False
+                self._cond.wait(left)
+
     def url(self, path="/echo") -> str:
         return f"ws://{self.host}:{self.port}{path}"
 

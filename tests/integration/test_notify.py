@@ -30,7 +30,7 @@ def test_invalid_jwt_gets_fatal_error_then_close(start_server, env):
             reason = await expect_fatal(ws)
             assert reason  # the close reason says why, for a developer
     run(scenario())
-    assert "connection refused" in server.stderr
+    assert server.wait_log("connection refused")
 
 
 def test_missing_action_is_fatal(start_server, env):
