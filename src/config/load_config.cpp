@@ -223,9 +223,7 @@ struct Loader {
       error(ConfigError::missing, "users.database", line_at("users", "database"),
             "needed by provider \"" + std::string(config::choice_name(config::kUserProviders, c.users.provider)) + "\"");
     if (const auto* recheck = root.at_path("users.recheck").node(); recheck && recheck->is_string()) {
-      const std::string text = *recheck->value<std::string>();
-      Duration every{};
-      if (text != "never" && text != "message" && !(parse_duration(text, every) && every.count() >= 1000))
+      if (!config::parse_recheck(*recheck->value<std::string>()))
         error(ConfigError::invalid, "users.recheck", line_of(*recheck), "must be \"never\", \"message\" or a duration of 1s or more");
     }
     for (size_t r = 0; r < c.routes.size(); ++r)

@@ -78,12 +78,10 @@ const ServerOption kServerOptions[] = {
     {"users", "query", Type::string, "\"SELECT id FROM user WHERE email = ?1\"", "identity -> user id; no row: fatalError", 0, 0, SET(users.query, text)},
     {"users", "recheck", Type::string, "\"never\"", "\"never\", \"message\" (look the user up on every message) or a duration of 1s or more (look every connected user up that often)", 0, 0,
      [](Config& c, const Value& v) {
-       // Checked by the loader (load_config.cpp), which names the key when the text is none of these.
-       Duration every{};
-       c.users.recheck = v.text == "message" ? Recheck::message
-                         : v.text != "never" && parse_duration(v.text, every) ? Recheck::periodic
-                                                                               : Recheck::never;
-       c.users.recheck_interval = c.users.recheck == Recheck::periodic ? every : Duration{0};
+       // A text that is none of these is the loader's fault to report (it names the line).
+       const RecheckSetting r = parse_recheck(v.text).value_or(RecheckSetting{});
+       c.users.recheck = r.mode;
+       c.users.recheck_interval = r.interval;
      }},
     {"users", "workers", Type::integer, "2", "threads running user lookups and sql actions", 1, 256,
      [](Config& c, const Value& v) { c.users.workers = static_cast<unsigned>(v.integer); }},
@@ -125,6 +123,14 @@ const ActionOption kActionOptions[] = {
 };
 
 }  // namespace
+
+std::optional<RecheckSetting> parse_recheck(std::string_view text) noexcept {
+  if (text == "never") return RecheckSetting{};
+  if (text == "message") return RecheckSetting{Recheck::message, Duration{0}};
+  Duration every{};
+  if (parse_duration(text, every) && every.count() >= 1000) return RecheckSetting{Recheck::periodic, every};
+  return std::nullopt;
+}
 
 std::span<const ServerOption> server_options() { return kServerOptions; }
 std::span<const RouteOption> route_options() { return kRouteOptions; }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -68,6 +69,13 @@ std::string_view choice_name(Choices choices, Enum value) {
   const auto i = static_cast<size_t>(value);
   return i < choices.size() ? choices[i] : std::string_view("?");
 }
+// users.recheck's text read once, for the option and for the loader's check: "never",
+// "message" or a duration of 1 s or more (the interval); nullopt for anything else.
+struct RecheckSetting {
+  Recheck mode = Recheck::never;
+  Duration interval{0};
+};
+std::optional<RecheckSetting> parse_recheck(std::string_view text) noexcept;
 // The choices of the enum-valued keys, in enum order: the one place that spells them.
 extern const std::string_view kLogFormats[2], kLogLevels[4], kOnLimits[2], kCompressionModes[2], kUserProviders[3],
     kActionKinds[2], kTargets[5];
