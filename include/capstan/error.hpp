@@ -6,8 +6,8 @@
 // The code says what kind of failure it was and is what programs compare
 // (`e.code() == capstan::AuthError::expired`); each category also knows what the failure
 // means on the wire (http_status_of, close_code_of). The detail is for logs and replies.
-// The parsers on the hot path (HTTP head, WebSocket frames) return a bare std::error_code:
-// two words, no allocation.
+// The parsers on the hot path (HTTP head, WebSocket frames) return the bare enum: an int, no
+// allocation, and a std::error_code wherever one is wanted.
 #pragma once
 
 #include <cstdint>
