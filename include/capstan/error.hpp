@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -39,6 +40,9 @@ enum class HttpError {
   connection_not_upgrade,  // 400
   unsupported_ws_version,  // 426
   invalid_ws_key,          // 400
+  no_route,                // 404: no route serves the path
+  origin_not_allowed,      // 403: server.allowed_origins
+  websocket_only,          // 426: plain HTTP to a WebSocket route's path
 };
 
 // A WebSocket session that ends because of what the peer sent or did.
@@ -152,6 +156,9 @@ class Error {
   const std::string& detail() const noexcept { return detail_; }
   // What a log line or a reply says: the detail when there is one, else the code's text.
   std::string message() const { return detail_.empty() ? code_.message() : detail_; }
+  // The same failure with what it concerns put before its text ("config/jwt/public.pem: "),
+  // for a caller that knows the file, the route or the key the callee did not.
+  Error prefixed(std::string_view prefix) const { return {code_, std::string(prefix) + message()}; }
 
   explicit operator bool() const noexcept { return static_cast<bool>(code_); }
   friend bool operator==(const Error& e, std::error_code c) noexcept { return e.code_ == c; }

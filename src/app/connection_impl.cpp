@@ -31,7 +31,6 @@ ConnectionImpl::ConnectionImpl(LoopContext& ctx, int fd, const sockaddr* peer, u
   message_tat_us_ = static_cast<uint32_t>(ctx_.loop().now_ms() * 1000);
 }
 
-
 Extras& ConnectionImpl::extras() {
   if (!extras_) extras_ = std::make_unique<Extras>();
   return *extras_;
@@ -75,21 +74,6 @@ void ConnectionImpl::on_readable() {
   }
 }
 
-// ---- HTTP phase ------------------------------------------------------------------------------
-
-
-
-
-
-
-// ---- WebSocket phase -------------------------------------------------------------------------
-
-
-
-
-
-
-
 void ConnectionImpl::close_now() noexcept {
   if (state_ == State::closed) return;
   state_ = State::closed;
@@ -120,7 +104,6 @@ void ConnectionImpl::component_threw(const char* callback, const char* what) noe
     OutputPath::enter_draining(*this);
   }
 }
-
 
 void ConnectionImpl::update_interest() noexcept {
   const uint32_t read = reading_paused_ ? 0u : uint32_t{EPOLLIN | EPOLLRDHUP};

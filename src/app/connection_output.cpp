@@ -64,9 +64,10 @@ SendStatus OutputPath::queue_frame(ConnectionImpl& c_, Opcode opcode, const char
     if (c_.deferred_) c_.ctx_.flush_deferred();
     if (c_.state_ == ConnectionImpl::State::closed) return SendStatus::dropped;
     const size_t held = c_.outbox_ ? c_.outbox_->pending() : 0;
+    const iovec frame[2] = {{header, header_size}, {const_cast<char*>(data), size}};
     size_t written = 0;
     if (!c_.outbox_) {
-      written = write_through(c_, header, header_size, data, size);
+      written = write_through(c_, frame);
       if (c_.state_ == ConnectionImpl::State::closed) return SendStatus::dropped;
       if (written == total) return SendStatus::sent;
     }
@@ -76,7 +77,7 @@ SendStatus OutputPath::queue_frame(ConnectionImpl& c_, Opcode opcode, const char
       WsSession::fail(c_, WsError::send_buffer_full);
       return SendStatus::dropped;
     }
-    queue_unsent(c_, header, header_size, data, size, written);
+    keep_unsent(c_, frame, 2, written);
     return held + total - written > cap / 2 ? SendStatus::backpressure : SendStatus::sent;
   }
   if (c_.outbox_ && !c_.deferred_) {
@@ -92,10 +93,9 @@ SendStatus OutputPath::queue_frame(ConnectionImpl& c_, Opcode opcode, const char
   return pending + total > cap / 2 ? SendStatus::backpressure : SendStatus::sent;
 }
 
-size_t OutputPath::write_through(ConnectionImpl& c_, const uint8_t* header, size_t header_size, const char* data, size_t size) {
-  iovec parts[2] = {{const_cast<uint8_t*>(header), header_size}, {const_cast<char*>(data), size}};
+size_t OutputPath::write_through(ConnectionImpl& c_, const iovec (&frame)[2]) {
   msghdr msg{};
-  msg.msg_iov = parts;
+  msg.msg_iov = const_cast<iovec*>(frame);
   msg.msg_iovlen = 2;
   ssize_t n = net::syscalls.sendmsg(c_.fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
   if (n < 0) {
@@ -105,14 +105,17 @@ size_t OutputPath::write_through(ConnectionImpl& c_, const uint8_t* header, size
   return static_cast<size_t>(n);
 }
 
-void OutputPath::queue_unsent(ConnectionImpl& c_, const uint8_t* header, size_t header_size, const char* data, size_t size,
-                                  size_t written) {
-  if (!c_.outbox_) make_outbox(c_);
-  if (written < header_size) {
-    c_.outbox_->data.append(reinterpret_cast<const char*>(header) + written, header_size - written);
-    written = header_size;
+void OutputPath::keep_unsent(ConnectionImpl& c_, const iovec* iov, size_t count, size_t written) {
+  Outbox& box = c_.outbox_ ? *c_.outbox_ : make_outbox(c_);
+  for (size_t i = 0, skip = written; i < count; ++i) {
+    const size_t len = iov[i].iov_len;
+    if (skip >= len) {
+      skip -= len;
+      continue;
+    }
+    box.data.append(static_cast<const char*>(iov[i].iov_base) + skip, len - skip);
+    skip = 0;
   }
-  c_.outbox_->data.append(data + (written - header_size), size - (written - header_size));
   arm_writable(c_, true);
 }
 
@@ -138,12 +141,11 @@ void OutputPath::write_out(ConnectionImpl& c_, const char* data, size_t size) {
   }
   if (written < size) {
     try {
-      if (!c_.outbox_) make_outbox(c_);
-      c_.outbox_->data.append(data + written, size - written);
+      const iovec rest{const_cast<char*>(data), size};
+      keep_unsent(c_, &rest, 1, written);
     } catch (const std::bad_alloc&) {
       return output_failed(c_);  // the turn's end called this: nobody above to tell
     }
-    arm_writable(c_, true);
   }
   finish_drain_if_flushed(c_);
 }
@@ -183,20 +185,10 @@ void OutputPath::write_frames(ConnectionImpl& c_, const iovec* iov, size_t count
       return c_.close_now();
     }
     try {
-      Outbox& box = c_.outbox_ ? *c_.outbox_ : make_outbox(c_);
-      for (size_t i = 0, skip = written; i < count; ++i) {
-        const size_t len = iov[i].iov_len;
-        if (skip >= len) {
-          skip -= len;
-          continue;
-        }
-        box.data.append(static_cast<const char*>(iov[i].iov_base) + skip, len - skip);
-        skip = 0;
-      }
+      keep_unsent(c_, iov, count, written);
     } catch (const std::bad_alloc&) {
       return output_failed(c_);
     }
-    arm_writable(c_, true);
   }
   finish_drain_if_flushed(c_);
 }
@@ -246,7 +238,7 @@ size_t OutputPath::send_to_many(LoopContext& loop, std::span<Connection* const> 
     ConnectionImpl& c = static_cast<ConnectionImpl&>(*handle);
     if (c.state_ != ConnectionImpl::State::open) continue;
     const bool plain = !(c.compression_ && data.size() >= loop.compression().threshold) && !loop.is_corked(&c) &&
-                       !(c.outbox_ && !c.deferred_) && (c.outbox_ ? c.outbox_->pending() : 0) + total <= cap / 2;
+                       !(c.outbox_ && !c.deferred_) && pending_output(c) + total <= cap / 2;
     if (!plain) {
       if (send_message(c, data, opcode) != SendStatus::dropped) ++queued;
       stored = false;  // send_message may have deferred another frame (compressed) since

@@ -42,8 +42,10 @@ class OutputPath {
  private:
   static std::string_view compress_message(ConnectionImpl& c, std::string_view message);  // connection_compression.cpp
   // A frame too big for the cap: straight to the kernel, and the rest (if it fits) queued.
-  static size_t write_through(ConnectionImpl& c, const uint8_t* header, size_t header_size, const char* data, size_t size);
-  static void queue_unsent(ConnectionImpl& c, const uint8_t* header, size_t header_size, const char* data, size_t size, size_t written);
+  static size_t write_through(ConnectionImpl& c, const iovec (&frame)[2]);
+  // What the kernel did not take of `iov` (its first `written` bytes left) goes to the
+  // outbox, which then waits for EPOLLOUT. Throws std::bad_alloc.
+  static void keep_unsent(ConnectionImpl& c, const iovec* iov, size_t count, size_t written);
   static Outbox& make_outbox(ConnectionImpl& c);  // throws std::bad_alloc (also when failure injection says so)
   // Memory ran out while queueing output (compression, the outbox): this connection is dropped.
   static void output_failed(ConnectionImpl& c) noexcept;

@@ -36,9 +36,7 @@ void HttpPhase::on_data(ConnectionImpl& c_, const char* data, size_t size) {
       if (hs.buffer.empty()) hs.buffer.assign(data, size);
       return;
     case http::ParseResult::Status::error:
-      c_.ctx_.metrics().handshake_refused(http_status_of(r.error));
-      respond_and_drain(c_, http_status_of(r.error), describe(r.error));
-      return;
+      return refuse_upgrade(c_, r.error);
     case http::ParseResult::Status::complete:
       handle_request(c_, hs.request, input.data() + r.head_size, input.size() - r.head_size);
       return;
@@ -48,11 +46,7 @@ void HttpPhase::on_data(ConnectionImpl& c_, const char* data, size_t size) {
 void HttpPhase::handle_request(ConnectionImpl& c_, const http::Request& req, const char* after_head, size_t after_size) {
   const http::UpgradeCheck upgrade = http::check_upgrade(req);
   const Route* route = c_.ctx_.find_route(req.path);
-  if (upgrade.kind == http::UpgradeCheck::Kind::invalid) {
-    c_.ctx_.metrics().handshake_refused(http_status_of(upgrade.error));
-    respond_and_drain(c_, http_status_of(upgrade.error), describe(upgrade.error));
-    return;
-  }
+  if (upgrade.kind == http::UpgradeCheck::Kind::invalid) return refuse_upgrade(c_, upgrade.error);
   if (upgrade.kind == http::UpgradeCheck::Kind::not_websocket) {
     const bool get = req.method == "GET" || req.method == "HEAD";
     std::string response;
@@ -64,26 +58,17 @@ void HttpPhase::handle_request(ConnectionImpl& c_, const http::Request& req, con
     if (!response.empty()) {
       OutputPath::queue_raw(c_, response.data(), response.size());
       OutputPath::enter_draining(c_);
-    } else if (route) {
-      respond_and_drain(c_, 426, "this path is a WebSocket endpoint");
     } else {
-      respond_and_drain(c_, 404, "no route for this path");
+      respond_and_drain(c_, route ? HttpError::websocket_only : HttpError::no_route);
     }
     return;
   }
-  if (!route) {
-    c_.ctx_.metrics().handshake_refused(404);
-    respond_and_drain(c_, 404, "no route for this path");
-    return;
-  }
+  if (!route) return refuse_upgrade(c_, HttpError::no_route);
   const auto& origins = c_.ctx_.server_config().allowed_origins;
   if (!origins.empty()) {
     std::string_view origin = req.header("Origin");
-    if (std::find(origins.begin(), origins.end(), origin) == origins.end()) {
-      c_.ctx_.metrics().handshake_refused(403);
-      respond_and_drain(c_, 403, "origin not allowed");
-      return;
-    }
+    if (std::find(origins.begin(), origins.end(), origin) == origins.end())
+      return refuse_upgrade(c_, HttpError::origin_not_allowed);
   }
 
   c_.route_ = route;
@@ -110,9 +95,14 @@ void HttpPhase::handle_request(ConnectionImpl& c_, const http::Request& req, con
   open_now(c_, after_head, after_size);
 }
 
-void HttpPhase::respond_and_drain(ConnectionImpl& c_, int status, std::string_view reason) {
+void HttpPhase::refuse_upgrade(ConnectionImpl& c_, HttpError error) {
+  c_.ctx_.metrics().handshake_refused(http_status_of(error));
+  respond_and_drain(c_, error);
+}
+
+void HttpPhase::respond_and_drain(ConnectionImpl& c_, HttpError error) {
   std::string response;
-  http::append_error(response, status, reason);
+  http::append_error(response, http_status_of(error), describe(error));
   OutputPath::queue_raw(c_, response.data(), response.size());
   OutputPath::enter_draining(c_);
 }

@@ -29,7 +29,10 @@ class HttpPhase {
 
  private:
   static void handle_request(ConnectionImpl& c, const http::Request& request, const char* after_head, size_t after_size);
-  static void respond_and_drain(ConnectionImpl& c, int status, std::string_view reason);
+  // Answers the refusal with its status and text, then drains; refuse_upgrade also counts it
+  // as a refused handshake (/metrics).
+  static void respond_and_drain(ConnectionImpl& c, HttpError error);
+  static void refuse_upgrade(ConnectionImpl& c, HttpError error);
   // The token, its verification and the user lookup, then open_now. `switching` is the 101:
   // sent at once, or once the user was looked up, so a client that sees the connection open
   // is already reachable by user.

@@ -52,7 +52,6 @@ struct Server::Impl {
   std::atomic<bool> running{false};
   std::atomic<uint16_t> port{0};
   std::atomic<bool> stop_requested{false};
-  std::vector<std::string> listening;  // the real addresses (port 0 resolved)
   std::function<Status(const ServerInfo&)> on_listening;
 
   Config reloaded;  // the configuration a SIGHUP compares with (loop 0's thread only)
@@ -107,7 +106,7 @@ Status Server::Impl::resolve_routes(std::vector<app::RouteSpec>& out) {
     if (!factory || !*factory) {
       const std::string route = "route " + config::route_path("", rc.path, rc.component) + ": ";
       if (factory) return Error(ConfigError::invalid, route + "its type made no component");
-      return Error(factory.error().code(), route + factory.error().message());
+      return factory.error().prefixed(route);
     }
     const bool auth = rc.auth == -1 ? type.authenticates_by_default() : rc.auth == 1;
     if (Status added = add({rc.path, rc.component, *std::move(factory), rc.protocols, auth}); !added) return added;
@@ -124,7 +123,7 @@ Status Server::Impl::resolve_routes(std::vector<app::RouteSpec>& out) {
 Status Server::Impl::bind_all() {
   for (const std::string& text : config.server.listen) {
     auto address = net::parse_listen_address(text);
-    if (!address) return Error(address.error().code(), "server.listen: " + address.error().message());
+    if (!address) return address.error().prefixed("server.listen: ");
     if (net::address_in_use(*address))
       return Error(std::make_error_code(std::errc::address_in_use), "cannot listen on " + text + ": address already in use");
     for (size_t i = 0; i < loops.size(); ++i) {
@@ -136,7 +135,7 @@ Status Server::Impl::bind_all() {
         if (sa->sa_family == AF_INET) reinterpret_cast<sockaddr_in*>(sa)->sin_port = htons(port);
         else reinterpret_cast<sockaddr_in6*>(sa)->sin6_port = htons(port);
         if (this->port == 0) this->port = port;
-        listening.push_back(net::CompactAddress::from(sa).to_string());
+        shared.status.listening.push_back(net::CompactAddress::from(sa).to_string());  // port 0 resolved
         std::string shown = text.substr(0, text.rfind(':') + 1) + std::to_string(port);
         log::info("listening", {{"address", shown}, {"loops", std::to_string(loops.size())}});
       }
@@ -180,7 +179,7 @@ Status Server::run() {
   }
   Status bound = s.bind_all();
   ServerInfo info;
-  info.listen = s.listening;
+  info.listen = s.shared.status.listening;
   for (const auto& r : routes) info.routes.push_back({r.path, r.component_name.empty() ? "c++" : r.component_name});
   if (bound && s.on_listening) bound = s.on_listening(info);
   if (!bound) {
@@ -188,11 +187,10 @@ Status Server::run() {
     return bound;
   }
   for (const auto& l : s.loops) s.shared.status.loops.push_back(l.get());
-  s.shared.status.listening = info.listen;
   for (const auto& r : info.routes) s.shared.status.route_components.push_back(r.component);
   s.shared.status.started_unix = static_cast<int64_t>(::time(nullptr));
   s.shared.status.started = std::chrono::steady_clock::now();
-  for (const auto& r : routes) log::info("route", {{"path", r.path}, {"component", r.component_name.empty() ? "c++" : r.component_name}});
+  for (const auto& r : info.routes) log::info("route", {{"path", r.path}, {"component", r.component}});
 
   s.reloaded = s.config;
   auto signals = std::make_unique<net::SignalWatcher>(s.loops[0]->loop(), std::initializer_list<int>{SIGINT, SIGTERM, SIGHUP}, [this](int sig) {

@@ -181,8 +181,7 @@ Expected<std::vector<VerificationKey>> parse_jwks(std::string_view json) {
     VerificationKey key;
     const Expected<Read> read = read_jwk(value, key);
     if (!read)
-      return prefixed("keys[" + std::to_string(index) + "]" + (key.kid.empty() ? "" : " (kid " + key.kid + ")") + ": ",
-                      read.error());
+      return read.error().prefixed("keys[" + std::to_string(index) + "]" + (key.kid.empty() ? "" : " (kid " + key.kid + ")") + ": ");
     if (*read == Read::key) out.push_back(std::move(key));
     ++index;
   }

@@ -47,10 +47,4 @@ std::string configured_passphrase(const AuthConfig& config);
 // supported type that is malformed is AuthError::bad_key.
 Expected<std::vector<VerificationKey>> parse_jwks(std::string_view json);
 
-// `error` with what it concerns put before its text ("config/jwt/public.pem: "), its code
-// kept, so the caller that knows the file or the algorithm can say so.
-inline Error prefixed(const std::string& prefix, const Error& error) {
-  return Error(error.code(), prefix + error.message());
-}
-
 }  // namespace capstan::auth

@@ -35,7 +35,7 @@ Expected<std::string> sign_token(const AuthConfig& config, const std::string& ba
     Expected<PkeyPtr> loaded = load_private_key(path, configured_passphrase(config));
     if (!loaded) return loaded.error();
     key = std::move(*loaded);
-    if (Status fits = key_fits_algorithm(*alg, key.get()); !fits) return prefixed(path + ": ", fits.error());
+    if (Status fits = key_fits_algorithm(*alg, key.get()); !fits) return fits.error().prefixed(path + ": ");
   }
   std::string token = base64url_encode("{\"alg\":\"" + std::string(alg->name) + "\",\"typ\":\"JWT\"}");
   token += '.';

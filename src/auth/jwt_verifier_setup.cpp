@@ -27,14 +27,14 @@ Expected<KeySources> load_sources(const AuthConfig& config, const std::string& b
     // A JWKS file replaces public_key and may also hold "oct" secrets.
     keys.jwks_path = resolve_path(config.jwks, base_dir);
     const Expected<std::string> text = read_text_file(keys.jwks_path);
-    if (!text) return prefixed("JWKS file: ", text.error());
+    if (!text) return text.error().prefixed("JWKS file: ");
     Expected<std::vector<VerificationKey>> jwks = parse_jwks(*text);
-    if (!jwks) return prefixed(keys.jwks_path + ": ", jwks.error());
+    if (!jwks) return jwks.error().prefixed(keys.jwks_path + ": ");
     keys.jwks = std::move(*jwks);
   } else if (!need_public.empty()) {
     keys.public_key_path = resolve_path(config.public_key, base_dir);
     Expected<PkeyPtr> key = load_public_key(keys.public_key_path);
-    if (!key) return prefixed(need_public + " needs a public key: ", key.error());
+    if (!key) return key.error().prefixed(need_public + " needs a public key: ");
     keys.public_key = std::move(*key);
   }
   return keys;
@@ -53,7 +53,7 @@ Expected<std::vector<KeyCandidate>> collect_keys(const Algorithm& alg, const Key
     if (Status added = add("", SignatureChecker::with_secret(alg, sources.secret)); !added) return added.error();
   if (!alg.is_hmac() && sources.public_key) {
     if (Status fits = key_fits_algorithm(alg, sources.public_key.get()); !fits)
-      return prefixed(sources.public_key_path + ": ", fits.error());
+      return fits.error().prefixed(sources.public_key_path + ": ");
     if (Status added = add("", SignatureChecker::with_key(alg, sources.public_key.get())); !added)
       return added.error();
   }

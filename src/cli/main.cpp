@@ -26,7 +26,7 @@ int start(const std::string& path, const std::string& listen, const std::string&
   capstan::log::configure(config.server.log_format, config.server.log_level);
   capstan::Server server(std::move(config));
   if (options.daemon) return capstan::cli::start_daemon(server);
-  return capstan::cli::run_with_state_file(server);
+  return capstan::cli::run_with_state_file(server) ? 0 : 1;
 }
 
 int check(const std::string& path, bool reference) {

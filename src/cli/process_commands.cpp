@@ -347,10 +347,7 @@ int stop(ProcessOptions o) {
         ++stopped;
         std::printf("stopped %s (pid %d) in %.1f s\n", s.name.c_str(), s.pid, seconds);
         // A clean exit removed it; a crash on the way out did not.
-        const std::string path = cli::state_file_path(dir, s.name);
-        const auto on_disk = cli::read_state_file(path);
-        if (on_disk && on_disk->pid == s.pid && on_disk->proc_start == s.proc_start) {
-          ::unlink(path.c_str());
+        if (cli::remove_state_file_of(cli::state_file_path(dir, s.name), s)) {
           std::printf("  (it did not exit cleanly: its state file was left behind and is removed; see its log)\n");
         }
       } else if (now >= p.deadline) {

@@ -31,9 +31,9 @@ std::string absolute_path(const std::string& path);
 // Returns the exit status for whichever process returns.
 int start_daemon(Server& server);
 // Runs `server` in this process with its state file: claimed first (a server of the same name
-// running here refuses the start), written once it listens, removed when it stops.
-// `failure`, when given, gets why it could not start.
-int run_with_state_file(Server& server, std::string* failure = nullptr);
+// running here refuses the start), written once it listens, removed when it stops. Why it
+// could not start is logged and returned.
+Status run_with_state_file(Server& server);
 
 // Adds list, status and stop; the returned function runs whichever was chosen and gives the
 // exit status, or -1 when none was.

@@ -258,6 +258,12 @@ Expected<ServerState> read_state_file(const std::string& path) {
   return state;
 }
 
+bool remove_state_file_of(const std::string& path, const ServerState& state) {
+  const Expected<ServerState> on_disk = read_state_file(path);
+  if (!on_disk || on_disk->pid != state.pid || on_disk->proc_start != state.proc_start) return false;
+  return ::unlink(path.c_str()) == 0;
+}
+
 std::vector<ServerState> running_servers(const std::string& dir) {
   std::vector<ServerState> found;
   DIR* d = ::opendir(dir.c_str());
@@ -364,10 +370,7 @@ void RuntimeState::withdraw() noexcept {
   if (!published_) return;
   published_ = false;
   try {
-    // Only our own file: after a stale-file cleanup gone wrong it could be another server's.
-    const Expected<ServerState> current = read_state_file(path_);
-    if (current && current->pid == state_.pid && current->proc_start == state_.proc_start)
-      ::unlink(path_.c_str());
+    remove_state_file_of(path_, state_);
   } catch (...) {
     // Out of memory at exit: the file stays and is found stale later.
   }

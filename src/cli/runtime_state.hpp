@@ -68,6 +68,9 @@ ProcessCheck check_process(int pid, uint64_t proc_start, std::string_view exe);
 bool read_process_identity(int pid, uint64_t& proc_start, std::string& exe, char& proc_state);
 
 Expected<ServerState> read_state_file(const std::string& path);
+// Removes the state file at `path` if it still describes the process of `state` (same pid and
+// start time): after a stale-file cleanup gone wrong it could be another server's.
+bool remove_state_file_of(const std::string& path, const ServerState& state);
 // The servers of `dir` that are running, by name; state files of gone processes (and files
 // that are no state file) are removed.
 std::vector<ServerState> running_servers(const std::string& dir);

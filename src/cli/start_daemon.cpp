@@ -67,16 +67,11 @@ int run_child(Server& server, int report_fd, int log_fd) {
   });
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 
-  std::string failure;
-  const int rc = run_with_state_file(server, &failure);
+  const Status ran = run_with_state_file(server);
   done = true;
   watcher.join();
-  if (rc != 0) {
-    report.send("error " + failure);
-  } else {
-    report.send("ok");  // stopped again before the watcher looked
-  }
-  return rc;
+  report.send(ran ? "ok" : "error " + ran.error().message());  // ok: stopped again before the watcher looked
+  return ran ? 0 : 1;
 }
 
 // Parent: the child's line, or why there is none.
@@ -147,17 +142,15 @@ void apply_start_options(const StartOptions& options, Config& config) {
   if (!options.runtime_dir.empty()) config.server.runtime_dir = absolute_path(options.runtime_dir);
 }
 
-int run_with_state_file(Server& server, std::string* failure) {
+Status run_with_state_file(Server& server) {
   RuntimeState state;  // withdrawn by its destructor, whatever way run() ends
   Status ran = state.claim(server.config());
   if (ran) {
     server.on_listening([&state](const ServerInfo& info) { return state.publish(info); });
     ran = server.run();
   }
-  if (ran) return 0;
-  log::error("cannot start", {{"reason", ran.error().message()}});
-  if (failure) *failure = ran.error().message();
-  return 1;
+  if (!ran) log::error("cannot start", {{"reason", ran.error().message()}});
+  return ran;
 }
 
 int start_daemon(Server& server) {

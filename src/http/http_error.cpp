@@ -33,9 +33,12 @@ constexpr Entry kEntries[] = {
     {400, "Connection header must contain Upgrade"},
     {426, "unsupported Sec-WebSocket-Version"},
     {400, "invalid Sec-WebSocket-Key"},
+    {404, "no route for this path"},
+    {403, "origin not allowed"},
+    {426, "this path is a WebSocket endpoint"},
 };
 constexpr int kCount = static_cast<int>(sizeof kEntries / sizeof kEntries[0]);
-static_assert(kCount == static_cast<int>(HttpError::invalid_ws_key) + 1, "one entry per HttpError");
+static_assert(kCount == static_cast<int>(HttpError::websocket_only) + 1, "one entry per HttpError");
 
 const Entry& entry(int value) noexcept { return kEntries[value > 0 && value < kCount ? value : 0]; }
 
