@@ -68,6 +68,7 @@ enum class WsError {
   rate_limited,               // 1008
   send_buffer_full,           // 1008
   idle_timeout,               // 1001
+  component_failed,           // 1011: the component's callback threw
 };
 
 // A configuration the server cannot run with.

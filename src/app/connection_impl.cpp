@@ -98,11 +98,13 @@ void ConnectionImpl::notify_closed() {
 
 void ConnectionImpl::component_threw(const char* callback, const char* what) noexcept {
   log::error("component threw", {{"callback", callback}, {"what", what}, {"path", route_ ? std::string_view(route_->path) : ""}});
-  // Not through fail(): that would call the component (on_error) again.
-  if (state_ == State::open || state_ == State::closing) {
-    if (!close_sent_) WsSession::send_close_frame(*this, close_code::internal_error, "internal error");
-    OutputPath::enter_draining(*this);
-  }
+  // The stream itself is sound: close as Connection::close does (1011), and wait for the
+  // peer's answer, so on_close reports the code it echoes and a clean close.
+  if (state_ == State::open) WsSession::start_close(*this, close_code::internal_error, describe(WsError::component_failed));
+  // Tell the component its own exception closed the connection; not when the throw came from
+  // on_error (no loop) or on_close (the connection is gone).
+  const std::string_view from = callback;
+  if (from != "on_error" && from != "on_close") WsSession::tell_component(*this, WsError::component_failed);
 }
 
 void ConnectionImpl::update_interest() noexcept {

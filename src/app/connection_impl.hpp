@@ -89,19 +89,20 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
     }
   }
 
-  // Blocking work for this connection in flight on the worker pool (loop_context.hpp).
-  uint8_t& jobs_in_flight() noexcept { return jobs_in_flight_; }
+  // Blocking work for this connection in flight on the worker pool: LoopContext counts it.
+  bool jobs_in_flight() const noexcept { return jobs_in_flight_; }
+  void set_jobs_in_flight(bool on) noexcept { jobs_in_flight_ = on; }
   size_t pending_output() const noexcept;
 
   // Intrusive list of the loop's connections, for the sweep and shutdown.
   ConnectionImpl* prev = nullptr;
   ConnectionImpl* next = nullptr;
-  // One field, two lives: while the connection is owed deferred frames this turn, the index of
-  // the last one (deferred_output.hpp chains them); once closed, the next on the reap list. A
-  // closed connection gets no frames, and its chain is skipped.
+  // One field, two lives: while the connection is owed deferred frames this turn, where the
+  // deferred output keeps its chain (deferred_output.hpp); once closed, the next on the reap
+  // list. A closed connection gets no frames, and its chain is skipped.
   union {
     ConnectionImpl* next_reaped = nullptr;
-    size_t deferred_tail;
+    size_t deferred_slot;
   };
   bool deferred() const noexcept { return deferred_; }
 
@@ -154,7 +155,7 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   bool write_shut_ = false;
   bool reading_paused_ = false;
   bool deferred_ = false;       // owed frames in the loop's deferred output this turn
-  uint8_t jobs_in_flight_ = 0;  // with the flags above: the object stays 248 bytes (malloc's 256)
+  bool jobs_in_flight_ = false;  // with the flags above: the object stays 248 bytes (malloc's 256)
 };
 
 }  // namespace capstan::app

@@ -4,6 +4,7 @@
 #include <sys/uio.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -59,9 +60,9 @@ SendStatus OutputPath::queue_frame(ConnectionImpl& c_, Opcode opcode, const char
   if (!exempt_from_cap && pending + total > cap) {
     // The cap bounds what we hold, not what we send: let the kernel take what it can first,
     // so a big message to a reader that keeps up is never refused. What this connection was
-    // owed earlier leaves first.
+    // owed earlier leaves first; every other connection keeps batching.
     if (c_.ctx_.is_corked(&c_)) c_.ctx_.uncork();
-    if (c_.deferred_) c_.ctx_.flush_deferred();
+    if (c_.deferred_) c_.ctx_.flush_deferred_of(c_);
     if (c_.state_ == ConnectionImpl::State::closed) return SendStatus::dropped;
     const size_t held = c_.outbox_ ? c_.outbox_->pending() : 0;
     const iovec frame[2] = {{header, header_size}, {const_cast<char*>(data), size}};
@@ -72,9 +73,10 @@ SendStatus OutputPath::queue_frame(ConnectionImpl& c_, Opcode opcode, const char
       if (written == total) return SendStatus::sent;
     }
     if (held + total - written > cap) {
-      // A reader this slow would make us hold unbounded memory: drop it (RFC 6455 1008).
+      // A reader this slow would make us hold unbounded memory: drop it (RFC 6455 1008). The
+      // component hears of it after its call returns (a send never calls it back).
       c_.ctx_.metrics().send_buffer_overflow();
-      WsSession::fail(c_, WsError::send_buffer_full);
+      WsSession::fail_while_sending(c_, WsError::send_buffer_full);
       return SendStatus::dropped;
     }
     keep_unsent(c_, frame, 2, written);
@@ -169,12 +171,25 @@ void OutputPath::write_frames(ConnectionImpl& c_, const iovec* iov, size_t count
   }
   size_t written = 0;
   if (!c_.outbox_) {
-    msghdr msg{};
-    msg.msg_iov = const_cast<iovec*>(iov);
-    msg.msg_iovlen = count;
-    const ssize_t n = net::syscalls.sendmsg(c_.fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0 && errno != EAGAIN && errno != EINTR) return c_.close_now();
-    written = n > 0 ? static_cast<size_t>(n) : 0;
+    // sendmsg takes at most IOV_MAX iovecs: piece after piece while the kernel takes them
+    // whole. All of them are written (or kept) before the draining half-close below.
+    constexpr size_t kMaxIov = 1024;
+    for (size_t at = 0; at < count;) {
+      const size_t pieces = std::min(count - at, kMaxIov);
+      size_t piece_bytes = total;
+      if (pieces != count) {
+        piece_bytes = 0;
+        for (size_t i = at; i < at + pieces; ++i) piece_bytes += iov[i].iov_len;
+      }
+      msghdr msg{};
+      msg.msg_iov = const_cast<iovec*>(iov + at);
+      msg.msg_iovlen = pieces;
+      const ssize_t n = net::syscalls.sendmsg(c_.fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && errno != EAGAIN && errno != EINTR) return c_.close_now();
+      written += n > 0 ? static_cast<size_t>(n) : 0;
+      if (n < 0 || static_cast<size_t>(n) < piece_bytes) break;
+      at += pieces;
+    }
   }
   if (written < total) {
     const size_t held = (c_.outbox_ ? c_.outbox_->pending() : 0) + total - written;
@@ -264,7 +279,11 @@ void OutputPath::output_failed(ConnectionImpl& c_) noexcept {
 }
 
 size_t OutputPath::pending_output(const ConnectionImpl& c_) noexcept {
-  return (c_.outbox_ ? c_.outbox_->pending() : 0) + (c_.ctx_.is_corked(&c_) ? c_.ctx_.corked_size() : 0);
+  // Everything the connection is owed: the outbox, the cork, and its deferred frames of this
+  // turn (a closed connection's slot is its reap link: it is owed nothing any more).
+  const bool owed = c_.deferred_ && c_.state_ != ConnectionImpl::State::closed;
+  return (c_.outbox_ ? c_.outbox_->pending() : 0) + (c_.ctx_.is_corked(&c_) ? c_.ctx_.corked_size() : 0) +
+         (owed ? c_.ctx_.deferred_bytes_of(c_) : 0);
 }
 
 }  // namespace capstan::app

@@ -7,8 +7,8 @@
 // The connection whose event is being handled keeps the cheaper path, the loop's cork buffer
 // (loop_context.hpp): an echo costs one send and no copy beyond the cork.
 //
-// Each connection's entries form a chain (its first entry is listed once, its last is kept on
-// the connection), so gathering them costs O(1) per entry: no sort, no hashing.
+// Each connection's entries form a chain (listed once, in owed_, whose index the connection
+// keeps), so gathering them costs O(1) per entry: no sort, no hashing.
 #pragma once
 
 #include <sys/uio.h>
@@ -38,11 +38,16 @@ class DeferredOutput {
   bool empty() const noexcept { return entries_.empty(); }
   // Bytes held: the owner flushes early past a bound, so a huge turn cannot grow it unbounded.
   size_t bytes() const noexcept { return bytes_.size(); }
+  // What an owed connection is owed this turn, in bytes: it counts against its send buffer.
+  size_t owed_bytes(const ConnectionImpl* c) const noexcept;
 
   // Hands each connection its frames, in the order they were added, as one iovec array
-  // (`write(c, iov, count)`; arrays longer than IOV_MAX come in pieces), then forgets them.
+  // (`write(c, iov, count)`), then forgets them.
   template <class Write>
   void drain(Write&& write);
+  // The same for one owed connection alone (its cap is near): the others keep batching.
+  template <class Write>
+  void drain_one(ConnectionImpl* c, Write&& write);
 
  private:
   static constexpr size_t kEnd = SIZE_MAX;
@@ -52,10 +57,15 @@ class DeferredOutput {
     size_t next;    // the connection's next entry, or kEnd
   };
   struct Owed {
-    ConnectionImpl* connection;
+    ConnectionImpl* connection;  // null once drained alone
     size_t first;  // its first entry
+    size_t last;   // its last entry: where the next one is chained
+    size_t bytes;  // the sum of its entries
   };
   void chain(ConnectionImpl* c, size_t offset, size_t size, bool shared);
+  Owed& owed_of(const ConnectionImpl* c) noexcept;
+  const Owed& owed_of(const ConnectionImpl* c) const noexcept { return const_cast<DeferredOutput*>(this)->owed_of(c); }
+  void gather(const Owed& owed);
   void reset();
 
   util::ByteBuffer bytes_;
@@ -69,19 +79,20 @@ class DeferredOutput {
 template <class Write>
 void DeferredOutput::drain(Write&& write) {
   if (entries_.empty()) return;
-  constexpr size_t kMaxIov = 1024;  // IOV_MAX on Linux
   for (const Owed& owed : owed_) {
-    iov_.clear();
-    for (size_t i = owed.first; i != kEnd; i = entries_[i].next) {
-      iov_.push_back({const_cast<char*>(bytes_.data()) + entries_[i].offset, entries_[i].size});
-      if (iov_.size() == kMaxIov) {
-        write(owed.connection, iov_.data(), iov_.size());
-        iov_.clear();
-      }
-    }
-    if (!iov_.empty()) write(owed.connection, iov_.data(), iov_.size());
+    if (!owed.connection) continue;
+    gather(owed);
+    write(owed.connection, iov_.data(), iov_.size());
   }
   reset();
+}
+
+template <class Write>
+void DeferredOutput::drain_one(ConnectionImpl* c, Write&& write) {
+  Owed& owed = owed_of(c);
+  gather(owed);
+  owed.connection = nullptr;  // the turn's drain skips it; what it is owed later is owed anew
+  write(c, iov_.data(), iov_.size());
 }
 
 }  // namespace capstan::app

@@ -11,6 +11,7 @@
 #include "app/connection_output.hpp"
 #include "config/route_path.hpp"
 #include "http/response.hpp"
+#include "net/guarded.hpp"
 #include "net/syscalls.hpp"
 #include "util/check.hpp"
 
@@ -130,14 +131,19 @@ bool LoopContext::offload(BlockingJob job) {
 bool LoopContext::offload(ConnectionImpl& c, BlockingWork work) {
   if (!shared_.workers) return false;
   const uint64_t id = c.id();
-  if (c.jobs_in_flight()++ == 0) waiting_[id] = &c;
+  Waiting& waiting = waiting_.try_emplace(id, Waiting{&c, 0}).first->second;
+  ++waiting.jobs;
+  c.set_jobs_in_flight(true);
   shared_.workers->submit([this, id, work = std::move(work)](db::Database* db, const Error& open_error) {
     Continuation then = work(db, open_error);
     loop_.post_task([this, id, then = std::move(then)] {
       auto it = waiting_.find(id);
       if (it == waiting_.end()) return;  // the connection is gone
-      ConnectionImpl& conn = *it->second;
-      if (--conn.jobs_in_flight() == 0) waiting_.erase(it);
+      ConnectionImpl& conn = *it->second.connection;
+      if (--it->second.jobs == 0) {
+        waiting_.erase(it);
+        conn.set_jobs_in_flight(false);
+      }
       if (conn.state() != ConnectionImpl::State::closed && then) conn.run_guarded("continuation", [&] { then(conn); });
     });
   });
@@ -163,6 +169,10 @@ void LoopContext::flush_deferred() {
   if (deferred_.empty()) return;
   // No uncork needed first: the cork's owner is never owed deferred frames (cork_for).
   deferred_.drain([](ConnectionImpl* c, const iovec* iov, size_t count) { OutputPath::write_frames(*c, iov, count); });
+}
+
+void LoopContext::flush_deferred_of(ConnectionImpl& c) {
+  deferred_.drain_one(&c, [](ConnectionImpl* owed, const iovec* iov, size_t count) { OutputPath::write_frames(*owed, iov, count); });
 }
 
 void LoopContext::uncork() {
@@ -208,11 +218,13 @@ void LoopContext::unlink(ConnectionImpl* c) noexcept {
 
 void LoopContext::end_of_turn() {
   current_ = nullptr;
+  late_errors_.deliver();  // before the reap: on_error comes before on_close
   uncork();
   flush_deferred();
-  // Reaping may run on_close, which may send to other connections (corked again) or close
-  // them (reaped again): loop until nothing is left.
-  while (reap_list_) {
+  // Reaping may run on_close, which may send to other connections (corked again, maybe
+  // failing them) or close them (reaped again): loop until nothing is left.
+  while (reap_list_ || !late_errors_.empty()) {
+    late_errors_.deliver();
     ConnectionImpl* list = reap_list_;
     reap_list_ = nullptr;
     while (list) {
@@ -252,7 +264,8 @@ void LoopContext::begin_shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
   listeners_.clear();
-  for (Route& r : routes_) r.component->on_shutdown();
+  // A component that throws here still gets its clients told to leave, and the deadline.
+  for (Route& r : routes_) net::run_guarded([&] { r.component->on_shutdown(); }, "on_shutdown");
   for (ConnectionImpl* c = connections_; c; c = c->next) {
     if (c->state() == ConnectionImpl::State::open) c->start_close(close_code::going_away, "server shutting down");
     else if (c->state() == ConnectionImpl::State::http || c->state() == ConnectionImpl::State::authenticating) c->close_now();

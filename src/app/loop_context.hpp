@@ -15,6 +15,7 @@
 #include "app/component_attach.hpp"
 #include "app/deferred_output.hpp"
 #include "app/ip_limiter.hpp"
+#include "app/late_errors.hpp"
 #include "app/metrics.hpp"
 #include "app/route.hpp"
 #include "capstan/config.hpp"
@@ -108,6 +109,8 @@ class LoopContext {
   // The same without a connection: the continuation runs on this loop (Component::offload).
   bool offload(BlockingJob job);
   void forget_jobs_of(ConnectionImpl& c) noexcept;
+  // Connections with jobs in flight (for tests: none is left behind once they are gone).
+  size_t connections_waiting() const noexcept { return waiting_.size(); }
 
   // The receive buffer every connection of this loop reads into.
   uint8_t* read_buffer() noexcept { return read_buffer_.get(); }
@@ -136,6 +139,11 @@ class LoopContext {
   bool defer_again(ConnectionImpl* c) { return deferred_.add_again(c); }
   // Sends every connection what it is owed; at the end of each turn, and early when needed.
   void flush_deferred();
+  // Sends `c` alone what it is owed (its send buffer is near the cap); the others keep theirs.
+  void flush_deferred_of(ConnectionImpl& c);
+  size_t deferred_bytes_of(const ConnectionImpl& c) const noexcept { return deferred_.owed_bytes(&c); }
+  // Faults found while sending, told to components at the end of the turn.
+  LateErrors& late_errors() noexcept { return late_errors_; }
 
   // permessage-deflate in shared mode: one compressor per window size and one inflater per
   // loop, reset after every message; and the scratch buffers both modes work in.
@@ -190,6 +198,7 @@ class LoopContext {
   ConnectionImpl* corked_ = nullptr;
   ConnectionImpl* current_ = nullptr;  // compared, never dereferenced
   DeferredOutput deferred_;
+  LateErrors late_errors_;
   ConnectionImpl* connections_ = nullptr;  // intrusive list head
   size_t connection_count_ = 0;
   ConnectionImpl* reap_list_ = nullptr;
@@ -198,8 +207,13 @@ class LoopContext {
   std::string deflate_buffer_;
   std::string inflate_buffer_;
   // Connections with jobs in flight, by id: a continuation finds its connection here or
-  // learns it is gone. Only waiting connections are in it, so idle ones cost nothing.
-  std::unordered_map<uint64_t, ConnectionImpl*> waiting_;
+  // learns it is gone. Only waiting connections are in it, so idle ones cost nothing, and the
+  // count lives here rather than in every connection.
+  struct Waiting {
+    ConnectionImpl* connection;
+    size_t jobs;
+  };
+  std::unordered_map<uint64_t, Waiting> waiting_;
   Limits limits_;
   MessageLimit message_limit_;
   bool shutting_down_ = false;

@@ -56,7 +56,20 @@ void WsSession::on_data(ConnectionImpl& c_, uint8_t* data, size_t size) {
 }
 
 void WsSession::fail(ConnectionImpl& c_, WsError error) {
+  tell_component(c_, error);
+  close_for(c_, error);
+}
+
+void WsSession::fail_while_sending(ConnectionImpl& c_, WsError error) {
+  if (c_.opened_ && c_.route_) c_.ctx_.late_errors().add(&c_, error);
+  close_for(c_, error);
+}
+
+void WsSession::tell_component(ConnectionImpl& c_, WsError error) {
   if (c_.opened_ && c_.route_) c_.run_guarded("on_error", [&] { c_.route_->component->on_error(c_, Error{error}); });
+}
+
+void WsSession::close_for(ConnectionImpl& c_, WsError error) {
   const uint16_t code = close_code_of(error);
   const std::string_view reason = describe(error);
   if (c_.state_ == ConnectionImpl::State::closed || c_.state_ == ConnectionImpl::State::draining) return;

@@ -20,6 +20,11 @@ class WsSession {
   static void on_data(ConnectionImpl& c, uint8_t* data, size_t size);
   // A protocol fault or a limit: on_error, our close frame with `code`, then draining.
   static void fail(ConnectionImpl& c, WsError error);
+  // The same found while the component is sending: on_error is told after its call returned
+  // (late_errors.hpp), the close goes out now.
+  static void fail_while_sending(ConnectionImpl& c, WsError error);
+  // on_error, if the component saw the connection open.
+  static void tell_component(ConnectionImpl& c, WsError error);
   // Connection::close: our close frame, then wait for the peer's.
   static void start_close(ConnectionImpl& c, uint16_t code, std::string_view reason);
   static void send_close_frame(ConnectionImpl& c, uint16_t code, std::string_view reason);
@@ -29,6 +34,10 @@ class WsSession {
   static bool admit_message(ConnectionImpl& c) noexcept;
   // permessage-deflate (connection_compression.cpp): false when the connection failed.
   static bool inflate_message(ConnectionImpl& c, std::string_view compressed, Opcode opcode, std::string_view& out);
+
+ private:
+  // Our close frame for `error`'s code, then draining.
+  static void close_for(ConnectionImpl& c, WsError error);
 
  };
 

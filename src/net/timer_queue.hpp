@@ -1,11 +1,13 @@
 // Timers of one loop: a min-heap of deadlines. Components' `after`/`every` and the loop's own
-// coarse housekeeping tick live here; nothing arms a timer per message.
+// coarse housekeeping tick live here. Cancelling is lazy (the heap skips ids it no longer
+// knows), but the heap is rebuilt once cancelled entries outnumber live ones, so a timeout
+// re-armed on every message (cancel, then after) keeps the heap at the live timers' size.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <queue>
 #include <unordered_map>
 #include <vector>
 
@@ -24,6 +26,8 @@ class TimerQueue {
   // Runs every timer due at `now`; repeating ones are rescheduled.
   void run_due(TimePoint now);
   bool empty() const noexcept { return timers_.empty(); }
+  // Entries in the heap, live and cancelled: what the rebuild bounds (for tests).
+  size_t heap_size() const noexcept { return heap_.size(); }
 
  private:
   struct Timer {
@@ -36,8 +40,12 @@ class TimerQueue {
     bool operator>(const Entry& o) const noexcept { return deadline > o.deadline || (deadline == o.deadline && id > o.id); }
   };
   void drop_cancelled_top();
+  void push(Entry e);
+  void pop();
+  // Drops cancelled entries when they are the majority: amortized O(1) per cancel.
+  void compact_if_mostly_cancelled();
 
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;
+  std::vector<Entry> heap_;  // a min-heap by std::greater<Entry>
   std::unordered_map<TimerId, Timer> timers_;  // cancelled ids vanish here; the heap skips them
   TimerId next_id_ = 1;
 };

@@ -37,9 +37,10 @@ constexpr Entry kEntries[] = {
     {close_code::policy_violation, "message rate limit exceeded"},
     {close_code::policy_violation, "send buffer full"},
     {close_code::going_away, "idle timeout"},
+    {close_code::internal_error, "internal error"},
 };
 constexpr int kCount = static_cast<int>(sizeof kEntries / sizeof kEntries[0]);
-static_assert(kCount == static_cast<int>(WsError::idle_timeout) + 1, "one entry per WsError");
+static_assert(kCount == static_cast<int>(WsError::component_failed) + 1, "one entry per WsError");
 
 const Entry& entry(int value) noexcept { return kEntries[value > 0 && value < kCount ? value : 0]; }
 

@@ -1,6 +1,5 @@
-// A connection's whole life, driven one loop turn at a time over an in-memory transport: a
-// LoopContext of its own (no Server, no listener, no thread), and an AF_UNIX socketpair
-// whose far end the test writes the client's bytes into and reads the server's from. Each
+// A connection's whole life, driven one loop turn at a time over the in-memory transport of
+// loop_harness.hpp. Each
 // step is checked where it happens: the HTTP phase (refusals, the 101), the session (echo,
 // fragments split across reads, ping, the close handshake, protocol faults with their
 // WsError), and the end (on_close once, the reap, every counter back to zero).
@@ -11,13 +10,12 @@
 
 #include <cerrno>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "app/ip_limiter.hpp"
-#include "app/loop_context.hpp"
-#include "app/route.hpp"
 #include "capstan/component.hpp"
+#include "loop_harness.hpp"
 #include "ws_test_support.hpp"
 
 namespace capstan::app {
@@ -31,6 +29,7 @@ using ws::test::text_frame;
 // What the component saw, in order.
 struct Seen {
   std::vector<std::string> events;
+  bool throw_on_shutdown = false;
 };
 
 class Recorder final : public Component {
@@ -39,10 +38,14 @@ class Recorder final : public Component {
   void on_open(Connection&) override { seen_.events.push_back("open"); }
   void on_message(Connection& c, Message m) override {
     seen_.events.push_back("message " + std::string(m.data));
+    if (m.data == "throw") throw std::runtime_error("the component's own fault");
     c.send_text(m.data);  // echo
   }
   void on_error(Connection&, const Error& e) override {
     seen_.events.push_back("error " + std::to_string(close_code_of(e.code())) + " " + e.message());
+  }
+  void on_shutdown() override {
+    if (seen_.throw_on_shutdown) throw std::runtime_error("on_shutdown failed");
   }
   void on_close(Connection&, CloseInfo info) override {
     seen_.events.push_back("close " + std::to_string(info.code) + (info.clean ? " clean" : ""));
@@ -52,106 +55,27 @@ class Recorder final : public Component {
   Seen& seen_;
 };
 
-constexpr const char* kUpgrade =
-    "GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+const std::string kUpgrade = test::upgrade_request("/echo");
+using test::ServerFrame;
 
-// A server frame as the test reads it back (servers do not mask).
-struct ServerFrame {
-  uint8_t opcode = 0;
-  std::string payload;
-};
-
-class ConnectionLifecycle : public testing::Test {
+class ConnectionLifecycle : public test::LoopHarness {
  protected:
   void SetUp() override {
-    config_.limits.max_connections = 100;
-    shared_.config = &config_;
-    shared_.ip_limiter = std::make_unique<IpLimiter>(10, 0);
-    routes_.push_back({"/echo", "recorder", [this] { return std::make_unique<Recorder>(seen_); }, {}, false});
-    ctx_ = std::make_unique<LoopContext>(0, shared_, routes_);
-  }
-  void TearDown() override {
-    ctx_.reset();
-    if (client_ >= 0) ::close(client_);
+    start({{"/echo", "recorder", [this] { return std::make_unique<Recorder>(seen_); }, {}, false}});
   }
 
-  // A new connection: the server's end adopted by the loop, the client's end kept here.
-  void connect() {
-    int fds[2];
-    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
-    client_ = fds[0];
-    sockaddr_in peer{};
-    peer.sin_family = AF_INET;
-    peer.sin_port = htons(40000);
-    peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ctx_->adopt(fds[1], reinterpret_cast<const sockaddr*>(&peer));
-  }
-  void write(std::string_view bytes) {
-    ASSERT_EQ(::send(client_, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
-  }
-  // Turns the loop until it has nothing left to do right now.
-  void settle() {
-    for (int i = 0; i < 8; ++i) ctx_->loop().turn(0);
-  }
-  // What the server has written so far; `closed` tells whether it also hung up.
-  std::string read_all(bool* closed = nullptr) {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-      ssize_t n = ::recv(client_, buf, sizeof buf, 0);
-      if (n > 0) {
-        out.append(buf, static_cast<size_t>(n));
-        continue;
-      }
-      if (closed) *closed = n == 0;
-      break;
-    }
-    return out;
-  }
-  static std::vector<ServerFrame> frames(std::string_view wire) {
-    std::vector<ServerFrame> out;
-    size_t pos = 0;
-    while (pos + 2 <= wire.size()) {
-      const uint8_t b0 = static_cast<uint8_t>(wire[pos]), b1 = static_cast<uint8_t>(wire[pos + 1]);
-      EXPECT_EQ(b1 & 0x80, 0) << "server frames are not masked";
-      size_t length = b1 & 0x7F, header = 2;
-      if (length == 126) {
-        length = (static_cast<uint8_t>(wire[pos + 2]) << 8) | static_cast<uint8_t>(wire[pos + 3]);
-        header = 4;
-      }
-      out.push_back({static_cast<uint8_t>(b0 & 0x0F), std::string(wire.substr(pos + header, length))});
-      pos += header + length;
-    }
-    EXPECT_EQ(pos, wire.size()) << "a partial frame";
-    return out;
-  }
+  // The one client of most tests.
+  void connect() { client_ = LoopHarness::connect(); }
+  void write(std::string_view bytes) { LoopHarness::write(client_, bytes); }
+  std::string read_all(bool* closed = nullptr) { return LoopHarness::read_all(client_, closed); }
+  static std::vector<ServerFrame> frames(std::string_view wire) { return test::parse_server_frames(wire); }
   void open_session() {
-    connect();
-    write(kUpgrade);
-    settle();
-    const std::string head = read_all();
-    ASSERT_NE(head.find("HTTP/1.1 101 Switching Protocols\r\n"), std::string::npos) << head;
+    client_ = LoopHarness::open_session("/echo");
     ASSERT_EQ(seen_.events, std::vector<std::string>{"open"});
   }
-  // The client closes its end (after the server's half-close, as a browser does).
-  void hang_up() {
-    ::close(client_);
-    client_ = -1;
-    settle();
-  }
-  // The connection is gone and nothing of it is counted any more.
-  void expect_reaped() {
-    EXPECT_EQ(ctx_->connection_count(), 0u);
-    EXPECT_EQ(shared_.connections.load(), 0u);
-    EXPECT_EQ(shared_.ip_limiter->tracked(), 0u);
-  }
+  void hang_up() { LoopHarness::hang_up(client_); }
 
-  Config config_;
-  ServerShared shared_;
-  std::vector<RouteSpec> routes_;
   Seen seen_;
-  std::unique_ptr<LoopContext> ctx_;
   int client_ = -1;
 };
 
@@ -247,13 +171,32 @@ TEST_F(ConnectionLifecycle, ProtocolFaultReportsItsWsErrorClosesAndReaps) {
   expect_reaped();
 }
 
+TEST_F(ConnectionLifecycle, ComponentThrowingClosesWith1011AndIsToldSo) {
+  open_session();
+  write(text_frame("throw"));
+  write(text_frame("after"));  // in the same read: not delivered once closing
+  settle();
+  bool hung_up = false;
+  std::vector<ServerFrame> got = frames(read_all(&hung_up));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].opcode, 0x8);
+  EXPECT_EQ(got[0].payload, std::string("\x03\xF3", 2) + "internal error");  // 1011
+  EXPECT_FALSE(hung_up) << "the stream is sound: the server waits for the client's answer";
+  write(close_frame(1011));  // what browsers and python3-websockets answer
+  settle();
+  read_all(&hung_up);
+  EXPECT_TRUE(hung_up);
+  hang_up();
+  // CloseInfo: the peer's code, clean, since its close frame came; on_error said why first.
+  EXPECT_EQ(seen_.events, (std::vector<std::string>{"open", "message throw", "error 1011 internal error", "close 1011 clean"}));
+  expect_reaped();
+}
+
 TEST_F(ConnectionLifecycle, PeerVanishingMidMessageEndsAbnormallyOnce) {
   open_session();
   write(text_frame("never finished").substr(0, 9));
   settle();
-  ::close(client_);
-  client_ = -1;
-  settle();
+  hang_up();
   EXPECT_EQ(seen_.events, (std::vector<std::string>{"open", "close 1006"}));
   expect_reaped();
 }
@@ -299,7 +242,7 @@ TEST_F(ConnectionLifecycle, OverTheConnectionLimitTheSocketIsAnswered503AndNever
   EXPECT_TRUE(hung_up);
   EXPECT_EQ(ctx_->connection_count(), 1u);
   EXPECT_EQ(shared_.connections.load(), 1u);
-  ::close(client_);
+  hang_up();
   client_ = first;
 }
 
@@ -316,6 +259,22 @@ TEST_F(ConnectionLifecycle, ShutdownClosesOpenSessionsWith1001) {
   bool hung_up = false;
   read_all(&hung_up);
   EXPECT_TRUE(hung_up);
+  hang_up();
+  EXPECT_EQ(seen_.events, (std::vector<std::string>{"open", "close 1001 clean"}));
+  expect_reaped();
+}
+
+TEST_F(ConnectionLifecycle, ShutdownStillClosesWhenOnShutdownThrows) {
+  open_session();
+  seen_.throw_on_shutdown = true;
+  ctx_->begin_shutdown();
+  settle();
+  std::vector<ServerFrame> got = frames(read_all());
+  ASSERT_EQ(got.size(), 1u) << "the clients are told to leave all the same";
+  EXPECT_EQ(got[0].opcode, 0x8);
+  EXPECT_EQ(got[0].payload.substr(0, 2), std::string("\x03\xE9", 2));
+  write(close_frame(1001));
+  settle();
   hang_up();
   EXPECT_EQ(seen_.events, (std::vector<std::string>{"open", "close 1001 clean"}));
   expect_reaped();

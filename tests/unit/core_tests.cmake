@@ -1,9 +1,10 @@
 # Unit tests of core pieces the Python integration suite reached alone before: the event loop,
-# a connection's lifecycle over an in-memory transport, the per-address connection limiter and
-# the reload plan.
+# a connection's lifecycle and its output path over an in-memory transport, the per-address
+# connection limiter and the reload plan.
 target_sources(capstan_unit_tests PRIVATE
   event_loop_test.cpp
   connection_lifecycle_test.cpp
+  output_path_test.cpp
   ip_limiter_test.cpp
   config_reload_test.cpp
 )

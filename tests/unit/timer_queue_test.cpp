@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -200,6 +201,37 @@ TEST_F(TimerQueueTest, NextTimeoutAfterCancelledTopIsNotLate) {
   EXPECT_LE(t, 50);
   q.run_due(t0 + 10ms);
   EXPECT_EQ(q.next_timeout_ms(t0 + 10ms), 40) << "after run_due the cancelled entry is gone";
+}
+
+TEST_F(TimerQueueTest, ATimeoutReArmedOnEveryMessageKeepsTheHeapSmall) {
+  // An activity timeout: each message cancels the pending one and arms a new one, far ahead.
+  every(1000ms, 1000ms, "tick");
+  TimerId pending = once(60s, "timeout");
+  for (int message = 0; message < 100'000; ++message) {
+    q.cancel(pending);
+    pending = once(60s, "timeout");
+  }
+  EXPECT_LE(q.heap_size(), 130u) << "cancelled entries must not pile up until their deadline";
+  q.run_due(t0 + 1000ms);
+  EXPECT_EQ(take(), Names{"tick"}) << "the rebuilt heap keeps live timers and their order";
+  q.run_due(t0 + 60s);
+  Names got = take();
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.back(), "timeout");
+  EXPECT_EQ(std::count(got.begin(), got.end(), "timeout"), 1) << "only the last armed timeout fires";
+}
+
+TEST_F(TimerQueueTest, CancellingFromACallbackWhileTheHeapIsRebuilt) {
+  std::vector<TimerId> ids;
+  for (int i = 0; i < 200; ++i) ids.push_back(once(std::chrono::milliseconds(100 + i), "late"));
+  q.add(t0 + 10ms, Duration::zero(), [&] {
+    for (TimerId id : ids) q.cancel(id);  // rebuilds the heap from inside run_due
+    fired.push_back("canceller");
+  });
+  once(20ms, "after");
+  q.run_due(t0 + 1h);
+  EXPECT_EQ(take(), (Names{"canceller", "after"}));
+  EXPECT_LE(q.heap_size(), 64u);
 }
 
 }  // namespace
