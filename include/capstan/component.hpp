@@ -7,7 +7,9 @@
 //
 // Exceptions: a callback that throws (on_open, on_message, on_rate_limited, on_refused,
 // on_error, on_close) is caught at the component boundary, logged, and that connection is
-// closed with 1011 (internal error); every other connection goes on untouched. An exception
+// closed with 1011 (internal error) as by close(), with on_error(WsError::component_failed)
+// unless on_error itself threw; every other connection goes on untouched. on_shutdown's
+// exceptions are logged: the server still closes its connections. An exception
 // from a timer (Loop::after, every) or from work posted with Loop::post is logged and
 // dropped: the timer keeps its schedule, the loop keeps running. Running out of memory while
 // a message is queued for a connection (compression, its send buffer) drops that connection
@@ -45,8 +47,10 @@ class Component {
   virtual void on_rate_limited(Connection&, Message) {}
   // The connection ended. No sends are possible any more.
   virtual void on_close(Connection&, CloseInfo) {}
-  // A fault closes the connection (a WsError: a protocol violation, a limit, a timeout, with
-  // the close code close_code_of(error.code())); on_close follows.
+  // A fault closes the connection (a WsError: a protocol violation, a limit, a timeout, the
+  // component's own exception, with the close code close_code_of(error.code())); on_close
+  // follows. A send buffer overflow found while sending is told at the end of the loop turn,
+  // never from inside send() or send_to_many().
   virtual void on_error(Connection&, const Error&) {}
   // The server is stopping: connections are about to receive close 1001.
   virtual void on_shutdown() {}

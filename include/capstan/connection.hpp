@@ -51,7 +51,8 @@ class Connection {
   // One message to many connections of the calling loop (a broadcast): the frame is built
   // once and stored once, and each connection's share leaves with the rest of its output at
   // the end of the loop turn. Connections that are not open are skipped. Returns how many
-  // connections it was queued for; a slow reader over its send buffer is closed as by send().
+  // connections it was queued for; a slow reader over its send buffer is closed as by send(),
+  // and on_error hears of it after the call returned, so `to` may be the component's own set.
   static size_t send_to_many(std::span<Connection* const> to, std::string_view data, Opcode opcode = Opcode::text);
 
   // Starts the closing handshake; on_close follows once the peer answers or a timeout passes.
@@ -81,7 +82,8 @@ class Connection {
   // (see BlockingJob). False when the server has no worker pool.
   bool offload(ConnectionJob job);
 
-  // Bytes queued but not yet accepted by the kernel.
+  // Bytes queued but not yet accepted by the kernel, including what this loop turn has not
+  // written yet: what limits.send_buffer caps.
   size_t buffered_amount() const noexcept;
   // Unique within the process.
   uint64_t id() const noexcept;
