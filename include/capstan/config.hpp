@@ -1,7 +1,8 @@
 // The server's configuration: what the TOML file says, with every default filled in.
 //
 // The keys, their types, bounds and defaults are declared once, in the option table behind
-// load_config (src/config/options.cpp); `capstan check` and the docs read the same table.
+// load_config (src/config/options.cpp), and a component type's own route keys by the type
+// (ComponentType::keys); `capstan check` and the docs read the same declarations.
 #pragma once
 
 #include <cstddef>
