@@ -154,6 +154,7 @@ void Loader::check_whole(const toml::table& root) {
   if (!prefix.empty() && (prefix.front() != '/' || prefix.back() == '/'))
     error(ConfigError::invalid, "server.prefix", line_at("server", "prefix"), "must start with '/' and not end with '/'");
 }
+
 }  // namespace capstan::config
 
 namespace capstan {
