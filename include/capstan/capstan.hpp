@@ -9,6 +9,7 @@
 #include "capstan/error.hpp"
 #include "capstan/loop.hpp"
 #include "capstan/notify.hpp"
+#include "capstan/route_keys.hpp"
 #include "capstan/server.hpp"
 #include "capstan/types.hpp"
 #include "capstan/users.hpp"

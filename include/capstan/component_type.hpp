@@ -1,5 +1,6 @@
 // A kind of component the configuration names (`component = "notify"`), made for each of its
-// routes from that route's keys. The built-in components (echo, notify) are types like any a
+// routes from that route's keys. It declares its own keys (keys()), which the loader checks and
+// the reference lists, and reads them from RouteConfig::keys in for_route. The built-in components (echo, notify) are types like any a
 // program registers with Server::register_component_type; Server::register_component is the
 // short form for a component with no keys of its own.
 #pragma once
@@ -10,12 +11,21 @@
 #include "capstan/component.hpp"
 #include "capstan/config.hpp"
 #include "capstan/error.hpp"
+#include "capstan/route_keys.hpp"
 
 namespace capstan {
 
 class ComponentType {
  public:
   virtual ~ComponentType() = default;
+
+  // The route keys of this type besides path, component, protocols and auth. Asked by the
+  // loader (before any Server exists: `capstan check` too) and by the reference.
+  virtual std::vector<KeyDecl> keys() const { return {}; }
+  // Faults of a route's keys that their declarations cannot say (a close code that may not be
+  // sent, a key required by another's value), each with its key relative to the route
+  // ("actions[1].query") and its line. `config` is the whole file, for rules across sections.
+  virtual std::vector<ConfigFault> check_keys(const RouteKeys& /*keys*/, const Config& /*config*/) const { return {}; }
 
   // Routes of this type authenticate unless their `auth` key says otherwise.
   virtual bool authenticates_by_default() const noexcept { return false; }
@@ -33,5 +43,9 @@ class ComponentType {
   };
   virtual std::vector<ExtraRoute> extra_routes() { return {}; }
 };
+
+// Fresh instances of the built-in types (echo, notify): every Server starts with them, and
+// load_config_file checks against them when given no types.
+ComponentTypes builtin_component_types();
 
 }  // namespace capstan

@@ -1,16 +1,20 @@
 // The server's configuration: what the TOML file says, with every default filled in.
 //
 // The keys, their types, bounds and defaults are declared once, in the option table behind
-// load_config (src/config/options.cpp); `capstan check` and the docs read the same table.
+// load_config (src/config/options.cpp), and a component type's own route keys by the type
+// (ComponentType::keys); `capstan check` and the docs read the same declarations.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "capstan/error.hpp"
+#include "capstan/route_keys.hpp"
 #include "capstan/types.hpp"
 
 namespace capstan {
@@ -23,7 +27,6 @@ enum class OnLimit : uint8_t { error, close };        // limits.on_limit
 enum class CompressionMode : uint8_t { shared, dedicated };
 enum class UserProvider : uint8_t { none, sqlite, postgres };
 enum class Recheck : uint8_t { never, message, periodic };  // users.recheck
-enum class ActionKind : uint8_t { relay, sql };
 
 struct ServerConfig {
   std::string name = "capstan";
@@ -108,34 +111,14 @@ struct UsersConfig {
   bool operator==(const UsersConfig&) const = default;
 };
 
-// One action of a notify route, declared in the config (SPEC section 3).
-struct ActionConfig {
-  std::string name;
-  ActionKind kind = ActionKind::relay;
-  Target to = Target::all;
-  std::string from_field; // relay: adds the sender {id, identity} under this key of an object
-  std::string query;      // sql: :name binds data.name
-  bool one = true;        // sql: one row, else a list
-  std::string not_found = "Not found";
-  std::vector<std::string> relative_dates;  // sql: columns rendered as "5 minutes ago"
-
-  bool operator==(const ActionConfig&) const = default;
-};
-
+// One `[[routes]]` table. The keys every route has are fields; the rest belong to the route's
+// component type, which declares them (ComponentType::keys) and reads them in for_route.
 struct RouteConfig {
   std::string path;       // before the server prefix; default "/" + component
   std::string component;  // echo, notify, or a component registered in C++
   std::vector<std::string> protocols;  // subprotocols the route accepts
   int auth = -1;                       // -1: the component's default (notify: on, echo: off)
-  bool data_as_string = true;          // notify: `data` sent as a string holding JSON
-  // notify: the close code after a fatalError (Ratchet's $conn->close() sends 1000).
-  uint16_t fatal_close_code = 1000;
-  // notify: a binary frame holds the action JSON like a text frame (Ratchet hands both to
-  // onMessage as a string); false: a binary frame is fatal.
-  bool binary_messages = true;
-  // notify: the `error` message for an unknown action (the tutorial exception's default).
-  std::string unknown_action_message = "Invalid request";
-  std::vector<ActionConfig> actions;   // notify
+  RouteKeys keys;                      // the component's own keys, as the file set them
 
   bool operator==(const RouteConfig&) const = default;
 };
@@ -166,8 +149,18 @@ struct LoadedConfig {
   bool ok() const noexcept { return errors.empty(); }
 };
 
+class ComponentType;
+// The component types a configuration may name, by name: what the loader checks a route's
+// own keys against. builtin_component_types() (capstan/component_type.hpp) gives echo and
+// notify; a program with types of its own adds them, loads with the result and gives the same
+// map to its Server.
+using ComponentTypes = std::map<std::string, std::shared_ptr<ComponentType>, std::less<>>;
+
+// Without `types`: the built-in ones. A key of a type the loader is not given is unknown.
 LoadedConfig load_config_file(const std::string& path);
+LoadedConfig load_config_file(const std::string& path, const ComponentTypes& types);
 LoadedConfig load_config_string(std::string_view toml, std::string_view source_name = "config");
+LoadedConfig load_config_string(std::string_view toml, const ComponentTypes& types, std::string_view source_name = "config");
 
 // "30s", "2m", "500ms", "1h" -> milliseconds; false when malformed.
 bool parse_duration(std::string_view text, Duration& out) noexcept;

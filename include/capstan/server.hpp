@@ -37,7 +37,11 @@ struct RouteOptions {
 
 class Server {
  public:
+  // Knows the built-in component types (echo, notify).
   explicit Server(Config config);
+  // Knows `types`: the map the configuration was loaded with (load_config_file), such as
+  // builtin_component_types() plus the program's own, so a reload checks against them too.
+  Server(Config config, ComponentTypes types);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -50,7 +54,9 @@ class Server {
   void notify(std::string path, std::vector<Action> actions, NotifyOptions options = {});
   // Makes a component available to `[[routes]] component = name` in the config. Before run().
   void register_component(std::string name, ComponentFactory factory);
-  // The same for a component made from its route's keys (ComponentType). Before run().
+  // The same for a component made from its route's keys (ComponentType). Before run(). A type
+  // that declares keys must also be in the map the file was loaded with (load_config_file's
+  // `types`), or the loader reports its keys as unknown; reload() uses this server's types.
   void register_component_type(std::string name, std::shared_ptr<ComponentType> type);
   // The type registered under `name` (built-in: "echo", "notify"), or nullptr.
   ComponentType* component_type(std::string_view name) const noexcept;

@@ -15,7 +15,6 @@
 #include <thread>
 
 #include "app/auth_service.hpp"
-#include "app/builtin_types.hpp"
 #include "app/config_reload.hpp"
 #include "app/loop_context.hpp"
 #include "config/options.hpp"
@@ -43,7 +42,7 @@ class PlainComponentType final : public ComponentType {
 
 struct Server::Impl {
   Config config;
-  std::map<std::string, std::shared_ptr<ComponentType>, std::less<>> types;  // by config name
+  ComponentTypes types;  // by config name; reload() loads the file against them
   std::vector<app::RouteSpec> code_routes;  // from route(), in order
   std::unique_ptr<db::WorkerPool> workers;  // users.provider's queries, off the loops
   std::unique_ptr<app::AuthService> auth;
@@ -62,10 +61,12 @@ struct Server::Impl {
   Status bind_all();
 };
 
-Server::Server(Config config) : impl_(std::make_unique<Impl>()) {
+Server::Server(Config config) : Server(std::move(config), builtin_component_types()) {}
+
+Server::Server(Config config, ComponentTypes types) : impl_(std::make_unique<Impl>()) {
   impl_->config = std::move(config);
   impl_->shared.config = &impl_->config;
-  app::register_builtin_types(*this);
+  impl_->types = std::move(types);
 }
 
 Server::~Server() = default;
@@ -239,7 +240,7 @@ void Server::Impl::reload() {
     log::warn("reload: no configuration file to read again");
     return;
   }
-  LoadedConfig loaded = load_config_file(config.source_path);
+  LoadedConfig loaded = load_config_file(config.source_path, types);
   if (!loaded.ok()) {
     for (const ConfigFault& e : loaded.errors)
       log::error("reload refused: the file has a fault, nothing changed",

@@ -6,9 +6,8 @@
 #include <string>
 
 #include "capstan/config.hpp"
-#include "capstan/server.hpp"
+#include "capstan/component_type.hpp"
 #include "cli/config_file.hpp"
-#include "config/options.hpp"
 #include "config/route_path.hpp"
 #include "util/json_string.hpp"
 
@@ -24,19 +23,21 @@ struct Options {
 // The route's `auth`, or its component type's default, as the server decides it.
 bool route_authenticates(const RouteConfig& r) {
   if (r.auth != -1) return r.auth == 1;
-  static const Server builtin{Config{}};  // knows the built-in types; never started
-  const ComponentType* type = builtin.component_type(r.component);
-  return type && type->authenticates_by_default();
+  static const ComponentTypes builtin = builtin_component_types();
+  auto type = builtin.find(r.component);
+  return type != builtin.end() && type->second->authenticates_by_default();
 }
 
-std::string_view kind_name(const ActionConfig& a) { return config::choice_name(config::kActionKinds, a.kind); }
-std::string_view target_name(const ActionConfig& a) { return config::choice_name(config::kTargets, a.to); }
+// A route's `[[routes.actions]]` (notify's), read as the loader checked them: `kind` is
+// required, `to` defaults to "all".
+std::string kind_name(const RouteKeys& action) { return action.text("kind"); }
+std::string target_name(const RouteKeys& action) { return action.text("to", "all"); }
 
 std::string describe_actions(const RouteConfig& r) {
   std::string out;
-  for (const ActionConfig& a : r.actions) {
+  for (const RouteKeys& a : r.keys.tables("actions")) {
     if (!out.empty()) out += ", ";
-    out += a.name + " (" + std::string(kind_name(a)) + " -> " + std::string(target_name(a)) + ")";
+    out += a.text("name") + " (" + kind_name(a) + " -> " + target_name(a) + ")";
   }
   return out;
 }
@@ -58,14 +59,15 @@ void print_json(const Config& config) {
       util::append_json_string(out, r.protocols[p]);
     }
     out += "],\"actions\":[";
-    for (size_t a = 0; a < r.actions.size(); ++a) {
+    const auto actions = r.keys.tables("actions");
+    for (size_t a = 0; a < actions.size(); ++a) {
       if (a) out += ',';
       out += "{\"name\":";
-      util::append_json_string(out, r.actions[a].name);
+      util::append_json_string(out, actions[a].text("name"));
       out += ",\"kind\":";
-      util::append_json_string(out, kind_name(r.actions[a]));
+      util::append_json_string(out, kind_name(actions[a]));
       out += ",\"to\":";
-      util::append_json_string(out, target_name(r.actions[a]));
+      util::append_json_string(out, target_name(actions[a]));
       out += '}';
     }
     out += "]}";

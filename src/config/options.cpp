@@ -7,8 +7,6 @@ const std::string_view kLogLevels[4] = {"debug", "info", "warn", "error"};
 const std::string_view kOnLimits[2] = {"error", "close"};
 const std::string_view kCompressionModes[2] = {"shared", "dedicated"};
 const std::string_view kUserProviders[3] = {"none", "sqlite", "postgres"};
-const std::string_view kActionKinds[2] = {"relay", "sql"};
-const std::string_view kTargets[5] = {"all", "sender", "self", "users", "none"};
 
 namespace {
 
@@ -93,33 +91,12 @@ const ServerOption kServerOptions[] = {
 const RouteOption kRouteOptions[] = {
     {"path", Type::string, "\"/\" + component", "URL path; default \"/\" + component (the server prefix is prepended)",
      [](RouteConfig& r, const Value& v) { r.path = v.text; }},
-    {"component", Type::string, "(required)", "echo, notify, or a component registered in C++",
+    {"component", Type::string, "(required)", "echo, notify, or a component registered in C++; its own keys are below",
      [](RouteConfig& r, const Value& v) { r.component = v.text; }},
     {"protocols", Type::string_list, "[]", "subprotocols this route accepts (Sec-WebSocket-Protocol)",
      [](RouteConfig& r, const Value& v) { r.protocols = v.list; }},
     {"auth", Type::boolean, "the component's", "authenticate connections; default true for notify, false for echo",
      [](RouteConfig& r, const Value& v) { r.auth = v.boolean ? 1 : 0; }},
-    {"data_as_string", Type::boolean, "true", "notify: `data` sent as a string holding JSON (the tutorial's client)",
-     [](RouteConfig& r, const Value& v) { r.data_as_string = v.boolean; }},
-    {"fatal_close_code", Type::integer, "1000", "notify: close code after a fatalError; default 1000, as Ratchet's $conn->close()",
-     [](RouteConfig& r, const Value& v) { r.fatal_close_code = v.integer > 0xFFFF ? 0 : static_cast<uint16_t>(v.integer); }},  // 0: refused below
-    {"binary_messages", Type::boolean, "true", "notify: a binary frame carries the action JSON like text (as Ratchet); false: fatal",
-     [](RouteConfig& r, const Value& v) { r.binary_messages = v.boolean; }},
-    {"unknown_action_message", Type::string, "\"Invalid request\"", "notify: the error message for an unknown action; default \"Invalid request\"",
-     [](RouteConfig& r, const Value& v) { r.unknown_action_message = v.text; }},
-};
-
-const ActionOption kActionOptions[] = {
-    {"name", Type::string, "(required)", "the action's name, as clients send it", [](ActionConfig& a, const Value& v) { a.name = v.text; }},
-    {"kind", Type::choice, "(required)", "relay: forward the client's data; sql: answer from the user database",
-     [](ActionConfig& a, const Value& v) { a.kind = static_cast<ActionKind>(v.integer); }, kActionKinds},
-    {"to", Type::choice, "\"all\"", "who gets the reply: every client of the route, the sender, the sender's user on all connections, the users in data.to, nobody",
-     [](ActionConfig& a, const Value& v) { a.to = static_cast<Target>(v.integer); }, kTargets},
-    {"from_field", Type::string, "\"\"", "relay: add the sender {id, identity} under this key", [](ActionConfig& a, const Value& v) { a.from_field = v.text; }},
-    {"query", Type::string, "(required for sql)", "sql: the query; :name binds data.name", [](ActionConfig& a, const Value& v) { a.query = v.text; }},
-    {"one", Type::boolean, "true", "sql: one row (else a list)", [](ActionConfig& a, const Value& v) { a.one = v.boolean; }},
-    {"not_found", Type::string, "\"Not found\"", "sql: the error when no row matches", [](ActionConfig& a, const Value& v) { a.not_found = v.text; }},
-    {"relative_dates", Type::string_list, "[]", "sql: columns rendered as \"5 minutes ago\"", [](ActionConfig& a, const Value& v) { a.relative_dates = v.list; }},
 };
 
 }  // namespace
@@ -134,7 +111,6 @@ std::optional<RecheckSetting> parse_recheck(std::string_view text) noexcept {
 
 std::span<const ServerOption> server_options() { return kServerOptions; }
 std::span<const RouteOption> route_options() { return kRouteOptions; }
-std::span<const ActionOption> action_options() { return kActionOptions; }
 
 std::string_view type_name(Type type) {
   switch (type) {
@@ -146,6 +122,7 @@ std::string_view type_name(Type type) {
     case Type::duration: return "a duration such as \"30s\"";
     case Type::size: return "a size such as \"1MiB\"";
     case Type::choice: return "one of the listed strings";
+    case Type::tables: return "an array of tables";
   }
   return "?";
 }

@@ -1,5 +1,6 @@
 // The option table: every configuration key with its type, default, bounds and meaning,
-// declared once. The loader, `capstan check` and `capstan config --describe` read it.
+// declared once; a component type's own route keys are declared by the type (ComponentType::keys).
+// The loader, `capstan check` and the reference read both.
 #pragma once
 
 #include <cstdint>
@@ -10,23 +11,16 @@
 #include <vector>
 
 #include "capstan/config.hpp"
+#include "capstan/route_keys.hpp"
 
 namespace capstan::config {
 
-// `choice`: a string out of the option's `choices`; the value's `integer` is its index, the
-// order of the enum it maps to.
-enum class Type : uint8_t { string, string_list, string_or_list, integer, boolean, duration, size, choice };
+// The same types and values as a component's keys (capstan/route_keys.hpp). `choice`: a string
+// out of the option's `choices`; the value's `integer` is its index, the order of the enum it
+// maps to. `tables` is for component keys only.
+using Type = KeyType;
 using Choices = std::span<const std::string_view>;
-
-// A parsed value, already checked against the option's type and bounds.
-struct Value {
-  std::string text;
-  std::vector<std::string> list;
-  int64_t integer = 0;
-  bool boolean = false;
-  Duration duration{};
-  uint64_t size = 0;
-};
+using Value = KeyValue;
 
 struct ServerOption {
   std::string_view section;  // "server", "limits"
@@ -39,6 +33,7 @@ struct ServerOption {
   Choices choices = {};
 };
 
+// The keys every route has, whatever its component.
 struct RouteOption {
   std::string_view key;
   Type type;
@@ -48,17 +43,7 @@ struct RouteOption {
   Choices choices = {};
 };
 
-struct ActionOption {
-  std::string_view key;
-  Type type;
-  std::string_view default_text;
-  std::string_view help;
-  void (*apply)(ActionConfig&, const Value&);
-  Choices choices = {};
-};
-
 std::span<const ServerOption> server_options();
-std::span<const ActionOption> action_options();
 std::span<const RouteOption> route_options();
 std::string_view type_name(Type type);
 // "\"a\", \"b\" or \"c\"": the choices as an error message or the reference lists them.
@@ -77,7 +62,6 @@ struct RecheckSetting {
 };
 std::optional<RecheckSetting> parse_recheck(std::string_view text) noexcept;
 // The choices of the enum-valued keys, in enum order: the one place that spells them.
-extern const std::string_view kLogFormats[2], kLogLevels[4], kOnLimits[2], kCompressionModes[2], kUserProviders[3],
-    kActionKinds[2], kTargets[5];
+extern const std::string_view kLogFormats[2], kLogLevels[4], kOnLimits[2], kCompressionModes[2], kUserProviders[3];
 
 }  // namespace capstan::config

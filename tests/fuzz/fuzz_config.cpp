@@ -4,7 +4,6 @@
 #include <string_view>
 
 #include "capstan/config.hpp"
-#include "config/options.hpp"
 #include "fuzz_common.hpp"
 #include "net/socket_address.hpp"
 #include "ws/frame_encoder.hpp"
@@ -35,7 +34,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const capstan::RouteConfig& r : c.routes) {
     FUZZ_CHECK(!r.component.empty());
     FUZZ_CHECK(r.path.empty() || r.path.front() == '/');
-    FUZZ_CHECK(capstan::ws::is_valid_close_code(r.fatal_close_code));
+    // notify's own rule, applied through its check_keys when the file names the key.
+    if (const capstan::KeyValue* code = r.keys.find("fatal_close_code"))
+      FUZZ_CHECK(code->integer <= 0xFFFF && capstan::ws::is_valid_close_code(static_cast<uint16_t>(code->integer)));
   }
   return 0;
 }

@@ -155,6 +155,32 @@ TEST(ComponentApi, ReloadReachesComponents) {
   ::unlink(path);
 }
 
+// A program's type with a key of its own: declared, loaded through the program's map of types,
+// read back in for_route (which here refuses, to show what it read without a client).
+class Greeter final : public capstan::ComponentType {
+ public:
+  std::vector<capstan::KeyDecl> keys() const override {
+    return {{.name = "greeting", .default_text = "\"hello\"", .help = "sent on open"}};
+  }
+  capstan::Expected<capstan::ComponentFactory> for_route(const capstan::RouteConfig& route) override {
+    return capstan::Error(capstan::ConfigError::invalid, "greeting: " + route.keys.text("greeting", "hello"));
+  }
+};
+
+TEST(ComponentApi, AProgramsTypeReadsTheKeysItDeclares) {
+  capstan::ComponentTypes types = capstan::builtin_component_types();
+  types["greeter"] = std::make_shared<Greeter>();
+  const std::string text = "[server]\nlisten = \"127.0.0.1:0\"\n[[routes]]\npath = \"/g\"\ncomponent = \"greeter\"\ngreeting = \"hi\"\n";
+  EXPECT_FALSE(capstan::load_config_string(text).ok());  // the built-in types do not know it
+  capstan::LoadedConfig loaded = capstan::load_config_string(text, types);
+  ASSERT_TRUE(loaded.ok()) << loaded.errors.front().message;
+  loaded.config.server.name = capstan::test::unique_server_name();
+  capstan::Server server(loaded.config, types);
+  const capstan::Status ran = server.run();
+  ASSERT_FALSE(ran);
+  EXPECT_EQ(ran.error().message(), "route /g: greeting: hi");
+}
+
 // A component type that takes its keys from the route, and refuses a route without them.
 class NeedsProtocols final : public capstan::ComponentType {
  public:

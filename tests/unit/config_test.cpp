@@ -494,27 +494,28 @@ data_as_string = false
   ASSERT_EQ(c.routes.size(), 1u);
   const RouteConfig& r = c.routes[0];
   EXPECT_EQ(r.auth, 0);
-  EXPECT_FALSE(r.data_as_string);
-  ASSERT_EQ(r.actions.size(), 2u);
-  EXPECT_EQ(r.actions[0].name, "message");
-  EXPECT_EQ(r.actions[0].kind, ActionKind::relay);
-  EXPECT_EQ(r.actions[0].to, Target::users);
-  EXPECT_EQ(r.actions[0].from_field, "from");
-  EXPECT_EQ(r.actions[1].kind, ActionKind::sql);
-  EXPECT_EQ(r.actions[1].query, "SELECT id, created_at FROM product WHERE id = :id");
-  EXPECT_FALSE(r.actions[1].one);
-  EXPECT_EQ(r.actions[1].not_found, "Product not found");
-  EXPECT_EQ(r.actions[1].relative_dates, std::vector<std::string>{"created_at"});
-  EXPECT_EQ(r.actions[1].to, Target::sender);
+  // notify's keys, as the loader checked them against notify's declarations.
+  EXPECT_FALSE(r.keys.boolean("data_as_string", true));
+  const auto actions = r.keys.tables("actions");
+  ASSERT_EQ(actions.size(), 2u);
+  EXPECT_EQ(actions[0].text("name"), "message");
+  EXPECT_EQ(actions[0].text("kind"), "relay");
+  EXPECT_EQ(actions[0].integer("kind", -1), 0);  // a choice's index
+  EXPECT_EQ(actions[0].choice("to", Target::all), Target::users);
+  EXPECT_EQ(actions[0].text("from_field"), "from");
+  EXPECT_EQ(actions[1].text("kind"), "sql");
+  EXPECT_EQ(actions[1].text("query"), "SELECT id, created_at FROM product WHERE id = :id");
+  EXPECT_FALSE(actions[1].boolean("one", true));
+  EXPECT_EQ(actions[1].text("not_found"), "Product not found");
+  EXPECT_EQ(actions[1].list("relative_dates"), std::vector<std::string>{"created_at"});
+  EXPECT_EQ(actions[1].choice("to", Target::all), Target::sender);
+  EXPECT_EQ(actions[1].line, 18);  // its [[routes.actions]] line, for the type's faults
   EXPECT_EQ(Config{}.routes.size(), 0u);
   EXPECT_EQ(RouteConfig{}.auth, -1);  // the component decides
 }
 
 TEST(Config, NotifyRouteRatchetKeys) {
-  const RouteConfig defaults;
-  EXPECT_EQ(defaults.fatal_close_code, 1000);  // Ratchet's $conn->close()
-  EXPECT_TRUE(defaults.binary_messages);      // Ratchet reads a binary payload as a string
-  EXPECT_EQ(defaults.unknown_action_message, "Invalid request");
+  EXPECT_TRUE(RouteConfig{}.keys.entries.empty());  // notify's defaults are its own (NotifyOptions)
   const Config c = load_ok(R"(
 [[routes]]
 path = "/app/*"
@@ -525,9 +526,9 @@ unknown_action_message = "Unknown action"
 )");
   ASSERT_EQ(c.routes.size(), 1u);
   EXPECT_EQ(c.routes[0].path, "/app/*");
-  EXPECT_EQ(c.routes[0].fatal_close_code, 4001);
-  EXPECT_FALSE(c.routes[0].binary_messages);
-  EXPECT_EQ(c.routes[0].unknown_action_message, "Unknown action");
+  EXPECT_EQ(c.routes[0].keys.integer("fatal_close_code", 1000), 4001);
+  EXPECT_FALSE(c.routes[0].keys.boolean("binary_messages", true));
+  EXPECT_EQ(c.routes[0].keys.text("unknown_action_message"), "Unknown action");
   const std::string head = "[[routes]]\ncomponent = \"notify\"\n";
   expect_one_error(head + "fatal_close_code = 1005\n", "routes[0].fatal_close_code", 3, "close code");
   expect_one_error(head + "fatal_close_code = 66536\n", "routes[0].fatal_close_code", 3, "close code");
@@ -550,6 +551,16 @@ TEST(Config, BadActionsNameTheirKey) {
                    "user database");
   expect_one_error(head + "kind = \"relay\"\n", "routes[0].actions[0].name", 3);
   expect_one_error(head + "name = \"a\"\nkind = \"relay\"\nqueri = \"x\"\n", "routes[0].actions[0].queri", 6);
+}
+
+TEST(Config, KeysOfAnotherComponentAreUnknownOnARoute) {
+  expect_one_error("[[routes]]\ncomponent = \"echo\"\ndata_as_string = false\n", "routes[0].data_as_string", 3, "unknown key");
+  expect_one_error("[[routes]]\ncomponent = \"echo\"\n[[routes.actions]]\nname = \"a\"\n", "routes[0].actions", 3, "unknown key");
+  // A component the loader was not given: only the keys every route has.
+  expect_one_error("[[routes]]\ncomponent = \"chat\"\nvolume = 3\n", "routes[0].volume", 3, "unknown key");
+  EXPECT_TRUE(load_config_string("[[routes]]\ncomponent = \"chat\"\npath = \"/c\"\n").ok());
+  // Without a component its keys cannot be told from typos: only the missing one is a fault.
+  expect_one_error("[[routes]]\ndata_as_string = false\n", "routes[0].component", 0, "missing");
 }
 
 TEST(Config, BadAuthAndUsersNameTheirKey) {
@@ -578,6 +589,12 @@ TEST(Config, TheReferenceNamesEveryKeyAndItsChoices) {
     EXPECT_NE(reference.find("| `" + std::string(o.key) + "` |"), std::string::npos) << o.key;
   EXPECT_NE(reference.find("\"debug\", \"info\", \"warn\" or \"error\""), std::string::npos);
   EXPECT_NE(reference.find("\"all\", \"sender\", \"self\", \"users\" or \"none\""), std::string::npos);
+  // Each component's own keys, under its name; nested tables under theirs.
+  EXPECT_NE(reference.find("### component = \"echo\"\n\nNo keys of its own."), std::string::npos);
+  const size_t notify = reference.find("### component = \"notify\"");
+  ASSERT_NE(notify, std::string::npos);
+  EXPECT_NE(reference.find("| `data_as_string` |", notify), std::string::npos);
+  EXPECT_NE(reference.find("#### [[routes.actions]]", notify), std::string::npos);
 }
 
 }  // namespace

@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "capstan/config.hpp"
 #include "capstan/notify.hpp"
 
 namespace capstan::app {
@@ -40,9 +39,10 @@ struct NotifyRoute {
 
 };
 
-// The route from its config (may be null for a route made by Server::notify alone) and its
-// C++ actions. A C++ action replaces a config action of the same name.
-std::shared_ptr<NotifyRoute> make_notify_route(const RouteConfig* config, std::vector<Action> actions,
-                                               const NotifyOptions& options);
+// The route from its settings (its keys, or Server::notify's options for a route of the
+// program alone), its configured actions and its C++ actions. A C++ action replaces a
+// configured action of the same name.
+std::shared_ptr<NotifyRoute> make_notify_route(const NotifyOptions& options, std::vector<ActionDef> configured,
+                                               std::vector<Action> actions);
 
 }  // namespace capstan::app

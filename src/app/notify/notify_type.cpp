@@ -1,6 +1,7 @@
 #include "app/notify/notify_type.hpp"
 
 #include "app/notify/notify_component.hpp"
+#include "app/notify/notify_keys.hpp"
 #include "capstan/server.hpp"
 
 namespace capstan::app {
@@ -26,13 +27,19 @@ Expected<ComponentFactory> NotifyType::for_route(const RouteConfig& rc) {
     actions = std::move(it->second.actions);
     code_routes_.erase(it);
   }
-  return factory_for(make_notify_route(&rc, std::move(actions), {}));
+  return factory_for(make_notify_route(notify_options(rc.keys), configured_actions(rc.keys), std::move(actions)));
+}
+
+std::vector<KeyDecl> NotifyType::keys() const { return notify_keys(); }
+
+std::vector<ConfigFault> NotifyType::check_keys(const RouteKeys& keys, const Config& config) const {
+  return check_notify_keys(keys, config);
 }
 
 std::vector<ComponentType::ExtraRoute> NotifyType::extra_routes() {
   std::vector<ExtraRoute> routes;
   for (auto& [path, code] : code_routes_)
-    routes.push_back({path, factory_for(make_notify_route(nullptr, std::move(code.actions), code.options)),
+    routes.push_back({path, factory_for(make_notify_route(code.options, {}, std::move(code.actions))),
                       code.options.auth});
   code_routes_.clear();
   return routes;

@@ -1,6 +1,7 @@
-// `notify` as a component type (capstan/component_type.hpp): made for each configured route
-// from its keys and actions, plus the routes a program declares with Server::notify. A C++
-// action joins a configured route of the same path, or gets a route of its own.
+// `notify` as a component type (capstan/component_type.hpp): declares its keys (notify_keys.cpp)
+// and is made for each configured route from them, plus the routes a program declares with
+// Server::notify. A C++ action joins a configured route of the same path, or gets a route of
+// its own.
 #pragma once
 
 #include <map>
@@ -15,6 +16,8 @@ namespace capstan::app {
 class NotifyType final : public ComponentType {
  public:
   bool authenticates_by_default() const noexcept override { return true; }
+  std::vector<KeyDecl> keys() const override;
+  std::vector<ConfigFault> check_keys(const RouteKeys& keys, const Config& config) const override;
   Expected<ComponentFactory> for_route(const RouteConfig& route) override;
   std::vector<ExtraRoute> extra_routes() override;
 

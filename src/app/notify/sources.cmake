@@ -5,5 +5,6 @@ target_sources(capstan PRIVATE
   app/notify/notify_component.cpp
   app/notify/notify_actions.cpp
   app/notify/notify_type.cpp
+  app/notify/notify_keys.cpp
   components/builtin_types.cpp
 )
