@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Capstan fan-out benchmark: one connection publishes bursts of messages that the server
 # delivers to every connection (capstan_loadgen --mode fanout). Measures capstan (notify relay,
-# to = "all"), Bun (uWebSockets: server.publish to a topic) and npm ws (a loop over
-# wss.clients) side by side in one run, and prints a markdown table.
+# to = "all"), topics (bench/servers/topics_fanout.cpp: every connection subscribed to one
+# topic of capstan/topics.hpp, each message published to it), Bun (uWebSockets:
+# server.publish to a topic) and npm ws (a loop over wss.clients) side by side in one run, and
+# prints a markdown table.
 #
 #   bench/fanout.sh                           defaults: 1000 connections, bursts of 1, 10, 100
 #   DURATION=2 WARMUP=1 bench/fanout.sh       a quick check
@@ -10,9 +12,11 @@
 #
 # Environment: DURATION (s, default 5), WARMUP (s, default 1), REPEAT (default 1; with more the
 # table shows medians and the details the range), CONNS (default 1000; a list is fine), BURSTS
-# (default "1 10 100"), SIZE (payload bytes, default 20), SERVERS (default "capstan bun ws"),
-# CAPSTAN (the binary, default build/release/capstan), QUIET_PCT, QUIET_TIMEOUT, XCPU_NEAR_NS
-# (as in run.sh, see bench/README.md).
+# (default "1 10 100"), SIZE (payload bytes, default 20), SERVERS (default "capstan topics bun ws"),
+# CAPSTAN (the binary, default build/release/capstan), TOPICS (default
+# build/release/capstan_topics_fanout), THREADS (capstan's and topics' loops, default 1; every
+# server is pinned to CPU 0, so more threads measure the cross-loop path, not scaling),
+# QUIET_PCT, QUIET_TIMEOUT, XCPU_NEAR_NS (as in run.sh, see bench/README.md).
 # Every server runs alone, pinned to CPU 0 with one thread where it has the choice; the load
 # generator runs on CPU 1. Loopback only, ports 19101-19200. Each measurement gets a freshly
 # started server. Logs, configs and report.md go to build/bench/results/fanout-<date>/.
@@ -26,13 +30,15 @@ REPEAT=${REPEAT:-1}
 CONNS=${CONNS:-1000}
 BURSTS=${BURSTS:-"1 10 100"}
 SIZE=${SIZE:-20}
-SERVERS=${SERVERS:-"capstan bun ws"}
+SERVERS=${SERVERS:-"capstan topics bun ws"}
+THREADS=${THREADS:-1}
 QUIET_PCT=${QUIET_PCT:-10}
 QUIET_TIMEOUT=${QUIET_TIMEOUT:-120}
 XCPU_NEAR_NS=${XCPU_NEAR_NS:-250}
 
 BUILD=$ROOT/build/bench
 CAPSTAN=${CAPSTAN:-$ROOT/build/release/capstan}
+TOPICS=${TOPICS:-$ROOT/build/release/capstan_topics_fanout}
 BUN=$ROOT/bench/node/node_modules/.bin/bun
 LOADGEN=$BUILD/capstan_loadgen
 OUT=$BUILD/results/fanout-$(date +%Y%m%d-%H%M%S)
@@ -43,7 +49,7 @@ log() { printf 'fanout: %s\n' "$*" >&2; }
 source bench/lib.sh  # the working folder is the repository root (see the cd above)
 
 for s in $SERVERS; do
-  case $s in capstan | bun | ws) ;; *) log "unknown server '$s' in SERVERS"; exit 2 ;; esac
+  case $s in capstan | topics | bun | ws) ;; *) log "unknown server '$s' in SERVERS"; exit 2 ;; esac
 done
 for c in $CONNS; do
   ((c <= 5000)) || log "warning: $c connections; the descriptor limit is $(ulimit -Hn) per process"
@@ -74,6 +80,12 @@ if [[ -x $CAPSTAN ]]; then
 else
   NOTE[capstan]="not built"
 fi
+if [[ -x $TOPICS ]]; then
+  cp "$TOPICS" "$OUT/capstan_topics_fanout"
+  TOPICS=$OUT/capstan_topics_fanout
+else
+  NOTE[topics]="not built (cmake --build --preset release)"
+fi
 "$BUN" --version >/dev/null 2>&1 || NOTE[bun]="not installed (bench/node: npm ci)"
 [[ -d bench/node/node_modules/ws ]] || NOTE[ws]="not installed (bench/node: npm ci)"
 
@@ -82,7 +94,7 @@ fi
 # anyway); no message limit (the spec's 100/s per connection would throttle the publisher);
 # connections_per_ip high enough for every connection coming from 127.0.0.1.
 capstan_config() {
-  printf '[server]\nname = "capstan-fanout-%s"\nlisten = "127.0.0.1:%s"\nthreads = 1\n\n' "$1" "$1"
+  printf '[server]\nname = "capstan-fanout-%s"\nlisten = "127.0.0.1:%s"\nthreads = %s\n\n' "$1" "$1" "$THREADS"
   printf '[limits]\nmax_connections = 200000\nconnections_per_ip = 1000000\nmessages_per_second = 0\n\n'
   printf '[compression]\nenabled = false\n\n'
   printf '[[routes]]\npath = "/"\ncomponent = "notify"\nauth = false\n\n'
@@ -105,6 +117,7 @@ server_command() {
     capstan)
       capstan_config "$PORT" >"$OUT/capstan-$PORT.toml"
       CMD=("$CAPSTAN" start -c "$OUT/capstan-$PORT.toml") ;;
+    topics) CMD=("$TOPICS" "$PORT" "$THREADS") ;;
     bun) CMD=("$BUN" bench/node/bun_fanout.js "$PORT") ;;
     ws) CMD=(node bench/node/ws_fanout.js "$PORT") ;;
   esac
@@ -146,6 +159,7 @@ done
 label() {
   case $1 in
     capstan) echo "capstan" ;;
+    topics) echo "capstan topics" ;;
     bun) echo "Bun $("$BUN" --version 2>/dev/null) (uWebSockets)" ;;
     ws) ws_label ;;
   esac

@@ -1,32 +1,53 @@
-// A chat room as a C++ component: every message goes to everyone connected to this loop.
-// (Cross-loop broadcast arrives with the delivery layer; run it with threads = 1 until then.)
+// A chat server as a C++ component: rooms chosen by the query (`/chat?room=lobby&nick=bob`),
+// every message to everyone in the room, on every loop: the room is a topic (topics.hpp), so
+// the server may run as many threads as it likes.
 #include <capstan/capstan.hpp>
 
 #include <cstdio>
-#include <unordered_set>
+#include <string>
 
 class Chat final : public capstan::Component {
  public:
-  void on_open(capstan::Connection& c) override { members_.insert(&c); }
-  void on_close(capstan::Connection& c, capstan::CloseInfo) override { members_.erase(&c); }
-  void on_message(capstan::Connection&, capstan::Message m) override {
-    for (capstan::Connection* member : members_) member->send(m.data, m.binary ? capstan::Opcode::binary : capstan::Opcode::text);
+  void on_open(capstan::Connection& c) override {
+    const std::string room = "chat:" + param(c, "room", "lobby");
+    topics().subscribe(c, room);
+    topics().subscribe(c, "chat:everyone");  // the heartbeat's topic
+    c.emplace_data<Member>(Member{room});
+  }
+  void on_message(capstan::Connection& c, capstan::Message m) override {
+    // One publish: this loop's members at once, the other loops' through one post each.
+    topics().publish(c.data<Member>()->room, m.data, m.binary ? capstan::Opcode::binary : capstan::Opcode::text);
   }
   void on_start() override {
-    // Timers live on the component's loop: a heartbeat every 30 seconds.
+    // Timers live on the component's loop; each loop's instance publishes to its own members
+    // only, so every member hears one heartbeat.
     loop().every(std::chrono::seconds(30), [this] {
-      for (capstan::Connection* member : members_) member->send_text("{\"action\":\"heartbeat\",\"data\":\"{}\"}");
+      topics().publish_here("chat:everyone", "{\"action\":\"heartbeat\",\"data\":\"{}\"}");
     });
   }
 
  private:
-  std::unordered_set<capstan::Connection*> members_;
+  struct Member {
+    std::string room;
+  };
+  // `name`'s raw value in the query, or `fallback` (a real server decodes it; see the guide).
+  static std::string param(const capstan::Connection& c, std::string_view name, std::string_view fallback) {
+    std::string_view q = c.query();
+    for (size_t at = 0; at < q.size();) {
+      size_t end = q.find('&', at);
+      if (end == std::string_view::npos) end = q.size();
+      std::string_view pair = q.substr(at, end - at);
+      if (pair.substr(0, pair.find('=')) == name && pair.find('=') != std::string_view::npos) return std::string(pair.substr(name.size() + 1));
+      at = end + 1;
+    }
+    return std::string(fallback);
+  }
 };
 
 int main() {
   capstan::Config config;
   config.server.listen = {"127.0.0.1:8080"};
-  config.server.threads = 1;
+  config.server.threads = 2;
   capstan::Server server(config);
   server.route("/chat", [] { return std::make_unique<Chat>(); });
   const capstan::Status ran = server.run();

@@ -11,5 +11,6 @@
 #include "capstan/notify.hpp"
 #include "capstan/route_keys.hpp"
 #include "capstan/server.hpp"
+#include "capstan/topics.hpp"
 #include "capstan/types.hpp"
 #include "capstan/users.hpp"

@@ -22,6 +22,7 @@
 #include "capstan/connection.hpp"
 #include "capstan/error.hpp"
 #include "capstan/loop.hpp"
+#include "capstan/topics.hpp"
 #include "capstan/types.hpp"
 #include "capstan/users.hpp"
 
@@ -63,6 +64,9 @@ class Component {
   // The loop this instance runs on; valid from on_start on.
   Loop& loop() const noexcept { return *loop_; }
 
+  // This loop's topics (topics.hpp): subscribe connections, publish to every loop; valid from
+  // on_start on.
+  Topics& topics() const noexcept;
   // The [users] provider, or nullptr when users.provider is "none".
   const Users* users() const noexcept;
   // Runs `job` on the server's worker pool (users.workers threads, each with its own

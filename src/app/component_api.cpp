@@ -1,5 +1,6 @@
 // The public Component members the library implements: the default refusal, and what reaches
-// the server's services (the user provider, the worker pool) through the loop context.
+// the server's services (the user provider, the worker pool, the topics) through the loop
+// context.
 #include "app/component_attach.hpp"
 #include "app/loop_context.hpp"
 
@@ -8,6 +9,8 @@ namespace capstan {
 const Users* Component::users() const noexcept {
   return services_ ? services_->users : nullptr;
 }
+
+Topics& Component::topics() const noexcept { return *services_->topics; }
 
 bool Component::offload(BlockingJob job) { return services_ && services_->context->offload(std::move(job)); }
 

@@ -14,6 +14,7 @@ class LoopContext;
 struct ComponentServices {
   app::LoopContext* context = nullptr;  // offloading, on the instance's loop
   const Users* users = nullptr;         // [users] provider, when one is configured
+  Topics* topics = nullptr;             // the loop's topics
 };
 
 class ComponentAttach {

@@ -18,9 +18,10 @@
 namespace capstan::app {
 
 LoopContext::LoopContext(unsigned index, ServerShared& shared, const std::vector<RouteSpec>& routes)
-    : shared_(shared), loop_(index), read_buffer_(new uint8_t[kReadBufferSize]) {
+    : shared_(shared), loop_(index), topics_(loop_, shared.topics), read_buffer_(new uint8_t[kReadBufferSize]) {
   services_.context = this;
   services_.users = shared.users;
+  services_.topics = &topics_;
   for (const RouteSpec& spec : routes) {
     Route r;
     r.path = spec.path;
@@ -232,6 +233,7 @@ void LoopContext::end_of_turn() {
       list = c->next_reaped;
       unlink(c);
       c->notify_closed();
+      topics_.forget(*c);  // after on_close, which may still look at its topics
       shared_.ip_limiter->release(c->peer(), loop_.now_ms());
       delete c;
       connection_closed();

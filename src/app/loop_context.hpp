@@ -18,6 +18,7 @@
 #include "app/late_errors.hpp"
 #include "app/metrics.hpp"
 #include "app/route.hpp"
+#include "app/topics/loop_topics.hpp"
 #include "capstan/config.hpp"
 #include "db/database.hpp"
 #include "db/worker_pool.hpp"
@@ -60,6 +61,7 @@ struct ServerShared {
   db::WorkerPool* workers = nullptr;  // users.provider's queries and components' offloaded work
   std::string static_root;            // server.static_dir, resolved; empty: no files
   std::unique_ptr<IpLimiter> ip_limiter;  // connections per client address, all loops
+  TopicRing topics;                       // every loop's topics, filled as the loops are made
   std::atomic<uint32_t> connections{0};
   std::atomic<uint64_t> next_connection_id{1};
   ServerStatus status;
@@ -190,6 +192,7 @@ class LoopContext {
   ServerShared& shared_;
   ComponentServices services_;  // what this loop's component instances reach (component_attach.hpp)
   net::EventLoop loop_;
+  LoopTopics topics_;  // before the components: they may subscribe from on_start
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   std::vector<Route> routes_;
   std::vector<std::atomic<uint64_t>> route_open_;  // by route index

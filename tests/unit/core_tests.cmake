@@ -5,6 +5,7 @@ target_sources(capstan_unit_tests PRIVATE
   event_loop_test.cpp
   connection_lifecycle_test.cpp
   output_path_test.cpp
+  topics_test.cpp
   ip_limiter_test.cpp
   config_reload_test.cpp
 )

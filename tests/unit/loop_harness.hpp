@@ -73,6 +73,7 @@ class LoopHarness : public testing::Test {
     shared_.ip_limiter = std::make_unique<IpLimiter>(100, 0);
   }
   void TearDown() override {
+    more_loops_.clear();
     ctx_.reset();
     for (int fd : clients_)
       if (fd >= 0) ::close(fd);
@@ -85,7 +86,7 @@ class LoopHarness : public testing::Test {
   // A new connection: the server's end adopted by the loop; returns the client's end. A
   // non-zero `server_send_buffer` shrinks the kernel's buffer, so a client that does not
   // read makes the server queue output soon.
-  int connect(int server_send_buffer = 0) {
+  int connect(int server_send_buffer = 0, LoopContext* loop = nullptr) {
     int fds[2];
     EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
     if (server_send_buffer) ::setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &server_send_buffer, sizeof server_send_buffer);
@@ -94,12 +95,12 @@ class LoopHarness : public testing::Test {
     peer.sin_family = AF_INET;
     peer.sin_port = htons(static_cast<uint16_t>(40000 + clients_.size()));
     peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ctx_->adopt(fds[1], reinterpret_cast<const sockaddr*>(&peer));
+    (loop ? *loop : *ctx_).adopt(fds[1], reinterpret_cast<const sockaddr*>(&peer));
     return fds[0];
   }
   // connect() and the handshake; the 101 is read and checked.
-  int open_session(std::string_view path, int server_send_buffer = 0) {
-    const int fd = connect(server_send_buffer);
+  int open_session(std::string_view path, int server_send_buffer = 0, LoopContext* loop = nullptr) {
+    const int fd = connect(server_send_buffer, loop);
     write(fd, upgrade_request(path));
     settle();
     const std::string head = read_all(fd);
@@ -109,9 +110,17 @@ class LoopHarness : public testing::Test {
   static void write(int fd, std::string_view bytes) {
     ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
   }
-  // Turns the loop until it has nothing left to do right now.
+  // A second (third...) loop of the same server, with the same routes: what crosses loops.
+  LoopContext& add_loop() {
+    more_loops_.push_back(std::make_unique<LoopContext>(static_cast<unsigned>(more_loops_.size() + 1), shared_, routes_));
+    return *more_loops_.back();
+  }
+  // Turns every loop until none has anything left to do right now.
   void settle() {
-    for (int i = 0; i < 8; ++i) ctx_->loop().turn(0);
+    for (int i = 0; i < 8; ++i) {
+      ctx_->loop().turn(0);
+      for (auto& more : more_loops_) more->loop().turn(0);
+    }
   }
   // What the server has written so far; `closed` tells whether it also hung up.
   static std::string read_all(int fd, bool* closed = nullptr) {
@@ -158,6 +167,7 @@ class LoopHarness : public testing::Test {
   ServerShared shared_;
   std::vector<RouteSpec> routes_;
   std::unique_ptr<LoopContext> ctx_;
+  std::vector<std::unique_ptr<LoopContext>> more_loops_;
   std::vector<int> clients_;
 };
 

@@ -1,0 +1,72 @@
+// One loop's topic table (capstan/topics.hpp): topic -> its subscribers on this loop, and
+// connection -> its subscriptions, so a close leaves every topic without a search. The
+// server's loops find one another through a TopicRing, filled while the loops are made and
+// read-only once they run, so publishing reads it without a lock.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "capstan/topics.hpp"
+
+namespace capstan::net {
+class EventLoop;
+}
+
+namespace capstan::app {
+
+class LoopTopics;
+
+// Every loop's topics, in loop order.
+struct TopicRing {
+  std::vector<LoopTopics*> loops;
+};
+
+class LoopTopics final : public Topics {
+ public:
+  LoopTopics(net::EventLoop& loop, TopicRing& ring);
+  ~LoopTopics();
+
+  bool subscribe(Connection& c, std::string_view topic) override;
+  bool unsubscribe(Connection& c, std::string_view topic) override;
+  std::span<Connection* const> subscribers_here(std::string_view topic) const noexcept override;
+  size_t subscriptions_of(const Connection& c) const noexcept override;
+  size_t publish(std::string_view topic, std::string_view data, Opcode opcode) override;
+  size_t publish_here(std::string_view topic, std::string_view data, Opcode opcode) override;
+
+  // The connection is gone: it leaves every topic (the reaper calls this for every closed one).
+  void forget(const Connection& c) noexcept;
+  size_t topic_count() const noexcept { return topics_.size(); }
+
+ private:
+  struct Topic {
+    const std::string* name = nullptr;  // its key in topics_ (nodes do not move)
+    std::vector<Connection*> subscribers;
+  };
+  // Where a connection sits in one topic's subscribers: removal swaps the last one into its
+  // place, O(1), and mends that one's position.
+  struct Subscription {
+    Topic* topic;
+    size_t position;
+  };
+  // Heterogeneous lookup: a publish looks a topic up by string_view, with no copy.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  using TopicMap = std::unordered_map<std::string, Topic, NameHash, std::equal_to<>>;
+
+  void remove(Topic& topic, size_t position);
+  void drop_if_empty(const Topic& topic);
+
+  net::EventLoop& loop_;
+  TopicRing& ring_;
+  TopicMap topics_;
+  std::unordered_map<const Connection*, std::vector<Subscription>> by_connection_;
+};
+
+}  // namespace capstan::app
