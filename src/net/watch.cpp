@@ -61,7 +61,7 @@ class Watch::State final : public net::ReleasedPollable {
   // Brings epoll in line with the wish: no call when it already is, and out of epoll while
   // nothing is wanted (epoll would still report a hang-up every turn).
   bool apply() noexcept {
-    const uint32_t wanted = (read_ ? EPOLLIN : 0u) | (write_ ? EPOLLOUT : 0u);
+    const uint32_t wanted = (read_ ? uint32_t(EPOLLIN) : 0u) | (write_ ? uint32_t(EPOLLOUT) : 0u);
     if (wanted == registered_) return true;
     if (wanted == 0) {
       loop_.remove(fd_);
