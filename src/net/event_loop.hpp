@@ -4,7 +4,8 @@
 // A turn, top to bottom (see run()): wait for events or the next timer, read the clock once,
 // dispatch each ready descriptor, run due timers, run posted work, then the end-of-turn hook
 // (the application flushes corked output and reaps closed connections there, a fixed point
-// where no callback of theirs is on the stack).
+// where no callback of theirs is on the stack), and last it frees the pollables released
+// during the turn (a component's Watch, closed inside a callback).
 #pragma once
 
 #include <sys/epoll.h>
