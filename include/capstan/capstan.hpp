@@ -7,6 +7,8 @@
 #include "capstan/connection.hpp"
 #include "capstan/database.hpp"
 #include "capstan/error.hpp"
+#include "capstan/form_urlencoded.hpp"
+#include "capstan/log.hpp"
 #include "capstan/loop.hpp"
 #include "capstan/notify.hpp"
 #include "capstan/route_keys.hpp"
@@ -14,3 +16,4 @@
 #include "capstan/topics.hpp"
 #include "capstan/types.hpp"
 #include "capstan/users.hpp"
+#include "capstan/watch.hpp"

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -66,7 +67,12 @@ class Connection {
   // on_open only (copy what you need into user data), because keeping every request's
   // headers would cost each idle connection hundreds of bytes.
   std::string_view path() const noexcept;
-  std::string_view query() const noexcept;
+  std::string_view query() const noexcept;  // raw, without the '?': "nick=bob%20b&room=1"
+  // The decoded value of the query's first parameter called `name` ("bob b"), "" for a bare
+  // "?name", nullopt when absent; decoded as form_urlencoded.hpp says (malformed escapes are
+  // kept as they are, the value may hold any byte). Allocates the value: read it once, in
+  // on_open, and keep what you need.
+  std::optional<std::string> query_param(std::string_view name) const;
   std::string_view header(std::string_view name) const noexcept;
   std::string_view subprotocol() const noexcept;
   // The authenticated user, or nullptr (a route without auth, or anonymous when allowed).

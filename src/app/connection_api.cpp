@@ -4,6 +4,7 @@
 #include "app/connection_parts.hpp"
 #include "app/loop_context.hpp"
 #include "app/route.hpp"
+#include "capstan/form_urlencoded.hpp"
 #include "http/request_parser.hpp"
 #include "ws/frame_encoder.hpp"
 
@@ -54,6 +55,8 @@ std::string_view Connection::query() const noexcept {
   size_t q = t.find('?');
   return q == std::string_view::npos ? std::string_view{} : t.substr(q + 1);
 }
+
+std::optional<std::string> Connection::query_param(std::string_view name) const { return form::find(query(), name); }
 
 std::string_view Connection::header(std::string_view name) const noexcept {
   // The handshake, and so its request, lives exactly as long as on_open runs.

@@ -150,6 +150,9 @@ Status Server::run() {
   // Before any thread exists (the worker pool's too), so only the signalfd sees signals.
   net::block_signals({SIGINT, SIGTERM, SIGHUP});
   std::signal(SIGPIPE, SIG_IGN);
+  // Here, not only in the CLI: a program embedding the server gets its configured format and
+  // level too, for the server's lines and its components' (capstan/log.hpp).
+  log::configure(s.config.server.log_format, s.config.server.log_level);
   std::vector<app::RouteSpec> routes;
   if (Status resolved = s.resolve_routes(routes); !resolved) return resolved;
   s.shared.ip_limiter = std::make_unique<app::IpLimiter>(s.config.limits.connections_per_ip,

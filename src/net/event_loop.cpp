@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 #include "net/guarded.hpp"
 #include "net/syscalls.hpp"
@@ -28,6 +29,7 @@ EventLoop::EventLoop(unsigned index) : index_(index) {
 }
 
 EventLoop::~EventLoop() {
+  free_released();
   if (wakeup_fd_ >= 0) ::close(wakeup_fd_);
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
@@ -47,6 +49,20 @@ bool EventLoop::modify(int fd, Pollable* p, uint32_t events) noexcept {
 }
 
 void EventLoop::remove(int fd) noexcept { syscalls.epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+
+void EventLoop::release(std::unique_ptr<ReleasedPollable> p) noexcept {
+  ReleasedPollable* r = p.release();
+  r->next_released_ = released_;
+  released_ = r;
+}
+
+void EventLoop::free_released() noexcept {
+  // Taken off the loop first: a destructor (a callback's captures) may release another,
+  // which then waits for the next turn.
+  while (ReleasedPollable* r = std::exchange(released_, nullptr)) {
+    while (r) delete std::exchange(r, r->next_released_);
+  }
+}
 
 void EventLoop::update_clock() noexcept {
   now_ = Clock::now();
@@ -73,6 +89,7 @@ void EventLoop::turn(int max_wait_ms) {
   timers_.run_due(now_);
   run_posted();
   if (end_of_turn_) end_of_turn_();
+  free_released();  // last: timers, posted work and the hook may release too
 }
 
 void EventLoop::note_wait_failure(int error) {

@@ -4,7 +4,8 @@
 // A turn, top to bottom (see run()): wait for events or the next timer, read the clock once,
 // dispatch each ready descriptor, run due timers, run posted work, then the end-of-turn hook
 // (the application flushes corked output and reaps closed connections there, a fixed point
-// where no callback of theirs is on the stack).
+// where no callback of theirs is on the stack), and last it frees the pollables released
+// during the turn (a component's Watch, closed inside a callback).
 #pragma once
 
 #include <sys/epoll.h>
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -32,6 +34,17 @@ class Pollable {
   ~Pollable() = default;
 };
 
+// A Pollable whose owner hands it to the loop to free (EventLoop::release) instead of
+// destroying it: an owner that goes away inside a callback cannot wait for the end of the turn.
+class ReleasedPollable : public Pollable {
+ public:
+  virtual ~ReleasedPollable() = default;
+
+ private:
+  friend class EventLoop;
+  ReleasedPollable* next_released_ = nullptr;  // intrusive, so releasing never allocates
+};
+
 class EventLoop final : public capstan::Loop {
  public:
   using Clock = std::chrono::steady_clock;
@@ -43,6 +56,9 @@ class EventLoop final : public capstan::Loop {
   bool add(int fd, Pollable* p, uint32_t events) noexcept;
   bool modify(int fd, Pollable* p, uint32_t events) noexcept;
   void remove(int fd) noexcept;
+  // Frees `p`, whose descriptor was removed, at the end of the turn (or with the loop), when
+  // no event fetched this turn can name it any more.
+  void release(std::unique_ptr<ReleasedPollable> p) noexcept;
 
   // Runs turns until stop(); returns when the loop is stopped.
   void run();
@@ -76,6 +92,7 @@ class EventLoop final : public capstan::Loop {
   void update_clock() noexcept;
   void note_wait_failure(int error);
   void run_posted();
+  void free_released() noexcept;
 
   unsigned index_;
   int epoll_fd_ = -1;
@@ -88,6 +105,7 @@ class EventLoop final : public capstan::Loop {
   TimerQueue timers_;
   Wakeup wakeup_{*this};
   std::function<void()> end_of_turn_;
+  ReleasedPollable* released_ = nullptr;  // this turn's, freed at its end
 
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;   // guarded by posted_mutex_

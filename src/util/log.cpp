@@ -55,8 +55,7 @@ void configure(LogFormat format, LogLevel level) noexcept {
 void set_level(Level level) noexcept { g_level = level; }
 bool enabled(Level level) noexcept { return level >= g_level.load(std::memory_order_relaxed); }
 
-void write(Level level, std::string_view message,
-           std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
+void write(Level level, std::string_view message, Fields fields) {
   if (!enabled(level)) return;
   std::string line;
   if (g_json) {

@@ -8,7 +8,7 @@
 #include "app/notify/notify_component.hpp"
 #include "app/notify/relative_time.hpp"
 #include "capstan/database.hpp"
-#include "util/log.hpp"
+#include "capstan/log.hpp"
 
 namespace capstan::app {
 

@@ -4,7 +4,7 @@
 
 #include "app/notify/action_json.hpp"
 #include "capstan/database.hpp"
-#include "util/log.hpp"
+#include "capstan/log.hpp"
 
 namespace capstan::app {
 

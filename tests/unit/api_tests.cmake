@@ -1,0 +1,7 @@
+# Unit tests of the public API pieces that components build on beyond Component and
+# Connection: watching a descriptor on the loop, logging, form (query) decoding.
+target_sources(capstan_unit_tests PRIVATE
+  watch_test.cpp
+  log_test.cpp
+  form_urlencoded_test.cpp
+)
