@@ -9,9 +9,9 @@
 class Chat final : public capstan::Component {
  public:
   void on_open(capstan::Connection& c) override {
-    const std::string room = "chat:" + param(c, "room", "lobby");
+    const std::string room = "chat:" + c.query_param("room").value_or("lobby");
     topics().subscribe(c, room);
-    topics().subscribe(c, "chat:everyone");  // the heartbeat's topic
+    topics().subscribe(c, "heartbeat");  // not "chat:...": no room can take its name
     c.emplace_data<Member>(Member{room});
   }
   void on_message(capstan::Connection& c, capstan::Message m) override {
@@ -22,7 +22,7 @@ class Chat final : public capstan::Component {
     // Timers live on the component's loop; each loop's instance publishes to its own members
     // only, so every member hears one heartbeat.
     loop().every(std::chrono::seconds(30), [this] {
-      topics().publish_here("chat:everyone", "{\"action\":\"heartbeat\",\"data\":\"{}\"}");
+      topics().publish_here("heartbeat", "{\"action\":\"heartbeat\",\"data\":\"{}\"}");
     });
   }
 
@@ -30,18 +30,6 @@ class Chat final : public capstan::Component {
   struct Member {
     std::string room;
   };
-  // `name`'s raw value in the query, or `fallback` (a real server decodes it; see the guide).
-  static std::string param(const capstan::Connection& c, std::string_view name, std::string_view fallback) {
-    std::string_view q = c.query();
-    for (size_t at = 0; at < q.size();) {
-      size_t end = q.find('&', at);
-      if (end == std::string_view::npos) end = q.size();
-      std::string_view pair = q.substr(at, end - at);
-      if (pair.substr(0, pair.find('=')) == name && pair.find('=') != std::string_view::npos) return std::string(pair.substr(name.size() + 1));
-      at = end + 1;
-    }
-    return std::string(fallback);
-  }
 };
 
 int main() {
