@@ -12,7 +12,7 @@ const Users* Component::users() const noexcept {
 
 Topics& Component::topics() const noexcept { return *services_->topics; }
 
-bool Component::offload(BlockingJob job) { return services_ && services_->context->offload(std::move(job)); }
+bool Component::offload(BlockingJob job) { return services_ && services_->context->jobs().offload(std::move(job)); }
 
 void Component::on_refused(Connection& connection, uint16_t code, std::string_view) {
   connection.close(code, code == close_code::policy_violation ? "Invalid request" : "Internal error");

@@ -25,7 +25,7 @@ void Connection::resume_reading() noexcept { impl(this).resume_reading(); }
 
 bool Connection::offload(ConnectionJob job) {
   app::ConnectionImpl& c = impl(this);
-  return c.context().offload(c, [job = std::move(job)](db::Database* db, const Error& open_error) {
+  return c.context().jobs().offload(c, [job = std::move(job)](db::Database* db, const Error& open_error) {
     std::function<void(Connection&)> then = job(db, open_error);
     return then ? app::Continuation([then = std::move(then)](app::ConnectionImpl& conn) { then(conn); })
                 : app::Continuation();

@@ -38,7 +38,7 @@ Extras& ConnectionImpl::extras() {
 
 uint32_t ConnectionImpl::now_ms() const noexcept { return static_cast<uint32_t>(ctx_.loop().now_ms()); }
 
-ConnectionImpl::~ConnectionImpl() { ctx_.forget_jobs_of(*this); }
+ConnectionImpl::~ConnectionImpl() { ctx_.jobs().forget(*this); }
 
 void ConnectionImpl::on_event(uint32_t events) {
   if (state_ == State::closed) return;

@@ -3,8 +3,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <new>
 
@@ -62,7 +62,7 @@ SendStatus OutputPath::queue_frame(ConnectionImpl& c_, Opcode opcode, const char
     // so a big message to a reader that keeps up is never refused. What this connection was
     // owed earlier leaves first; every other connection keeps batching.
     if (c_.ctx_.is_corked(&c_)) c_.ctx_.uncork();
-    if (c_.deferred_) c_.ctx_.flush_deferred_of(c_);
+    if (c_.deferred_ && c_.state_ != ConnectionImpl::State::closed) c_.ctx_.flush_deferred_of(c_);
     if (c_.state_ == ConnectionImpl::State::closed) return SendStatus::dropped;
     const size_t held = c_.outbox_ ? c_.outbox_->pending() : 0;
     const iovec frame[2] = {{header, header_size}, {const_cast<char*>(data), size}};
@@ -252,8 +252,11 @@ size_t OutputPath::send_to_many(LoopContext& loop, std::span<Connection* const> 
   for (Connection* handle : to) {
     ConnectionImpl& c = static_cast<ConnectionImpl&>(*handle);
     if (c.state_ != ConnectionImpl::State::open) continue;
+    // Open and not corked, so what it is owed is its outbox and this turn's deferred frames
+    // (pending_output, spelled out: this runs once per recipient).
     const bool plain = !(c.compression_ && data.size() >= loop.compression().threshold) && !loop.is_corked(&c) &&
-                       !(c.outbox_ && !c.deferred_) && pending_output(c) + total <= cap / 2;
+                       !(c.outbox_ && !c.deferred_) &&
+                       (c.outbox_ ? c.outbox_->pending() : 0) + (c.deferred_ ? loop.deferred_bytes_at(c.deferred_slot) : 0) + total <= cap / 2;
     if (!plain) {
       if (send_message(c, data, opcode) != SendStatus::dropped) ++queued;
       stored = false;  // send_message may have deferred another frame (compressed) since
@@ -283,7 +286,7 @@ size_t OutputPath::pending_output(const ConnectionImpl& c_) noexcept {
   // turn (a closed connection's slot is its reap link: it is owed nothing any more).
   const bool owed = c_.deferred_ && c_.state_ != ConnectionImpl::State::closed;
   return (c_.outbox_ ? c_.outbox_->pending() : 0) + (c_.ctx_.is_corked(&c_) ? c_.ctx_.corked_size() : 0) +
-         (owed ? c_.ctx_.deferred_bytes_of(c_) : 0);
+         (owed ? c_.ctx_.deferred_bytes_at(c_.deferred_slot) : 0);
 }
 
 }  // namespace capstan::app

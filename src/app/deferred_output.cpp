@@ -22,13 +22,9 @@ void DeferredOutput::add(ConnectionImpl* c, const uint8_t* header, size_t header
   chain(c, last_offset_, total, same);
 }
 
-DeferredOutput::Owed& DeferredOutput::owed_of(const ConnectionImpl* c) noexcept { return owed_[c->deferred_slot]; }
-
-size_t DeferredOutput::owed_bytes(const ConnectionImpl* c) const noexcept { return owed_of(c).bytes; }
-
 void DeferredOutput::chain(ConnectionImpl* c, size_t offset, size_t size, bool shared) {
   if (c->deferred()) {
-    Owed& owed = owed_of(c);
+    Owed& owed = owed_[c->deferred_slot];
     owed.bytes += size;
     Entry& tail = entries_[owed.last];
     // Consecutive frames of one connection, contiguous in bytes_: one iovec for both.
@@ -43,12 +39,6 @@ void DeferredOutput::chain(ConnectionImpl* c, size_t offset, size_t size, bool s
     owed_.push_back({c, entries_.size(), entries_.size(), size});
   }
   entries_.push_back({offset, size, kEnd});
-}
-
-void DeferredOutput::gather(const Owed& owed) {
-  iov_.clear();
-  for (size_t i = owed.first; i != kEnd; i = entries_[i].next)
-    iov_.push_back({const_cast<char*>(bytes_.data()) + entries_[i].offset, entries_[i].size});
 }
 
 void DeferredOutput::reset() {

@@ -38,16 +38,18 @@ class DeferredOutput {
   bool empty() const noexcept { return entries_.empty(); }
   // Bytes held: the owner flushes early past a bound, so a huge turn cannot grow it unbounded.
   size_t bytes() const noexcept { return bytes_.size(); }
-  // What an owed connection is owed this turn, in bytes: it counts against its send buffer.
-  size_t owed_bytes(const ConnectionImpl* c) const noexcept;
+  // What the owed connection in `slot` (its deferred_slot) is owed this turn, in bytes: it
+  // counts against its send buffer.
+  size_t owed_bytes(size_t slot) const noexcept { return owed_[slot].bytes; }
 
   // Hands each connection its frames, in the order they were added, as one iovec array
   // (`write(c, iov, count)`), then forgets them.
   template <class Write>
   void drain(Write&& write);
-  // The same for one owed connection alone (its cap is near): the others keep batching.
+  // The same for one owed connection alone (its cap is near), in `slot`: the others keep
+  // batching.
   template <class Write>
-  void drain_one(ConnectionImpl* c, Write&& write);
+  void drain_one(ConnectionImpl* c, size_t slot, Write&& write);
 
  private:
   static constexpr size_t kEnd = SIZE_MAX;
@@ -63,9 +65,11 @@ class DeferredOutput {
     size_t bytes;  // the sum of its entries
   };
   void chain(ConnectionImpl* c, size_t offset, size_t size, bool shared);
-  Owed& owed_of(const ConnectionImpl* c) noexcept;
-  const Owed& owed_of(const ConnectionImpl* c) const noexcept { return const_cast<DeferredOutput*>(this)->owed_of(c); }
-  void gather(const Owed& owed);
+  void gather(const Owed& owed) {
+    iov_.clear();
+    for (size_t i = owed.first; i != kEnd; i = entries_[i].next)
+      iov_.push_back({const_cast<char*>(bytes_.data()) + entries_[i].offset, entries_[i].size});
+  }
   void reset();
 
   util::ByteBuffer bytes_;
@@ -88,8 +92,8 @@ void DeferredOutput::drain(Write&& write) {
 }
 
 template <class Write>
-void DeferredOutput::drain_one(ConnectionImpl* c, Write&& write) {
-  Owed& owed = owed_of(c);
+void DeferredOutput::drain_one(ConnectionImpl* c, size_t slot, Write&& write) {
+  Owed& owed = owed_[slot];
   gather(owed);
   owed.connection = nullptr;  // the turn's drain skips it; what it is owed later is owed anew
   write(c, iov_.data(), iov_.size());

@@ -56,7 +56,7 @@ void HttpPhase::start_authentication(ConnectionImpl& c_, std::string_view token,
   c_.handshake_->switching = std::move(switching);
   c_.state_ = ConnectionImpl::State::authenticating;
   c_.pause_reading();
-  c_.ctx_.offload(c_, [&auth, identity = std::move(verified->identity),
+  c_.ctx_.jobs().offload(c_, [&auth, identity = std::move(verified->identity),
                        claims = std::move(verified->claims)](db::Database* db, const Error& open_error) mutable {
     return Continuation([found = auth.lookup(db, open_error, identity), identity = std::move(identity),
                          claims = std::move(claims)](ConnectionImpl& c) mutable {

@@ -18,7 +18,7 @@
 namespace capstan::app {
 
 LoopContext::LoopContext(unsigned index, ServerShared& shared, const std::vector<RouteSpec>& routes)
-    : shared_(shared), loop_(index), topics_(loop_, shared.topics), read_buffer_(new uint8_t[kReadBufferSize]) {
+    : shared_(shared), loop_(index), topics_(loop_, shared.topics), jobs_(loop_, shared.workers), read_buffer_(new uint8_t[kReadBufferSize]) {
   services_.context = this;
   services_.users = shared.users;
   services_.topics = &topics_;
@@ -120,41 +120,6 @@ void LoopContext::set_limits(const Limits& l) {
   message_limit_.closes = l.on_limit == OnLimit::close;
 }
 
-bool LoopContext::offload(BlockingJob job) {
-  if (!shared_.workers) return false;
-  shared_.workers->submit([this, job = std::move(job)](db::Database* db, const Error& open_error) {
-    std::function<void()> then = job(db, open_error);
-    if (then) loop_.post_task(std::move(then));
-  });
-  return true;
-}
-
-bool LoopContext::offload(ConnectionImpl& c, BlockingWork work) {
-  if (!shared_.workers) return false;
-  const uint64_t id = c.id();
-  Waiting& waiting = waiting_.try_emplace(id, Waiting{&c, 0}).first->second;
-  ++waiting.jobs;
-  c.set_jobs_in_flight(true);
-  shared_.workers->submit([this, id, work = std::move(work)](db::Database* db, const Error& open_error) {
-    Continuation then = work(db, open_error);
-    loop_.post_task([this, id, then = std::move(then)] {
-      auto it = waiting_.find(id);
-      if (it == waiting_.end()) return;  // the connection is gone
-      ConnectionImpl& conn = *it->second.connection;
-      if (--it->second.jobs == 0) {
-        waiting_.erase(it);
-        conn.set_jobs_in_flight(false);
-      }
-      if (conn.state() != ConnectionImpl::State::closed && then) conn.run_guarded("continuation", [&] { then(conn); });
-    });
-  });
-  return true;
-}
-
-void LoopContext::forget_jobs_of(ConnectionImpl& c) noexcept {
-  if (c.jobs_in_flight()) waiting_.erase(c.id());
-}
-
 void LoopContext::switch_cork(ConnectionImpl* c) {
   uncork();
   corked_ = c;
@@ -173,7 +138,7 @@ void LoopContext::flush_deferred() {
 }
 
 void LoopContext::flush_deferred_of(ConnectionImpl& c) {
-  deferred_.drain_one(&c, [](ConnectionImpl* owed, const iovec* iov, size_t count) { OutputPath::write_frames(*owed, iov, count); });
+  deferred_.drain_one(&c, c.deferred_slot, [](ConnectionImpl* owed, const iovec* iov, size_t count) { OutputPath::write_frames(*owed, iov, count); });
 }
 
 void LoopContext::uncork() {

@@ -6,7 +6,6 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <unordered_map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,6 +14,7 @@
 #include "app/component_attach.hpp"
 #include "app/deferred_output.hpp"
 #include "app/ip_limiter.hpp"
+#include "app/job_dispatch.hpp"
 #include "app/late_errors.hpp"
 #include "app/metrics.hpp"
 #include "app/route.hpp"
@@ -34,10 +34,6 @@ class ConnectionImpl;
 class AuthService;
 class LoopContext;
 
-// What a job on the worker pool hands back: run on the connection's loop, with the
-// connection, if it still exists by then.
-using Continuation = std::function<void(ConnectionImpl&)>;
-using BlockingWork = std::function<Continuation(db::Database* db, const Error& open_error)>;
 
 // What /status and /metrics tell about the whole server, published once it listens; any
 // loop's endpoint reads it (LoopContext::server_status), nothing else does.
@@ -105,14 +101,8 @@ class LoopContext {
   const AuthService* auth() const noexcept { return shared_.auth; }
   const std::string& static_root() const noexcept { return shared_.static_root; }
 
-  // Runs `work` on the worker pool, then its continuation here with `c`, unless `c` is gone.
-  // False when there is no worker pool.
-  bool offload(ConnectionImpl& c, BlockingWork work);
-  // The same without a connection: the continuation runs on this loop (Component::offload).
-  bool offload(BlockingJob job);
-  void forget_jobs_of(ConnectionImpl& c) noexcept;
-  // Connections with jobs in flight (for tests: none is left behind once they are gone).
-  size_t connections_waiting() const noexcept { return waiting_.size(); }
+  // Blocking work on the worker pool for this loop's connections and components.
+  JobDispatch& jobs() noexcept { return jobs_; }
 
   // The receive buffer every connection of this loop reads into.
   uint8_t* read_buffer() noexcept { return read_buffer_.get(); }
@@ -143,7 +133,8 @@ class LoopContext {
   void flush_deferred();
   // Sends `c` alone what it is owed (its send buffer is near the cap); the others keep theirs.
   void flush_deferred_of(ConnectionImpl& c);
-  size_t deferred_bytes_of(const ConnectionImpl& c) const noexcept { return deferred_.owed_bytes(&c); }
+  // What the owed connection in `slot` (ConnectionImpl::deferred_slot) is owed this turn.
+  size_t deferred_bytes_at(size_t slot) const noexcept { return deferred_.owed_bytes(slot); }
   // Faults found while sending, told to components at the end of the turn.
   LateErrors& late_errors() noexcept { return late_errors_; }
 
@@ -193,6 +184,7 @@ class LoopContext {
   ComponentServices services_;  // what this loop's component instances reach (component_attach.hpp)
   net::EventLoop loop_;
   LoopTopics topics_;  // before the components: they may subscribe from on_start
+  JobDispatch jobs_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   std::vector<Route> routes_;
   std::vector<std::atomic<uint64_t>> route_open_;  // by route index
@@ -209,14 +201,6 @@ class LoopContext {
   std::unique_ptr<ws::Inflater> shared_inflater_;
   std::string deflate_buffer_;
   std::string inflate_buffer_;
-  // Connections with jobs in flight, by id: a continuation finds its connection here or
-  // learns it is gone. Only waiting connections are in it, so idle ones cost nothing, and the
-  // count lives here rather than in every connection.
-  struct Waiting {
-    ConnectionImpl* connection;
-    size_t jobs;
-  };
-  std::unordered_map<uint64_t, Waiting> waiting_;
   Limits limits_;
   MessageLimit message_limit_;
   bool shutting_down_ = false;

@@ -31,30 +31,19 @@ std::string RouteKeys::text(std::string_view key, std::string_view fallback) con
   return v ? v->text : std::string(fallback);
 }
 
-std::vector<std::string> RouteKeys::list(std::string_view key) const {
-  const KeyValue* v = find(key);
-  return v ? v->list : std::vector<std::string>{};
+namespace {
+// A value the file set, or the reader's fallback.
+template <class T>
+T value_or(const KeyValue* v, T KeyValue::*member, T fallback) {
+  return v ? v->*member : fallback;
 }
+}  // namespace
 
-int64_t RouteKeys::integer(std::string_view key, int64_t fallback) const {
-  const KeyValue* v = find(key);
-  return v ? v->integer : fallback;
-}
-
-bool RouteKeys::boolean(std::string_view key, bool fallback) const {
-  const KeyValue* v = find(key);
-  return v ? v->boolean : fallback;
-}
-
-Duration RouteKeys::duration(std::string_view key, Duration fallback) const {
-  const KeyValue* v = find(key);
-  return v ? v->duration : fallback;
-}
-
-uint64_t RouteKeys::size(std::string_view key, uint64_t fallback) const {
-  const KeyValue* v = find(key);
-  return v ? v->size : fallback;
-}
+std::vector<std::string> RouteKeys::list(std::string_view key) const { return value_or(find(key), &KeyValue::list, {}); }
+int64_t RouteKeys::integer(std::string_view key, int64_t fallback) const { return value_or(find(key), &KeyValue::integer, fallback); }
+bool RouteKeys::boolean(std::string_view key, bool fallback) const { return value_or(find(key), &KeyValue::boolean, fallback); }
+Duration RouteKeys::duration(std::string_view key, Duration fallback) const { return value_or(find(key), &KeyValue::duration, fallback); }
+uint64_t RouteKeys::size(std::string_view key, uint64_t fallback) const { return value_or(find(key), &KeyValue::size, fallback); }
 
 std::span<const RouteKeys> RouteKeys::tables(std::string_view key) const {
   const KeyValue* v = find(key);

@@ -200,9 +200,9 @@ TEST_F(OutputPathTest, MoreDeferredFramesThanOneSendmsgTakesStillEndWithTheClose
 class OffloadedJobs : public OutputPathTest {
  protected:
   void SetUp() override {
-    OutputPathTest::SetUp();
     workers_ = std::make_unique<db::WorkerPool>(1, [] { return Expected<std::unique_ptr<db::Database>>(Error{DbError::open_failed}); });
-    shared_.workers = workers_.get();
+    shared_.workers = workers_.get();  // before the loop is made: it takes the pool then
+    OutputPathTest::SetUp();
   }
   void TearDown() override {
     workers_.reset();  // finishes its jobs while the loop they post to still exists
@@ -226,7 +226,7 @@ TEST_F(OffloadedJobs, ThreeHundredJobsInFlightForOneConnectionAreAllAnswered) {
   write(a, text_frame("go"));
   turn_until(answered, 300);
   EXPECT_EQ(answered.load(), 300);
-  EXPECT_EQ(ctx_->connections_waiting(), 0u);
+  EXPECT_EQ(ctx_->jobs().connections_waiting(), 0u);
 }
 
 TEST_F(OffloadedJobs, AConnectionGoneWithJobsInFlightIsForgotten) {
@@ -245,7 +245,7 @@ TEST_F(OffloadedJobs, AConnectionGoneWithJobsInFlightIsForgotten) {
   settle();
   hang_up(a);  // reaped with 256 jobs in flight
   expect_reaped();
-  EXPECT_EQ(ctx_->connections_waiting(), 0u) << "a reaped connection must not stay where continuations look";
+  EXPECT_EQ(ctx_->jobs().connections_waiting(), 0u) << "a reaped connection must not stay where continuations look";
   release = true;
   workers_.reset();  // every job done, every continuation posted
   settle();
