@@ -3,7 +3,8 @@
 // "all", and each message is published to it as it came in (the publisher receives it too).
 // Built with the library as a user's program would be; bench/fanout.sh runs it as "topics".
 //
-// usage: capstan_topics_fanout PORT [THREADS]
+// usage: capstan_topics_fanout PORT [THREADS]    (PORT 0: any free port, as the log says;
+// tests/integration/test_topics.py runs it that way with real clients)
 #include <capstan/capstan.hpp>
 
 #include <cstdio>
@@ -23,8 +24,8 @@ class AllTopic final : public capstan::Component {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int port = argc > 1 ? std::atoi(argv[1]) : 0;
-  if (port <= 0 || port > 65535) {
+  const int port = argc > 1 ? std::atoi(argv[1]) : -1;
+  if (port < 0 || port > 65535) {
     std::fprintf(stderr, "usage: capstan_topics_fanout PORT [THREADS]\n");
     return 2;
   }
