@@ -164,7 +164,7 @@ namespace {
 using config::Loader;
 
 LoadedConfig load(const toml::table& root, const ComponentTypes& types) {
-  Loader loader{types};
+  Loader loader{types, {}, {}};
   for (const auto& [k, node] : root) {
     const std::string name(k.str());
     if ((name == "server" || name == "limits" || name == "compression" || name == "auth" || name == "users") &&

@@ -52,16 +52,7 @@ void Loader::load_routes(const toml::node& node) {
         continue;
       }
       // Without a component, its keys cannot be told from typos: the missing one is the fault.
-      if (!named) continue;
-      const KeyDecl* decl = declared(decls, k.str());
-      if (!decl) {
-        error(ConfigError::unknown_key, key, static_cast<int>(k.source().begin.line), "unknown key");
-        clean = false;
-      } else if (auto v = load_key(*decl, value, key)) {
-        route.keys.set(std::string(k.str()), std::move(*v));
-      } else {
-        clean = false;
-      }
+      if (named) clean &= load_declared(decls, k, value, key, route.keys);
     }
     if (route.component.empty()) error(ConfigError::missing, base + ".component", line_of(item), "missing: every route names its component");
     if (!route.path.empty() && route.path.front() != '/')
@@ -104,19 +95,21 @@ std::optional<KeyValue> Loader::load_tables(const KeyDecl& decl, const toml::nod
 
 bool Loader::load_keys(const std::vector<KeyDecl>& decls, const toml::table& table, const std::string& base, RouteKeys& out) {
   bool clean = true;
-  for (const auto& [k, value] : table) {
-    const std::string key = base + "." + std::string(k.str());
-    const KeyDecl* decl = declared(decls, k.str());
-    if (!decl) {
-      error(ConfigError::unknown_key, key, static_cast<int>(k.source().begin.line), "unknown key");
-      clean = false;
-    } else if (auto v = load_key(*decl, value, key)) {
-      out.set(std::string(k.str()), std::move(*v));
-    } else {
-      clean = false;
-    }
-  }
+  for (const auto& [k, value] : table) clean &= load_declared(decls, k, value, base + "." + std::string(k.str()), out);
   return clean;
+}
+
+bool Loader::load_declared(const std::vector<KeyDecl>& decls, const toml::key& k, const toml::node& value,
+                           const std::string& key, RouteKeys& out) {
+  const KeyDecl* decl = declared(decls, k.str());
+  if (!decl) {
+    error(ConfigError::unknown_key, key, static_cast<int>(k.source().begin.line), "unknown key");
+    return false;
+  }
+  std::optional<KeyValue> v = load_key(*decl, value, key);
+  if (!v) return false;
+  out.set(std::string(k.str()), std::move(*v));
+  return true;
 }
 
 }  // namespace capstan::config

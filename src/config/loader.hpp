@@ -36,6 +36,9 @@ struct Loader {
   std::optional<KeyValue> load_tables(const KeyDecl& decl, const toml::node& node, const std::string& key);
   // Loads each key of `table` declared in `decls` into `out`; false when any had a fault.
   bool load_keys(const std::vector<KeyDecl>& decls, const toml::table& table, const std::string& base, RouteKeys& out);
+  // One key against its declaration in `decls` (unknown, or loaded into `out`); false on a fault.
+  bool load_declared(const std::vector<KeyDecl>& decls, const toml::key& k, const toml::node& value,
+                     const std::string& key, RouteKeys& out);
 };
 
 }  // namespace capstan::config
