@@ -18,9 +18,13 @@
 
 #include <functional>
 #include <memory>
+#include <span>
+#include <string>
+#include <string_view>
 
 #include "capstan/connection.hpp"
 #include "capstan/error.hpp"
+#include "capstan/http.hpp"
 #include "capstan/loop.hpp"
 #include "capstan/topics.hpp"
 #include "capstan/types.hpp"
@@ -29,6 +33,21 @@
 namespace capstan {
 
 struct ComponentServices;
+
+// What the publish API (POST /publish, the Mercure endpoint) or a cluster peer hands to a
+// route: an action and its data, for everyone on the route, for some users, or for a channel.
+// Views: valid during on_publish only.
+struct Publication {
+  std::string_view action;
+  std::string_view data;                // JSON text
+  std::span<const std::string> users;   // user ids or identities; empty: not by user
+  std::string_view channel;             // empty: no channel
+  std::string_view id;                  // the publisher's id for it (Mercure's), may be empty
+};
+// How on_publish answers: the deliveries it made on every loop of this server, or an Error
+// whose message says why the publication does not fit the route (a 400 for the publisher).
+// Called once, on any thread.
+using PublishDone = std::function<void(Expected<size_t> delivered)>;
 
 class Component {
  public:
@@ -60,6 +79,12 @@ class Component {
   virtual void on_reload() {}
   // Called once the instance is attached to its loop, before any connection: add timers here.
   virtual void on_start() {}
+  // A plain HTTP request (no upgrade) to the route's own path, on this instance's loop
+  // (capstan/http.hpp). The default answers 426: the route speaks WebSocket only.
+  virtual void on_http(const HttpRequest& request, HttpResponse response);
+  // A publication for this route (see Publication), on the loop that received it: deliver it
+  // on every loop, then call `done`. The default refuses: the route takes no publications.
+  virtual void on_publish(const Publication& publication, PublishDone done);
 
   // The loop this instance runs on; valid from on_start on.
   Loop& loop() const noexcept { return *loop_; }

@@ -111,6 +111,24 @@ struct UsersConfig {
   bool operator==(const UsersConfig&) const = default;
 };
 
+// The publish API (SPEC section 4): POST /publish for the web application's backend.
+struct PublishConfig {
+  std::string api_key;             // Bearer key; or CAPSTAN_PUBLISH_KEY; empty (both): no /publish
+  size_t max_body = 1024 * 1024;   // a larger request is answered 413
+  unsigned max_batch = 1000;       // publications in one array; more is answered 413
+
+  bool operator==(const PublishConfig&) const = default;
+};
+
+// Publishing as a Mercure hub accepts it (Symfony's Mercure component, SPEC section 4).
+struct MercureConfig {
+  std::string path;                // e.g. "/.well-known/mercure"; empty: no Mercure endpoint
+  std::string publisher_jwt_key;   // HS* secret or a PEM public key file; or CAPSTAN_MERCURE_PUBLISHER_JWT_KEY
+  std::string publisher_jwt_alg = "HS256";
+
+  bool operator==(const MercureConfig&) const = default;
+};
+
 // One `[[routes]]` table. The keys every route has are fields; the rest belong to the route's
 // component type, which declares them (ComponentType::keys) and reads them in for_route.
 struct RouteConfig {
@@ -129,6 +147,8 @@ struct Config {
   CompressionConfig compression;
   AuthConfig auth;
   UsersConfig users;
+  PublishConfig publish;
+  MercureConfig mercure;
   std::vector<RouteConfig> routes;
   std::string base_dir;  // the configuration file's folder; relative paths start here
   std::string source_path;  // the file it was loaded from (load_config_file), for the state file

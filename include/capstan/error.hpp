@@ -43,6 +43,10 @@ enum class HttpError {
   no_route,                // 404: no route serves the path
   origin_not_allowed,      // 403: server.allowed_origins
   websocket_only,          // 426: plain HTTP to a WebSocket route's path
+  method_not_allowed,      // 405: an endpoint that does not serve the method
+  length_required,         // 411: a body without Content-Length (chunked request bodies)
+  malformed_content_length,  // 400
+  body_too_large,          // 413: over the endpoint's max_body
 };
 
 // A WebSocket session that ends because of what the peer sent or did.

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace capstan::form {
 
@@ -23,5 +24,7 @@ std::string decode(std::string_view encoded);
 // decoded name is `name`, or nullopt when there is none. A pair without '=' ("?debug") has the
 // empty value; empty pairs ("a=1&&b=2") are skipped. Later pairs of the same name are ignored.
 std::optional<std::string> find(std::string_view encoded, std::string_view name);
+// Every pair's value of that name, in order (Mercure sends one `topic` pair per topic).
+std::vector<std::string> find_all(std::string_view encoded, std::string_view name);
 
 }  // namespace capstan::form

@@ -26,42 +26,9 @@
 #include <vector>
 
 #include "capstan/connection.hpp"
+#include "capstan/json.hpp"
 
 namespace capstan {
-
-namespace app {
-struct JsonAccess;
-}
-
-// A read-only view of a JSON value of the message being handled; valid during the handler
-// call only. Member lookups on anything but an object, and indexing past an array's end,
-// give an absent value, so chains like data()["user"]["id"].as_int() need no checks.
-class Json {
- public:
-  enum class Type : uint8_t { absent, null, boolean, number, string, array, object };
-  Type type() const noexcept;
-  bool exists() const noexcept { return type() != Type::absent; }
-
-  Json operator[](std::string_view key) const noexcept;
-  Json operator[](size_t index) const noexcept;
-  size_t size() const noexcept;  // elements of an array, members of an object, else 0
-
-  std::optional<std::string_view> as_string() const noexcept;
-  std::optional<int64_t> as_int() const noexcept;  // integers only, no truncation of 1.5
-  std::optional<double> as_double() const noexcept;
-  std::optional<bool> as_bool() const noexcept;
-  // The value as compact JSON text ("" when absent).
-  std::string dump() const;
-
- private:
-  friend struct app::JsonAccess;
-  alignas(8) unsigned char element_[16] = {};
-  bool present_ = false;
-};
-
-// `value` as a JSON string literal, quotes included: for building replies by hand.
-std::string json_quote(std::string_view value);
-
 
 class ActionContext {
  public:

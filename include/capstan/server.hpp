@@ -16,6 +16,7 @@
 #include "capstan/component_type.hpp"
 #include "capstan/config.hpp"
 #include "capstan/error.hpp"
+#include "capstan/http.hpp"
 #include "capstan/notify.hpp"
 
 namespace capstan {
@@ -52,6 +53,10 @@ class Server {
   // `notify` route of the config on the same path gets them beside its relay and sql actions
   // (and keeps its own settings). Before run().
   void notify(std::string path, std::vector<Action> actions, NotifyOptions options = {});
+  // Serves plain HTTP requests to `path` (as requested: the server prefix is not applied)
+  // with a handler per loop made by `factory` (capstan/http.hpp). Before run(). A path served
+  // twice, or a route's path, makes run() fail.
+  void handle(std::string path, HttpHandlerFactory factory, EndpointOptions options = {});
   // Makes a component available to `[[routes]] component = name` in the config. Before run().
   void register_component(std::string name, ComponentFactory factory);
   // The same for a component made from its route's keys (ComponentType). Before run(). A type

@@ -1,6 +1,6 @@
-// The public Component members the library implements: the default refusal, and what reaches
-// the server's services (the user provider, the worker pool, the topics) through the loop
-// context.
+// The public Component and HttpHandler members the library implements: the defaults (the
+// refusal, the 426, no publications), and what reaches the server's services (the user
+// provider, the worker pool, the topics, the routes) through the loop context.
 #include "app/component_attach.hpp"
 #include "app/loop_context.hpp"
 
@@ -13,6 +13,28 @@ const Users* Component::users() const noexcept {
 Topics& Component::topics() const noexcept { return *services_->topics; }
 
 bool Component::offload(BlockingJob job) { return services_ && services_->context->jobs().offload(std::move(job)); }
+
+void Component::on_http(const HttpRequest&, HttpResponse response) {
+  response.send(426, std::string(describe(HttpError::websocket_only)) + "\n", "text/plain; charset=utf-8",
+                {{"Sec-WebSocket-Version", "13"}});
+}
+
+void Component::on_publish(const Publication&, PublishDone done) {
+  done(Error(std::make_error_code(std::errc::operation_not_supported), "the route's component takes no publications"));
+}
+
+Topics& HttpHandler::topics() const noexcept { return *services_->topics; }
+
+Component* HttpHandler::route_component(std::string_view path) const noexcept {
+  const app::Route* route = services_->context->find_route(path);
+  return route ? route->component.get() : nullptr;
+}
+
+std::vector<Component*> HttpHandler::route_components() const {
+  std::vector<Component*> out;
+  for (const app::Route& r : services_->context->routes()) out.push_back(r.component.get());
+  return out;
+}
 
 void Component::on_refused(Connection& connection, uint16_t code, std::string_view) {
   connection.close(code, code == close_code::policy_violation ? "Invalid request" : "Internal error");

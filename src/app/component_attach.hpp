@@ -3,6 +3,7 @@
 #pragma once
 
 #include "capstan/component.hpp"
+#include "capstan/http.hpp"
 
 namespace capstan {
 
@@ -23,6 +24,17 @@ class ComponentAttach {
     c.loop_ = &loop;
     c.services_ = &services;
   }
+};
+
+// The same for an endpoint's handler.
+class HandlerAttach {
+ public:
+  static void attach(HttpHandler& h, Loop& loop, ComponentServices& services) noexcept {
+    h.loop_ = &loop;
+    h.services_ = &services;
+  }
+  // The server's own endpoints (/status, /metrics) read the loop's internals.
+  static app::LoopContext& context_of(const HttpHandler& h) noexcept { return *h.services_->context; }
 };
 
 }  // namespace capstan

@@ -27,6 +27,8 @@ ReloadPlan plan_reload(const Config& running, const Config& next) {
   changed(!(running.compression == next.compression), "compression");
   changed(!(running.users == next.users), "users");
   changed(!(running.routes == next.routes), "routes");
+  changed(!(running.publish == next.publish), "publish");
+  changed(!(running.mercure == next.mercure), "mercure");
   return plan;
 }
 

@@ -1,20 +1,18 @@
-// The plain-HTTP endpoints on the WebSocket port, besides static files: /healthz, /status
-// (what `capstan list` and `capstan status` read) and /metrics (Prometheus text format).
+// The server's own plain-HTTP endpoints: /healthz, /status (what `capstan list` and
+// `capstan status` read) and /metrics (Prometheus text format). Endpoints like any other
+// (capstan/http.hpp): the server registers them first, a program's own come after.
 #pragma once
 
 #include <string>
+#include <vector>
 
-namespace capstan::http {
-struct Request;
-}
+#include "capstan/http.hpp"
 
 namespace capstan::app {
 
 class LoopContext;
 
-// Appends the whole response for an endpoint at `request.path` (GET or HEAD) and returns
-// true; false when the path is no endpoint.
-bool serve_endpoint(LoopContext& ctx, const http::Request& request, std::string& response);
+std::vector<Endpoint> server_endpoints();
 
 // status_endpoint.cpp: the server's live state as JSON (name, pid, uptime, connections per route).
 void append_status_json(LoopContext& ctx, std::string& body);

@@ -22,47 +22,58 @@ namespace capstan::app {
 void HttpPhase::on_data(ConnectionImpl& c_, const char* data, size_t size) {
   if (!c_.handshake_) c_.handshake_ = std::make_unique<Handshake>(c_.ctx_.limits().max_header_size);
   Handshake& hs = *c_.handshake_;
-  // Usually the whole request arrives in one read: parse it where it lies.
-  std::string_view input;
-  if (hs.buffer.empty()) {
-    input = std::string_view(data, size);
-  } else {
+  if (hs.exchange) {  // reading paused behind an answer: nothing more arrives, but be safe
     hs.buffer.append(data, size);
-    input = hs.buffer;
+    return;
   }
-  http::ParseResult r = hs.parser.parse(input, hs.request);
-  switch (r.status) {
-    case http::ParseResult::Status::incomplete:
-      if (hs.buffer.empty()) hs.buffer.assign(data, size);
+  // Usually the whole request arrives in one read: parse it where it lies.
+  if (hs.buffer.empty()) return parse_requests(c_, std::string_view(data, size), false);
+  hs.buffer.append(data, size);
+  parse_requests(c_, hs.buffer, true);
+}
+
+void HttpPhase::parse_requests(ConnectionImpl& c_, std::string_view input, bool in_buffer) {
+  Handshake& hs = *c_.handshake_;
+  // What is left from `offset` on waits in the buffer for more bytes or for an answer.
+  auto keep = [&](size_t offset) {
+    if (in_buffer) hs.buffer.erase(0, offset);
+    else hs.buffer.assign(input.substr(offset));
+  };
+  size_t offset = 0;
+  for (;;) {
+    const std::string_view rest = input.substr(offset);
+    http::ParseResult r = hs.parser.parse(rest, hs.request);
+    if (r.status == http::ParseResult::Status::incomplete) return keep(offset);
+    if (r.status == http::ParseResult::Status::error) return refuse_upgrade(c_, r.error);
+    const http::UpgradeCheck upgrade = http::check_upgrade(hs.request);
+    if (upgrade.kind != http::UpgradeCheck::Kind::not_websocket)
+      return handle_upgrade(c_, hs.request, upgrade, rest.data() + r.head_size, rest.size() - r.head_size);
+    size_t body_size = 0;
+    if (!plain_request_fits(c_, hs.request, body_size)) return;  // refused
+    if (rest.size() - r.head_size < body_size) return keep(offset);
+    hs.dispatching = true;
+    hs.answered = false;
+    serve_plain(c_, hs.request, rest.substr(r.head_size, body_size));
+    if (c_.state_ != ConnectionImpl::State::http || !c_.handshake_) return;  // drained or closed: `hs` may be gone
+    hs.dispatching = false;
+    offset += r.head_size + body_size;
+    if (!hs.answered) {
+      // Answered later: the next request waits, and so does reading.
+      keep(offset);
+      c_.pause_reading();
       return;
-    case http::ParseResult::Status::error:
-      return refuse_upgrade(c_, r.error);
-    case http::ParseResult::Status::complete:
-      handle_request(c_, hs.request, input.data() + r.head_size, input.size() - r.head_size);
+    }
+    if (offset == input.size()) {
+      if (in_buffer) hs.buffer.clear();
       return;
+    }
   }
 }
 
-void HttpPhase::handle_request(ConnectionImpl& c_, const http::Request& req, const char* after_head, size_t after_size) {
-  const http::UpgradeCheck upgrade = http::check_upgrade(req);
-  const Route* route = c_.ctx_.find_route(req.path);
+void HttpPhase::handle_upgrade(ConnectionImpl& c_, const http::Request& req, const http::UpgradeCheck& upgrade,
+                               const char* after_head, size_t after_size) {
   if (upgrade.kind == http::UpgradeCheck::Kind::invalid) return refuse_upgrade(c_, upgrade.error);
-  if (upgrade.kind == http::UpgradeCheck::Kind::not_websocket) {
-    const bool get = req.method == "GET" || req.method == "HEAD";
-    std::string response;
-    if (get && serve_endpoint(c_.ctx_, req, response)) {
-      // /healthz, /status, /metrics
-    } else if (get && http::append_static_file(response, c_.ctx_.static_root(), req.path, req.method == "HEAD")) {
-      // the demo page, or any file of server.static_dir; also on a WebSocket route's path
-    }
-    if (!response.empty()) {
-      OutputPath::queue_raw(c_, response.data(), response.size());
-      OutputPath::enter_draining(c_);
-    } else {
-      respond_and_drain(c_, route ? HttpError::websocket_only : HttpError::no_route);
-    }
-    return;
-  }
+  const Route* route = c_.ctx_.find_route(req.path);
   if (!route) return refuse_upgrade(c_, HttpError::no_route);
   const auto& origins = c_.ctx_.server_config().allowed_origins;
   if (!origins.empty()) {

@@ -14,6 +14,7 @@
 
 namespace capstan::http {
 struct Request;
+struct UpgradeCheck;
 }
 
 namespace capstan::app {
@@ -23,12 +24,25 @@ class HttpPhase {
   HttpPhase() = delete;
   // Bytes read while the connection is in the http state.
   static void on_data(ConnectionImpl& c, const char* data, size_t size);
+  // A plain request's answer (http_exchange.cpp), in order with the rest of the output.
+  static void write_response(ConnectionImpl& c, std::string_view bytes);
+  // The answer is complete: the next request is read, or the connection drains.
+  static void response_complete(ConnectionImpl& c, bool keep_alive);
   // The worker's answer to the user lookup (http_auth.cpp); `refuse_code` 0: found.
   static void finish_lookup(ConnectionImpl& c, uint16_t refuse_code, int64_t user_id, std::string identity, std::string claims,
                      std::string_view error);
 
  private:
-  static void handle_request(ConnectionImpl& c, const http::Request& request, const char* after_head, size_t after_size);
+  // Every complete request in `input` (the buffer's bytes when `in_buffer`) in turn, until
+  // one is answered later, upgrades, or needs more bytes.
+  static void parse_requests(ConnectionImpl& c, std::string_view input, bool in_buffer);
+  static void handle_upgrade(ConnectionImpl& c, const http::Request& request, const http::UpgradeCheck& upgrade,
+                             const char* after_head, size_t after_size);
+  // http_requests.cpp: plain requests. False when the request was refused (its method, its
+  // body's size or framing); else `body_size` is what its Content-Length announces.
+  static bool plain_request_fits(ConnectionImpl& c, const http::Request& request, size_t& body_size);
+  // To the endpoint, the static file, or the route's component.
+  static void serve_plain(ConnectionImpl& c, const http::Request& request, std::string_view body);
   // Answers the refusal with its status and text, then drains; refuse_upgrade also counts it
   // as a refused handshake (/metrics).
   static void respond_and_drain(ConnectionImpl& c, HttpError error);

@@ -31,11 +31,13 @@ LoopContext::LoopContext(unsigned index, ServerShared& shared, const std::vector
     ComponentAttach::attach(*r.component, loop_, services_);
     routes_.push_back(std::move(r));
   }
+  for (const Endpoint& e : shared.endpoints) endpoints_.add(e, loop_, services_);
   route_open_ = std::vector<std::atomic<uint64_t>>(routes_.size());
   loop_.set_end_of_turn([this] { end_of_turn(); });
   set_limits(shared.config->limits);
   start_sweep_timer();
   for (Route& r : routes_) r.component->on_start();
+  endpoints_.start();
 }
 
 LoopContext::~LoopContext() {

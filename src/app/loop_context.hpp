@@ -13,6 +13,7 @@
 
 #include "app/component_attach.hpp"
 #include "app/deferred_output.hpp"
+#include "app/endpoint_table.hpp"
 #include "app/ip_limiter.hpp"
 #include "app/job_dispatch.hpp"
 #include "app/late_errors.hpp"
@@ -58,6 +59,7 @@ struct ServerShared {
   std::string static_root;            // server.static_dir, resolved; empty: no files
   std::unique_ptr<IpLimiter> ip_limiter;  // connections per client address, all loops
   TopicRing topics;                       // every loop's topics, filled as the loops are made
+  std::vector<Endpoint> endpoints;        // plain HTTP endpoints: each loop makes its handlers
   std::atomic<uint32_t> connections{0};
   std::atomic<uint64_t> next_connection_id{1};
   ServerStatus status;
@@ -87,6 +89,9 @@ class LoopContext {
   void begin_shutdown();
 
   const Route* find_route(std::string_view path) const noexcept;
+  // This loop's plain HTTP endpoints (/status, /publish, a program's own).
+  const EndpointTable& endpoints() const noexcept { return endpoints_; }
+  bool shutting_down() const noexcept { return shutting_down_; }
 
   // The message bucket (limits.messages_per_second / message_burst) in the form the hot path
   // uses: µs between messages (0: no limit), how far ahead the bucket may run, and on_limit.
@@ -187,6 +192,7 @@ class LoopContext {
   JobDispatch jobs_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   std::vector<Route> routes_;
+  EndpointTable endpoints_;
   std::vector<std::atomic<uint64_t>> route_open_;  // by route index
   std::unique_ptr<uint8_t[]> read_buffer_;
   util::ByteBuffer cork_{kCorkCapacity};

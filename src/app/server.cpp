@@ -16,6 +16,8 @@
 
 #include "app/auth_service.hpp"
 #include "app/config_reload.hpp"
+#include "app/http_endpoints.hpp"
+#include "services/service_endpoints.hpp"
 #include "app/loop_context.hpp"
 #include "config/options.hpp"
 #include "config/route_path.hpp"
@@ -44,6 +46,7 @@ struct Server::Impl {
   Config config;
   ComponentTypes types;  // by config name; reload() loads the file against them
   std::vector<app::RouteSpec> code_routes;  // from route(), in order
+  std::vector<Endpoint> code_endpoints;     // from handle(), in order
   std::unique_ptr<db::WorkerPool> workers;  // users.provider's queries, off the loops
   std::unique_ptr<app::AuthService> auth;
   app::ServerShared shared;
@@ -56,6 +59,7 @@ struct Server::Impl {
   Config reloaded;  // the configuration a SIGHUP compares with (loop 0's thread only)
 
   Status resolve_routes(std::vector<app::RouteSpec>& out);
+  Status resolve_endpoints(const std::vector<app::RouteSpec>& routes);
   Status start_services();
   void reload();
   Status bind_all();
@@ -73,6 +77,10 @@ Server::~Server() = default;
 
 void Server::route(std::string path, ComponentFactory factory, RouteOptions options) {
   impl_->code_routes.push_back({std::move(path), "", std::move(factory), std::move(options.protocols), options.auth});
+}
+
+void Server::handle(std::string path, HttpHandlerFactory factory, EndpointOptions options) {
+  impl_->code_endpoints.push_back({std::move(path), std::move(factory), std::move(options)});
 }
 
 void Server::register_component(std::string name, ComponentFactory factory) {
@@ -121,6 +129,26 @@ Status Server::Impl::resolve_routes(std::vector<app::RouteSpec>& out) {
   return {};
 }
 
+// The server's own endpoints, the services the configuration turns on (the publish API, the
+// Mercure hub), then the program's.
+Status Server::Impl::resolve_endpoints(const std::vector<app::RouteSpec>& routes) {
+  std::vector<Endpoint>& out = shared.endpoints;
+  out = app::server_endpoints();
+  Expected<std::vector<Endpoint>> services = services::endpoints_for(config);
+  if (!services) return std::move(services).error();
+  for (Endpoint& e : *services) out.push_back(std::move(e));
+  for (const Endpoint& e : code_endpoints) out.push_back(e);
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i].path.empty() || out[i].path[0] != '/' || !out[i].factory)
+      return Error(ConfigError::invalid, "endpoint '" + out[i].path + "': a path starting with / and a handler");
+    for (size_t j = 0; j < i; ++j)
+      if (out[j].path == out[i].path) return Error(ConfigError::invalid, "two endpoints on path " + out[i].path);
+    for (const app::RouteSpec& r : routes)
+      if (r.path == out[i].path) return Error(ConfigError::invalid, "endpoint " + out[i].path + " is a route's path");
+  }
+  return {};
+}
+
 Status Server::Impl::bind_all() {
   for (const std::string& text : config.server.listen) {
     auto address = net::parse_listen_address(text);
@@ -155,6 +183,7 @@ Status Server::run() {
   log::configure(s.config.server.log_format, s.config.server.log_level);
   std::vector<app::RouteSpec> routes;
   if (Status resolved = s.resolve_routes(routes); !resolved) return resolved;
+  if (Status resolved = s.resolve_endpoints(routes); !resolved) return resolved;
   s.shared.ip_limiter = std::make_unique<app::IpLimiter>(s.config.limits.connections_per_ip,
                                                          s.config.limits.connection_rate_per_ip);
   const std::string& dir = s.config.server.static_dir;

@@ -91,8 +91,10 @@ void WsSession::sweep(ConnectionImpl& c_, uint64_t now64) {
   switch (c_.state_) {
     case ConnectionImpl::State::http:
     case ConnectionImpl::State::authenticating:
+      if (c_.handshake_ && c_.handshake_->exchange) return;  // an answer in the making, or a stream
       if (passed(c_.phase_start_ms_, l.handshake_timeout)) {
-        c_.ctx_.metrics().handshake_failed(metrics::HandshakeFailure::timeout);
+        // A kept-alive connection idle between requests is no failed handshake.
+        if (!c_.handshake_ || !c_.handshake_->served) c_.ctx_.metrics().handshake_failed(metrics::HandshakeFailure::timeout);
         c_.close_now();
       }
       return;

@@ -102,7 +102,6 @@ Expected<std::unique_ptr<Verifier>> Verifier::create(const AuthConfig& config, c
   }
   // Faults of the configuration itself rather than of a key: coded as load_config codes them.
   if (algorithms.empty()) return Error(ConfigError::missing, "no JWT algorithm configured");
-  if (config.identity_claim.empty()) return Error(ConfigError::missing, "identity_claim is empty");
   const Expected<KeySources> sources = load_sources(config, base_dir, need_secret, need_public);
   if (!sources) return sources.error();
 

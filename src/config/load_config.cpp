@@ -126,6 +126,8 @@ void Loader::check_whole(const toml::table& root) {
   for (const std::string& alg : c.auth.algorithms)  // the one list: auth's algorithm table
     if (!auth::is_supported_algorithm(alg))
       error(ConfigError::not_a_choice, "auth.algorithms", line_at("auth", "algorithms"), "unsupported algorithm \"" + alg + "\"");
+  if (c.auth.identity_claim.empty())
+    error(ConfigError::missing, "auth.identity_claim", line_at("auth", "identity_claim"), "needs the claim naming the user");
   if (c.auth.algorithms.empty()) error(ConfigError::missing, "auth.algorithms", line_at("auth", "algorithms"), "needs at least one algorithm");
   for (const std::string& source : c.auth.sources) {
     const bool named = source.starts_with("query:") || source.starts_with("header:") || source.starts_with("cookie:");
@@ -167,7 +169,8 @@ LoadedConfig load(const toml::table& root, const ComponentTypes& types) {
   Loader loader{types, {}, {}};
   for (const auto& [k, node] : root) {
     const std::string name(k.str());
-    if ((name == "server" || name == "limits" || name == "compression" || name == "auth" || name == "users") &&
+    if ((name == "server" || name == "limits" || name == "compression" || name == "auth" || name == "users" ||
+         name == "publish" || name == "mercure") &&
         node.is_table()) {
       loader.load_section(name, *node.as_table());
     } else if (name == "routes") {

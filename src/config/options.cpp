@@ -83,6 +83,16 @@ const ServerOption kServerOptions[] = {
      }},
     {"users", "workers", Type::integer, "2", "threads running user lookups and sql actions", 1, 256,
      [](Config& c, const Value& v) { c.users.workers = static_cast<unsigned>(v.integer); }},
+
+    {"publish", "api_key", Type::string, "\"\"", "Bearer key of POST /publish; or CAPSTAN_PUBLISH_KEY; empty: no publish API", 0, 0, SET(publish.api_key, text)},
+    {"publish", "max_body", Type::size, "\"1MiB\"", "largest publish request; then 413", 1, kGiB,
+     [](Config& c, const Value& v) { c.publish.max_body = static_cast<size_t>(v.size); }},
+    {"publish", "max_batch", Type::integer, "1000", "publications in one JSON array; then 413", 1, 1'000'000,
+     [](Config& c, const Value& v) { c.publish.max_batch = static_cast<unsigned>(v.integer); }},
+
+    {"mercure", "path", Type::string, "\"\"", "Mercure hub path, e.g. \"/.well-known/mercure\"; empty: none", 0, 0, SET(mercure.path, text)},
+    {"mercure", "publisher_jwt_key", Type::string, "\"\"", "HS* secret or PEM public key file for publishers' JWTs; or CAPSTAN_MERCURE_PUBLISHER_JWT_KEY", 0, 0, SET(mercure.publisher_jwt_key, text)},
+    {"mercure", "publisher_jwt_alg", Type::string, "\"HS256\"", "the publishers' JWT algorithm: HS256/384/512, RS256/384/512, ES256/384/512...", 0, 0, SET(mercure.publisher_jwt_alg, text)},
 };
 
 #undef SET

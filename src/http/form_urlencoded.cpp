@@ -50,7 +50,11 @@ std::string decode(std::string_view encoded) {
   return out;
 }
 
-std::optional<std::string> find(std::string_view encoded, std::string_view name) {
+namespace {
+
+// Calls `fn(value)` for each pair named `name`, in order, until it returns false.
+template <class Fn>
+void each_named(std::string_view encoded, std::string_view name, Fn&& fn) {
   while (!encoded.empty()) {
     const size_t amp = encoded.find('&');
     const std::string_view pair = encoded.substr(0, amp);
@@ -59,9 +63,28 @@ std::optional<std::string> find(std::string_view encoded, std::string_view name)
     const size_t eq = pair.find('=');
     const std::string_view key = pair.substr(0, eq);
     if (!decodes_to(key, name)) continue;
-    return eq == std::string_view::npos ? std::string() : decode(pair.substr(eq + 1));
+    if (!fn(eq == std::string_view::npos ? std::string() : decode(pair.substr(eq + 1)))) return;
   }
-  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> find(std::string_view encoded, std::string_view name) {
+  std::optional<std::string> found;
+  each_named(encoded, name, [&](std::string value) {
+    found = std::move(value);
+    return false;
+  });
+  return found;
+}
+
+std::vector<std::string> find_all(std::string_view encoded, std::string_view name) {
+  std::vector<std::string> values;
+  each_named(encoded, name, [&](std::string value) {
+    values.push_back(std::move(value));
+    return true;
+  });
+  return values;
 }
 
 }  // namespace capstan::form

@@ -36,9 +36,13 @@ constexpr Entry kEntries[] = {
     {404, "no route for this path"},
     {403, "origin not allowed"},
     {426, "this path is a WebSocket endpoint"},
+    {405, "method not allowed"},
+    {411, "a request body needs Content-Length"},
+    {400, "malformed Content-Length"},
+    {413, "request body too large"},
 };
 constexpr int kCount = static_cast<int>(sizeof kEntries / sizeof kEntries[0]);
-static_assert(kCount == static_cast<int>(HttpError::websocket_only) + 1, "one entry per HttpError");
+static_assert(kCount == static_cast<int>(HttpError::body_too_large) + 1, "one entry per HttpError");
 
 const Entry& entry(int value) noexcept { return kEntries[value > 0 && value < kCount ? value : 0]; }
 

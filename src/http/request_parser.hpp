@@ -11,14 +11,13 @@
 #include <string_view>
 
 #include "capstan/error.hpp"
+#include "capstan/http.hpp"
 #include "util/strings.hpp"
 
 namespace capstan::http {
 
-struct Header {
-  std::string_view name;
-  std::string_view value;
-};
+// The public type (capstan/http.hpp), so a request's headers reach endpoints without a copy.
+using Header = capstan::HttpHeader;
 
 inline constexpr size_t kMaxHeaders = 64;
 

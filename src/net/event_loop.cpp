@@ -73,7 +73,10 @@ void EventLoop::run() {
   while (!stopping_) turn(-1);
 }
 
+thread_local const EventLoop* EventLoop::current_ = nullptr;
+
 void EventLoop::turn(int max_wait_ms) {
+  current_ = this;
   epoll_event events[kMaxEvents];
   int timeout = timers_.next_timeout_ms(now_);
   if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms)) timeout = max_wait_ms;

@@ -79,6 +79,9 @@ class EventLoop final : public capstan::Loop {
   void cancel_timer(TimerId id) { timers_.cancel(id); }
   void post_task(std::function<void()> fn);
   unsigned loop_index() const noexcept { return index_; }
+  // True on the thread running this loop's turn: what may touch the loop's state directly
+  // rather than post (an HTTP response answered from a worker).
+  bool on_own_thread() const noexcept { return current_ == this; }
 
  private:
   class Wakeup final : public Pollable {
@@ -111,6 +114,7 @@ class EventLoop final : public capstan::Loop {
   std::vector<std::function<void()>> posted_;   // guarded by posted_mutex_
   std::vector<std::function<void()>> running_;  // loop thread only
   std::atomic<bool> wakeup_pending_{false};
+  static thread_local const EventLoop* current_;  // the loop whose turn this thread runs
 };
 
 }  // namespace capstan::net

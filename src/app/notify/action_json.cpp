@@ -234,6 +234,41 @@ std::string Json::dump() const {
   return out;
 }
 
+struct JsonParser::Impl {
+  dom::parser parser;
+};
+
+JsonParser::JsonParser() : impl_(std::make_unique<Impl>()) {}
+JsonParser::~JsonParser() = default;
+
+Expected<Json> JsonParser::parse(std::string_view text) {
+  dom::element root;
+  if (auto error = impl_->parser.parse(text.data(), text.size()).get(root); error != simdjson::SUCCESS)
+    return Error(std::make_error_code(std::errc::invalid_argument), std::string("not JSON: ") + simdjson::error_message(error));
+  return JsonAccess::wrap(root);
+}
+
+JsonWriter& JsonWriter::string(std::string_view value) {
+  app::JsonWriter(out_, in_string_).string(value);
+  return *this;
+}
+
+JsonWriter& JsonWriter::raw(std::string_view text) {
+  out_.append(text);
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(const Json& value) {
+  if (value.exists()) app::JsonWriter(out_, in_string_).value(JsonAccess::element(value));
+  else out_.append("null");
+  return *this;
+}
+
+JsonWriter& JsonWriter::integer(int64_t value) {
+  app::JsonWriter(out_, in_string_).integer(value);
+  return *this;
+}
+
 std::string json_quote(std::string_view value) {
   std::string out;
   app::append_quoted(out, value);

@@ -1,5 +1,7 @@
 #include "app/notify/notify_component.hpp"
 
+#include <atomic>
+
 #include <algorithm>
 
 #include "app/notify/action_json.hpp"
@@ -317,12 +319,42 @@ void NotifyComponent::deliver_frame(const std::shared_ptr<const std::string>& fr
   }
 }
 
-void NotifyComponent::deliver_local(const std::string& frame, const Recipients& r) {
+void NotifyComponent::on_publish(const Publication& p, PublishDone done) {
+  if (!p.channel.empty()) return done(Error(std::make_error_code(std::errc::invalid_argument), "a notify route has no channels"));
+  if (p.action.empty()) return done(Error(std::make_error_code(std::errc::invalid_argument), "action: a non-empty string is required"));
+  Recipients r;
+  r.everyone = p.users.empty();
+  for (const std::string& user : p.users) {
+    r.identities.push_back(user);
+    if (int64_t id = Users::id_from_identity(user)) r.ids.push_back(id);
+  }
+  std::string reply;
+  append_reply(reply, p.action, p.data, route_->data_as_string);
+  // Each loop adds its deliveries; the last one to finish answers.
+  struct Tally {
+    std::atomic<size_t> delivered{0};
+    std::atomic<size_t> loops_left;
+    PublishDone done;
+  };
+  auto tally = std::make_shared<Tally>();
+  tally->loops_left = route_->instances.size();
+  tally->done = std::move(done);
+  auto frame = std::make_shared<const std::string>(std::move(reply));
+  for (NotifyComponent* instance : route_->instances) {
+    auto run = [instance, frame, r, tally] {
+      tally->delivered += instance->deliver_local(*frame, r);
+      if (tally->loops_left.fetch_sub(1) == 1) tally->done(tally->delivered.load());
+    };
+    if (instance == this) run();
+    else instance->loop().post(std::move(run));
+  }
+}
+
+size_t NotifyComponent::deliver_local(const std::string& frame, const Recipients& r) {
   if (r.everyone) {
     everyone_.clear();
     for (auto& [connection, entry] : entries_) everyone_.push_back(connection);
-    Connection::send_to_many(everyone_, frame);
-    return;
+    return Connection::send_to_many(everyone_, frame);
   }
   std::vector<Connection*> sent;  // a user named twice (id and identity) gets it once
   auto send_once = [&](Connection* c) {
@@ -338,6 +370,7 @@ void NotifyComponent::deliver_local(const std::string& frame, const Recipients& 
     auto [first, last] = by_identity_.equal_range(identity);
     for (auto it = first; it != last; ++it) send_once(it->second);
   }
+  return sent.size();
 }
 
 }  // namespace capstan::app

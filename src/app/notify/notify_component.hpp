@@ -38,6 +38,9 @@ class NotifyComponent final : public Component {
   void on_close(Connection& c, CloseInfo) override;
   void on_refused(Connection& c, uint16_t code, std::string_view reason) override;
   void on_rate_limited(Connection& c, Message message) override;
+  // The publish API's publication: the action's reply to everyone on the route, or to the
+  // users named (ids or identities), on every loop; `done` gets the deliveries counted there.
+  void on_publish(const Publication& publication, PublishDone done) override;
 
   const NotifyRoute& route() const noexcept { return *route_; }
 
@@ -88,7 +91,7 @@ class NotifyComponent final : public Component {
   void run_sql(Connection& c, Entry& entry, const ActionDef& def, const ActionMessage& m, Recipients to);
   void run_handler(Connection& c, const ActionDef& def, const ActionMessage& m, Recipients to);
   void recheck_user(Connection& c, Entry& entry, std::string_view text);
-  void deliver_local(const std::string& frame, const Recipients& recipients);
+  size_t deliver_local(const std::string& frame, const Recipients& recipients);
   // users.recheck as a duration: every connected user of this loop looked up in one job.
   void recheck_everyone();
   void end_users(const std::vector<std::string>& gone);
