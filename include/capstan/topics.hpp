@@ -16,6 +16,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <span>
 #include <string_view>
 
@@ -31,7 +33,12 @@ class Topics {
 
   // `c` (a connection of this loop) receives what is published to `topic` from now on, until
   // it unsubscribes or closes. False when it was subscribed already, or is not open.
-  virtual bool subscribe(Connection& c, std::string_view topic) = 0;
+  //
+  // With `after` > 0 it skips publications whose sequence (see publish) is `after` or less
+  // until the first one past it: a client that recovered a channel's history up to `after`
+  // (read while no publication could be numbered) gets none of it twice, even if a
+  // publication numbered before was still on its way to this loop.
+  virtual bool subscribe(Connection& c, std::string_view topic, uint64_t after = 0) = 0;
   // False when it was not subscribed.
   virtual bool unsubscribe(Connection& c, std::string_view topic) = 0;
   // This loop's subscribers of `topic`, in no particular order; valid until the next
@@ -41,11 +48,19 @@ class Topics {
   virtual size_t subscriptions_of(const Connection& c) const noexcept = 0;
 
   // `data` as one message to every subscriber of `topic` on every loop. Returns how many
-  // deliveries were queued on this loop (other loops count their own later).
-  virtual size_t publish(std::string_view topic, std::string_view data, Opcode opcode = Opcode::text) = 0;
+  // deliveries were queued on this loop (other loops count their own later). `sequence`, when
+  // not 0, numbers the publication for subscribers that joined `after` a position; a topic's
+  // sequenced publications must be published in increasing order (under the lock that numbers
+  // them, when several loops publish).
+  virtual size_t publish(std::string_view topic, std::string_view data, Opcode opcode = Opcode::text, uint64_t sequence = 0) = 0;
   // The same, to this loop's subscribers only: for what already reached every loop another
   // way (a message from another node, fanned out by a loop of its own).
-  virtual size_t publish_here(std::string_view topic, std::string_view data, Opcode opcode = Opcode::text) = 0;
+  virtual size_t publish_here(std::string_view topic, std::string_view data, Opcode opcode = Opcode::text,
+                              uint64_t sequence = 0) = 0;
+  // publish, then `delivered` (on the last loop to send, any thread) with the deliveries of
+  // every loop: what a publisher waiting for a count needs.
+  virtual void publish_counted(std::string_view topic, std::string_view data, Opcode opcode, uint64_t sequence,
+                               std::function<void(size_t delivered)> delivered) = 0;
 
  protected:
   Topics() = default;

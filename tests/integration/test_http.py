@@ -11,7 +11,9 @@ from rawws import (OP_TEXT, RawWS, accept_for, make_key, open_socket,
 
 
 def get(path, *headers, method="GET"):
-    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", *headers]
+    """A request that asks the server to close after answering, unless it names a Connection."""
+    named = any(h.lower().startswith("connection:") for h in headers)
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", *headers, *([] if named else ["Connection: close"])]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 

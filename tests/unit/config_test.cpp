@@ -165,6 +165,14 @@ database = "u.sqlite"
 query = "SELECT id FROM users WHERE login = ?1"
 recheck = "message"
 workers = 3
+[publish]
+api_key = "k"
+max_body = "2KiB"
+max_batch = 7
+[mercure]
+path = "/.well-known/mercure"
+publisher_jwt_key = "m"
+publisher_jwt_alg = "HS512"
 )";
   const Config c = load_ok(toml);
   const Config d;
@@ -213,8 +221,14 @@ workers = 3
   EXPECT_NE(c.users.query, d.users.query);
   EXPECT_NE(c.users.recheck, d.users.recheck);
   EXPECT_NE(c.users.workers, d.users.workers);
+  EXPECT_NE(c.publish.api_key, d.publish.api_key);
+  EXPECT_NE(c.publish.max_body, d.publish.max_body);
+  EXPECT_NE(c.publish.max_batch, d.publish.max_batch);
+  EXPECT_NE(c.mercure.path, d.mercure.path);
+  EXPECT_NE(c.mercure.publisher_jwt_key, d.mercure.publisher_jwt_key);
+  EXPECT_NE(c.mercure.publisher_jwt_alg, d.mercure.publisher_jwt_alg);
   // And the table has one entry per field above (a new field needs a new option).
-  EXPECT_EQ(config::server_options().size(), 45u);
+  EXPECT_EQ(config::server_options().size(), 51u);
 }
 
 TEST(Config, DefaultsAreWithinTheirOwnBounds) {

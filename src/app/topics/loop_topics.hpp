@@ -31,27 +31,36 @@ class LoopTopics final : public Topics {
   LoopTopics(net::EventLoop& loop, TopicRing& ring);
   ~LoopTopics();
 
-  bool subscribe(Connection& c, std::string_view topic) override;
+  bool subscribe(Connection& c, std::string_view topic, uint64_t after) override;
   bool unsubscribe(Connection& c, std::string_view topic) override;
   std::span<Connection* const> subscribers_here(std::string_view topic) const noexcept override;
   size_t subscriptions_of(const Connection& c) const noexcept override;
-  size_t publish(std::string_view topic, std::string_view data, Opcode opcode) override;
-  size_t publish_here(std::string_view topic, std::string_view data, Opcode opcode) override;
+  size_t publish(std::string_view topic, std::string_view data, Opcode opcode, uint64_t sequence) override;
+  size_t publish_here(std::string_view topic, std::string_view data, Opcode opcode, uint64_t sequence) override;
+  void publish_counted(std::string_view topic, std::string_view data, Opcode opcode, uint64_t sequence,
+                       std::function<void(size_t)> delivered) override;
 
   // The connection is gone: it leaves every topic (the reaper calls this for every closed one).
   void forget(const Connection& c) noexcept;
   size_t topic_count() const noexcept { return topics_.size(); }
 
  private:
+  // A subscriber that skips sequenced publications up to `after` (subscribe's `after`).
+  struct Joining {
+    Connection* connection;
+    uint64_t after;
+  };
   struct Topic {
     const std::string* name = nullptr;  // its key in topics_ (nodes do not move)
     std::vector<Connection*> subscribers;
+    std::vector<Joining> joining;  // usually empty: publishing checks it only when it is not
   };
-  // Where a connection sits in one topic's subscribers: removal swaps the last one into its
-  // place, O(1), and mends that one's position.
+  // Where a connection sits in one topic's subscribers (or its joining list): removal swaps
+  // the last one into its place, O(1), and mends that one's position.
   struct Subscription {
     Topic* topic;
     size_t position;
+    bool joining = false;
   };
   // Heterogeneous lookup: a publish looks a topic up by string_view, with no copy.
   struct NameHash {
@@ -60,7 +69,11 @@ class LoopTopics final : public Topics {
   };
   using TopicMap = std::unordered_map<std::string, Topic, NameHash, std::equal_to<>>;
 
-  void remove(Topic& topic, size_t position);
+  void remove(Topic& topic, size_t position, bool joining);
+  Subscription& subscription_of(Connection* c, const Topic& topic);
+  // The joining subscribers a publication numbered `sequence` reaches get it, and become
+  // ordinary subscribers.
+  size_t deliver_to_joining(Topic& topic, std::string_view data, Opcode opcode, uint64_t sequence);
   void drop_if_empty(const Topic& topic);
 
   net::EventLoop& loop_;
