@@ -51,7 +51,9 @@ class Topics {
   // deliveries were queued on this loop (other loops count their own later). `sequence`, when
   // not 0, numbers the publication for subscribers that joined `after` a position; a topic's
   // sequenced publications must be published in increasing order (under the lock that numbers
-  // them, when several loops publish).
+  // them, when several loops publish). A numbered publication reaches this loop's subscribers
+  // through the loop's queue too (0 is returned), so every loop sends a topic's numbers in
+  // order even when another loop published the one before.
   virtual size_t publish(std::string_view topic, std::string_view data, Opcode opcode = Opcode::text, uint64_t sequence = 0) = 0;
   // The same, to this loop's subscribers only: for what already reached every loop another
   // way (a message from another node, fanned out by a loop of its own).

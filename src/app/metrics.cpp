@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "app/http_endpoints.hpp"
+#include "capstan/metrics.hpp"
 #include "app/loop_context.hpp"
 
 namespace capstan::app {
@@ -262,6 +263,7 @@ void append_metrics_text(LoopContext& ctx, std::string& body) {
   }
   body.clear();
   metrics::format(s, body);
+  append_registered_counters(body);  // components' and endpoints' own (capstan/metrics.hpp)
 }
 
 }  // namespace capstan::app

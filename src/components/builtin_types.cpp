@@ -5,6 +5,7 @@
 #include "app/echo.hpp"
 #include "app/notify/notify_type.hpp"
 #include "capstan/component_type.hpp"
+#include "components/pubsub/pubsub_type.hpp"
 
 namespace capstan {
 
@@ -24,6 +25,7 @@ ComponentTypes builtin_component_types() {
   ComponentTypes types;
   types["echo"] = std::make_shared<EchoType>();
   types["notify"] = std::make_shared<app::NotifyType>();
+  types["pubsub"] = std::make_shared<pubsub::PubsubType>();
   return types;
 }
 

@@ -7,4 +7,9 @@ target_sources(capstan PRIVATE
   app/notify/notify_type.cpp
   app/notify/notify_keys.cpp
   components/builtin_types.cpp
+  components/pubsub/channel_names.cpp
+  components/pubsub/channel_registry.cpp
+  components/pubsub/pubsub_keys.cpp
+  components/pubsub/pubsub_component.cpp
+  components/pubsub/pubsub_type.cpp
 )

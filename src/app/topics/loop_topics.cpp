@@ -123,16 +123,18 @@ size_t LoopTopics::subscriptions_of(const Connection& c) const noexcept {
 }
 
 size_t LoopTopics::publish(std::string_view name, std::string_view data, Opcode opcode, uint64_t sequence) {
-  if (ring_.loops.size() > 1) {
+  // A numbered publication reaches this loop through its queue too: a number published on
+  // another loop just before may still wait there, and must go out first.
+  if (ring_.loops.size() > 1 || sequence) {
     auto publication = std::make_shared<const Publication>(Publication{std::string(name), std::string(data), opcode, sequence});
     for (LoopTopics* other : ring_.loops) {
-      if (other == this) continue;
+      if (other == this && !sequence) continue;
       other->loop_.post_task([other, publication] {
         other->publish_here(publication->topic, publication->data, publication->opcode, publication->sequence);
       });
     }
   }
-  return publish_here(name, data, opcode, sequence);
+  return sequence ? 0 : publish_here(name, data, opcode, sequence);
 }
 
 void LoopTopics::publish_counted(std::string_view name, std::string_view data, Opcode opcode, uint64_t sequence,
@@ -140,16 +142,16 @@ void LoopTopics::publish_counted(std::string_view name, std::string_view data, O
   auto tally = std::make_shared<Tally>();
   tally->loops_left = ring_.loops.size();
   tally->done = std::move(delivered);
-  if (ring_.loops.size() > 1) {
+  if (ring_.loops.size() > 1 || sequence) {
     auto publication = std::make_shared<const Publication>(Publication{std::string(name), std::string(data), opcode, sequence});
     for (LoopTopics* other : ring_.loops) {
-      if (other == this) continue;
+      if (other == this && !sequence) continue;
       other->loop_.post_task([other, publication, tally] {
         tally->add(other->publish_here(publication->topic, publication->data, publication->opcode, publication->sequence));
       });
     }
   }
-  tally->add(publish_here(name, data, opcode, sequence));
+  if (!sequence) tally->add(publish_here(name, data, opcode, sequence));
 }
 
 size_t LoopTopics::publish_here(std::string_view name, std::string_view data, Opcode opcode, uint64_t sequence) {
