@@ -1,10 +1,11 @@
 # Unit tests of core pieces the Python integration suite reached alone before: the event loop,
-# a connection's lifecycle and its output path over an in-memory transport, the per-address
+# a connection's lifecycle, its output path and plain HTTP endpoints over an in-memory transport, the per-address
 # connection limiter and the reload plan.
 target_sources(capstan_unit_tests PRIVATE
   event_loop_test.cpp
   connection_lifecycle_test.cpp
   output_path_test.cpp
+  http_endpoints_test.cpp
   topics_test.cpp
   ip_limiter_test.cpp
   config_reload_test.cpp
