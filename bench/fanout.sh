@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Capstan fan-out benchmark: one connection publishes bursts of messages that the server
 # delivers to every connection (capstan_loadgen --mode fanout). Measures capstan (notify relay,
-# to = "all"), topics (bench/servers/topics_fanout.cpp: every connection subscribed to one
-# topic of capstan/topics.hpp, each message published to it), Bun (uWebSockets:
-# server.publish to a topic) and npm ws (a loop over wss.clients) side by side in one run, and
-# prints a markdown table.
+# to = "all"), pubsub (capstan's pubsub component: every connection subscribed to the channel
+# "bench", each message a publish to it), pubsub-history (the same with history_size = 100 on
+# the channel: numbered publications), topics (bench/servers/topics_fanout.cpp: every
+# connection subscribed to one topic of capstan/topics.hpp, each message published to it), Bun
+# (uWebSockets: server.publish to a topic; bun-pubsub: the same speaking pubsub's JSON
+# protocol) and npm ws (a loop over wss.clients) side by side in one run, and prints a markdown
+# table.
 #
 #   bench/fanout.sh                           defaults: 1000 connections, bursts of 1, 10, 100
 #   DURATION=2 WARMUP=1 bench/fanout.sh       a quick check
@@ -12,11 +15,13 @@
 #
 # Environment: DURATION (s, default 5), WARMUP (s, default 1), REPEAT (default 1; with more the
 # table shows medians and the details the range), CONNS (default 1000; a list is fine), BURSTS
-# (default "1 10 100"), SIZE (payload bytes, default 20), SERVERS (default "capstan topics bun ws"),
-# CAPSTAN (the binary, default build/release/capstan), TOPICS (default
-# build/release/capstan_topics_fanout), THREADS (capstan's and topics' loops, default 1; every
-# server is pinned to CPU 0, so more threads measure the cross-loop path, not scaling),
-# QUIET_PCT, QUIET_TIMEOUT, XCPU_NEAR_NS (as in run.sh, see bench/README.md).
+# (default "1 10 100"), SIZE (payload bytes, default 20), SERVERS (default "capstan pubsub
+# topics bun ws"; also pubsub-history and bun-pubsub), CAPSTAN (the binary, default
+# build/release/capstan), TOPICS (default build/release/capstan_topics_fanout), THREADS
+# (capstan's, pubsub's and topics' loops, default 1; every server is pinned to CPU 0, so more
+# threads measure the cross-loop path, not scaling), PUBSUB_DATA_AS_STRING (the pubsub route's
+# data_as_string, default true), QUIET_PCT, QUIET_TIMEOUT, XCPU_NEAR_NS (as in run.sh, see
+# bench/README.md).
 # Every server runs alone, pinned to CPU 0 with one thread where it has the choice; the load
 # generator runs on CPU 1. Loopback only, ports 19101-19200. Each measurement gets a freshly
 # started server. Logs, configs and report.md go to build/bench/results/fanout-<date>/.
@@ -30,8 +35,9 @@ REPEAT=${REPEAT:-1}
 CONNS=${CONNS:-1000}
 BURSTS=${BURSTS:-"1 10 100"}
 SIZE=${SIZE:-20}
-SERVERS=${SERVERS:-"capstan topics bun ws"}
+SERVERS=${SERVERS:-"capstan pubsub topics bun ws"}
 THREADS=${THREADS:-1}
+PUBSUB_DATA_AS_STRING=${PUBSUB_DATA_AS_STRING:-true}
 QUIET_PCT=${QUIET_PCT:-10}
 QUIET_TIMEOUT=${QUIET_TIMEOUT:-120}
 XCPU_NEAR_NS=${XCPU_NEAR_NS:-250}
@@ -49,8 +55,12 @@ log() { printf 'fanout: %s\n' "$*" >&2; }
 source bench/lib.sh  # the working folder is the repository root (see the cd above)
 
 for s in $SERVERS; do
-  case $s in capstan | topics | bun | ws) ;; *) log "unknown server '$s' in SERVERS"; exit 2 ;; esac
+  case $s in capstan | pubsub | pubsub-history | topics | bun | bun-pubsub | ws) ;;
+    *) log "unknown server '$s' in SERVERS"; exit 2 ;; esac
 done
+[[ $PUBSUB_DATA_AS_STRING == true || $PUBSUB_DATA_AS_STRING == false ]] ||
+  { log "PUBSUB_DATA_AS_STRING must be true or false"; exit 2; }
+[[ $THREADS =~ ^[1-9][0-9]*$ ]] || { log "THREADS must be a positive integer"; exit 2; }
 for c in $CONNS; do
   ((c <= 5000)) || log "warning: $c connections; the descriptor limit is $(ulimit -Hn) per process"
 done
@@ -69,7 +79,9 @@ fi
 build_bench "the load generator" --target capstan_loadgen
 
 declare -A NOTE  # server -> why it was not measured
-if [[ " $SERVERS " == *" capstan "* && ! -x $CAPSTAN && $CAPSTAN == "$ROOT/build/release/capstan" ]]; then
+CAPSTAN_SERVERS="capstan pubsub pubsub-history"  # the servers that are the capstan binary
+uses_capstan() { local s; for s in $CAPSTAN_SERVERS; do [[ " $SERVERS " == *" $s "* ]] && return 0; done; return 1; }
+if uses_capstan && [[ ! -x $CAPSTAN && $CAPSTAN == "$ROOT/build/release/capstan" ]]; then
   build_capstan || true
 fi
 if [[ -x $CAPSTAN ]]; then
@@ -78,7 +90,7 @@ if [[ -x $CAPSTAN ]]; then
   cp "$CAPSTAN" "$OUT/capstan"
   CAPSTAN=$OUT/capstan
 else
-  NOTE[capstan]="not built"
+  for s in $CAPSTAN_SERVERS; do NOTE[$s]="not built"; done
 fi
 if [[ -x $TOPICS ]]; then
   cp "$TOPICS" "$OUT/capstan_topics_fanout"
@@ -86,25 +98,54 @@ if [[ -x $TOPICS ]]; then
 else
   NOTE[topics]="not built (cmake --build --preset release)"
 fi
-"$BUN" --version >/dev/null 2>&1 || NOTE[bun]="not installed (bench/node: npm ci)"
+"$BUN" --version >/dev/null 2>&1 || { NOTE[bun]="not installed (bench/node: npm ci)"; NOTE[bun-pubsub]=${NOTE[bun]}; }
 [[ -d bench/node/node_modules/ws ]] || NOTE[ws]="not installed (bench/node: npm ci)"
 
-# capstan_config PORT: one thread; the notify component on "/" without authentication and one
-# relay action "m" to every connection. No compression (the load generator offers none
+# capstan_config PORT [KIND]: THREADS loops; no compression (the load generator offers none
 # anyway); no message limit (the spec's 100/s per connection would throttle the publisher);
-# connections_per_ip high enough for every connection coming from 127.0.0.1.
+# connections_per_ip high enough for every connection coming from 127.0.0.1. KIND capstan (the
+# default): the notify component on "/" without authentication and one relay action "m" to
+# every connection. pubsub: the pubsub component on "/live" without authentication (any
+# channel, clients may publish). pubsub-history: the same with history_size = 100 on the
+# channel "bench" (messages numbered with offset and epoch, kept for recovery).
 capstan_config() {
   printf '[server]\nname = "capstan-fanout-%s"\nlisten = "127.0.0.1:%s"\nthreads = %s\n\n' "$1" "$1" "$THREADS"
   printf '[limits]\nmax_connections = 200000\nconnections_per_ip = 1000000\nmessages_per_second = 0\n\n'
   printf '[compression]\nenabled = false\n\n'
-  printf '[[routes]]\npath = "/"\ncomponent = "notify"\nauth = false\n\n'
-  printf '  [[routes.actions]]\n  name = "m"\n  kind = "relay"\n  to = "all"\n'
+  case ${2:-capstan} in
+    capstan)
+      printf '[[routes]]\npath = "/"\ncomponent = "notify"\nauth = false\n\n'
+      printf '  [[routes.actions]]\n  name = "m"\n  kind = "relay"\n  to = "all"\n' ;;
+    pubsub | pubsub-history)
+      printf '[[routes]]\npath = "/live"\ncomponent = "pubsub"\nauth = false\ndata_as_string = %s\n' "$PUBSUB_DATA_AS_STRING"
+      [[ $2 == pubsub ]] || printf '\n  [[routes.channels]]\n  pattern = "bench"\n  history_size = 100\n' ;;
+  esac
 }
-if [[ -z ${NOTE[capstan]:-} && " $SERVERS " == *" capstan "* ]]; then
-  capstan_config 19100 >"$OUT/capstan-check.toml"
-  "$CAPSTAN" check -c "$OUT/capstan-check.toml" >"$OUT/capstan-check.log" 2>&1 ||
-    { log "capstan check rejects the benchmark config:"; cat "$OUT/capstan-check.log" >&2; NOTE[capstan]="config rejected"; }
-fi
+for s in $CAPSTAN_SERVERS; do
+  [[ -z ${NOTE[$s]:-} && " $SERVERS " == *" $s "* ]] || continue
+  capstan_config 19100 "$s" >"$OUT/$s-check.toml"
+  "$CAPSTAN" check -c "$OUT/$s-check.toml" >"$OUT/$s-check.log" 2>&1 ||
+    { log "capstan check rejects the $s config:"; cat "$OUT/$s-check.log" >&2; NOTE[$s]="config rejected"; }
+done
+
+# The pubsub protocol (SPEC section 2) as the load generator speaks it: every connection
+# subscribes to "bench" and waits for "subscribed" before the first burst; the publisher wraps
+# each payload in a publish; every subscriber, the publisher included, must receive exactly the
+# message frame ({seq}: the offset, 1 for the run's first publication on the fresh channel;
+# {*}: the epoch). data_as_string = false sends data as an object instead of a string.
+PUBSUB_SUBSCRIBE='{"action":"subscribe","data":{"channel":"bench"}}'
+PUBSUB_PUBLISH='{"action":"publish","data":{"channel":"bench","message":"{payload}"}}'
+pubsub_delivery() {  # pubsub_delivery STRING(true|false) HISTORY(0|1)
+  local inner='{"channel":"bench","message":"{payload}"' tail='}'
+  (($2)) && inner+=',"offset":{seq},"epoch":"{*}"'
+  inner+=$tail
+  if [[ $1 == true ]]; then
+    inner=${inner//\"/\\\"}
+    printf '{"action":"message","data":"%s"}' "$inner"
+  else
+    printf '{"action":"message","data":%s}' "$inner"
+  fi
+}
 
 # --- Starting and stopping servers -----------------------------------------------------------
 prepare_servers 19101 19200
@@ -117,8 +158,12 @@ server_command() {
     capstan)
       capstan_config "$PORT" >"$OUT/capstan-$PORT.toml"
       CMD=("$CAPSTAN" start -c "$OUT/capstan-$PORT.toml") ;;
+    pubsub | pubsub-history)
+      capstan_config "$PORT" "$1" >"$OUT/$1-$PORT.toml"
+      CMD=("$CAPSTAN" start -c "$OUT/$1-$PORT.toml") ;;
     topics) CMD=("$TOPICS" "$PORT" "$THREADS") ;;
     bun) CMD=("$BUN" bench/node/bun_fanout.js "$PORT") ;;
+    bun-pubsub) CMD=("$BUN" bench/node/bun_fanout.js "$PORT" pubsub) ;;
     ws) CMD=(node bench/node/ws_fanout.js "$PORT") ;;
   esac
 }
@@ -129,13 +174,22 @@ FAILED=0
 
 # run_loadgen NAME CONNS BURST LOG: one fresh server, one loadgen run, bounded in time.
 run_loadgen() {
-  local name=$1 conns=$2 burst=$3 log=$4 reply=same probe=()
+  local name=$1 conns=$2 burst=$3 log=$4 probe=() how=()
   start_server "$name" || return 1
-  [[ $name == capstan ]] && reply=notify  # its relay reply holds data as a JSON string
+  case $name in
+    capstan) how=(--path / --reply notify) ;;  # its relay reply holds data as a JSON string
+    pubsub | pubsub-history | bun-pubsub)
+      local string=$PUBSUB_DATA_AS_STRING history=0
+      [[ $name == bun-pubsub ]] && string=true  # bun_fanout.js sends data as a string only
+      [[ $name == pubsub-history ]] && history=1
+      how=(--path /live --subscribe "$PUBSUB_SUBSCRIBE" --publish-template "$PUBSUB_PUBLISH"
+           --delivery-template "$(pubsub_delivery "$string" "$history")") ;;
+    *) how=(--path / --reply same) ;;
+  esac
   [[ $XCPU_NEAR_NS != 0 ]] && probe=(--probe-cpu 0 --near-ns "$XCPU_NEAR_NS")
   log "$name: $conns connections, bursts of $burst, run $rep/$REPEAT (port $PORT, pid $SERVER_PID)"
-  run_loadgen_bounded "$name" "$log" 90 --mode fanout --path / --connections "$conns" \
-    --burst "$burst" --size "$SIZE" --reply "$reply" "${probe[@]}" || { stop_server; return 1; }
+  run_loadgen_bounded "$name" "$log" 90 --mode fanout --connections "$conns" \
+    --burst "$burst" --size "$SIZE" "${how[@]}" "${probe[@]}" || { stop_server; return 1; }
   stop_server
 }
 
@@ -158,9 +212,12 @@ done
 # --- Report ----------------------------------------------------------------------------------
 label() {
   case $1 in
-    capstan) echo "capstan" ;;
+    capstan) echo "capstan notify relay" ;;
+    pubsub) echo "capstan pubsub" ;;
+    pubsub-history) echo "capstan pubsub, history 100" ;;
     topics) echo "capstan topics" ;;
     bun) echo "Bun $("$BUN" --version 2>/dev/null) (uWebSockets)" ;;
+    bun-pubsub) echo "Bun $("$BUN" --version 2>/dev/null) pubsub protocol" ;;
     ws) ws_label ;;
   esac
 }
@@ -184,6 +241,12 @@ main_cell() {
   echo "({\"action\":\"m\",\"data\":\"<$SIZE bytes>\"}) at once, the server sends each to every connection (the"
   echo "publisher too), the next burst leaves when all have arrived. Deliveries/s = messages received by all"
   echo "connections / s; in brackets the server's CPU time per delivery (the figure to compare)."
+  if [[ " $SERVERS " == *" pubsub"* || " $SERVERS " == *" bun-pubsub "* ]]; then
+    echo "pubsub servers: every connection first subscribes to the channel \"bench\" (the acks are not counted);"
+    echo "a message is $PUBSUB_PUBLISH and each delivery"
+    echo "$(pubsub_delivery "$PUBSUB_DATA_AS_STRING" 0) (with history: offset and epoch as well)."
+  fi
+  echo "Capstan's loops (capstan, pubsub, topics): THREADS=$THREADS, all pinned to CPU 0."
   ((REPEAT == 1)) || echo "Each figure the median of $REPEAT runs (the details give the range)."
   echo "Server on CPU 0, load generator on CPU 1; $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')."
   echo

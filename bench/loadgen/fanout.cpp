@@ -13,6 +13,11 @@
 // Every delivery is checked against the message it must be, in order, per connection (each
 // message carries a running counter): a lost, duplicated, reordered or altered delivery, a
 // close, a binary or fragmented frame, or 5 s without any delivery ends the run with an error.
+//
+// Channels (pub/sub servers): with --subscribe, every connection sends that text right after
+// its handshake and must get a text frame starting with --subscribe-ack back before the
+// bursts begin (the acks are not deliveries). --publish-template wraps each payload in the
+// server's publish envelope, --delivery-template says what each subscriber must receive.
 
 #include "fanout.hpp"
 
@@ -43,15 +48,27 @@ using namespace loadgen;
 // ---------------------------------------------------------------------------------------------
 // Options
 
-// What a delivery must be. `same`: the bytes the publisher sent (ws, Bun). `notify`: Capstan's
-// relay reply with data_as_string (its default): {"action":"m","data":"\"<payload>\""}.
-enum class Reply { same, notify };
+// Templates: the text of a message or a delivery with placeholders. {payload} is the
+// payload (its first 16 bytes a running counter in hex), {seq} the publication's number in
+// decimal, from 1 for the run's first message (so a server's numbered publications, e.g.
+// pubsub's offset, must start at 1 on a fresh channel), and, in a delivery template only,
+// {*} any run of 1 to 64 ASCII letters and digits (at most one; e.g. pubsub's epoch).
+constexpr std::string_view kPayload = "{payload}", kSeq = "{seq}", kAny = "{*}";
+
+// The default message and what the deliveries are by --reply. `same`: the bytes the publisher
+// sent (ws, Bun). `notify`: Capstan's relay reply with data_as_string (its default), data as a
+// string holding the JSON string.
+constexpr std::string_view kDefaultMessage = R"({"action":"m","data":"{payload}"})";
+constexpr std::string_view kNotifyDelivery = R"({"action":"m","data":"\"{payload}\""})";
 
 // --size counts the payload's bytes inside the JSON message.
 struct Options : CommonOptions {
     Options() : CommonOptions("/", 1000, 5, 1) {}  // path, connections, duration, warm-up
     int burst = 10;
-    Reply reply = Reply::same;
+    std::string message = std::string(kDefaultMessage);  // --publish-template
+    std::string delivery;                                // --delivery-template; empty: --reply
+    std::string subscribe;                               // sent after the handshake, if set
+    std::string subscribe_ack = R"({"action":"subscribed")";  // how its ack must begin
     double stall = 5;             // seconds without a delivery that end the run
 };
 
@@ -59,17 +76,26 @@ struct Options : CommonOptions {
     std::fputs(
         "usage: capstan_loadgen --mode fanout --port N --server-pid PID [--host 127.0.0.1]\n"
         "         [--path /] [--connections 1000] [--burst 10] [--size 20] [--reply same|notify]\n"
+        "         [--publish-template TEXT] [--delivery-template TEXT]\n"
+        "         [--subscribe TEXT [--subscribe-ack PREFIX]]\n"
         "         [--duration 5] [--warmup 1] [--connect-timeout 60]\n"
         "         [--probe-cpu SERVER_CPU [--near-ns 250]]\n"
         "  Connection 0 publishes bursts of --burst messages {\"action\":\"m\",\"data\":\"<--size\n"
         "  bytes>\"} in one write; every connection must receive each of them (--reply same: the\n"
-        "  bytes sent; notify: Capstan's relay reply, data as a string holding JSON).\n",
+        "  bytes sent; notify: Capstan's relay reply, data as a string holding JSON).\n"
+        "  --publish-template: the message instead, {payload} standing for the payload.\n"
+        "  --delivery-template: what every delivery must be instead of --reply's: {payload}, {seq}\n"
+        "  (the publication's number, from 1) and at most one {*} (1-64 letters and digits).\n"
+        "  --subscribe: sent as a text message on every connection after its handshake; the\n"
+        "  next text frame must begin with --subscribe-ack ({\"action\":\"subscribed\") before\n"
+        "  the first burst. Acks are not counted as deliveries.\n",
         stderr);
     std::exit(2);
 }
 
 Options parse_args(int argc, char** argv) {
     Options o;
+    std::string reply = "same";
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
         if (a == "-h" || a == "--help" || i + 1 >= argc) usage();
@@ -79,13 +105,30 @@ Options parse_args(int argc, char** argv) {
         if (a == "--burst") o.burst = std::atoi(v);
         else if (a == "--reply") {
             const std::string_view r = v;
-            if (r == "same") o.reply = Reply::same;
-            else if (r == "notify") o.reply = Reply::notify;
+            if (r == "same") reply = "same";
+            else if (r == "notify") reply = "notify";
             else usage();
-        } else usage();
+        } else if (a == "--publish-template") o.message = v;
+        else if (a == "--delivery-template") o.delivery = v;
+        else if (a == "--subscribe") o.subscribe = v;
+        else if (a == "--subscribe-ack") o.subscribe_ack = v;
+        else usage();
     }
     if (!common_options_valid(o) || o.burst <= 0 || o.burst > 100000 || o.size > (1u << 20))
         usage();
+    if (o.delivery.empty()) o.delivery = reply == "notify" ? std::string(kNotifyDelivery) : o.message;
+    const auto count = [](const std::string& t, std::string_view what) {
+        size_t n = 0;
+        for (size_t at = t.find(what); at != std::string::npos; at = t.find(what, at + 1)) ++n;
+        return n;
+    };
+    // The payload's counter is what makes every message differ: a template without it could
+    // not tell a stale delivery from the right one.
+    if (count(o.message, kPayload) == 0) die("--publish-template must contain {payload}");
+    if (count(o.message, kAny) != 0) die("--publish-template cannot contain {*}");
+    if (count(o.delivery, kPayload) == 0) die("--delivery-template must contain {payload}");
+    if (count(o.delivery, kAny) > 1) die("--delivery-template may contain {*} once at most");
+    if (!o.subscribe.empty() && o.subscribe_ack.empty()) die("--subscribe-ack must not be empty");
     return o;
 }
 
@@ -101,20 +144,52 @@ std::string payload(uint64_t seq, size_t size) {
     return p;
 }
 
-std::string message_of(const std::string& payload) {
-    return "{\"action\":\"m\",\"data\":\"" + payload + "\"}";
+// A template with {payload} and {seq} filled in ({*} is left as it is). The payload is hex
+// digits and letters: nothing in it needs escaping in any JSON form, and it holds no brace.
+std::string render(std::string_view t, const std::string& payload, uint64_t seq) {
+    std::string out;
+    out.reserve(t.size() + payload.size());
+    for (size_t i = 0; i < t.size();) {
+        if (t.substr(i, kPayload.size()) == kPayload) out += payload, i += kPayload.size();
+        else if (t.substr(i, kSeq.size()) == kSeq) out += std::to_string(seq), i += kSeq.size();
+        else out += t[i++];
+    }
+    return out;
 }
 
-// The payload is hex digits and letters: nothing in it needs escaping in either form.
-std::string delivery_of(const std::string& payload, Reply reply) {
-    if (reply == Reply::same) return message_of(payload);
-    return "{\"action\":\"m\",\"data\":\"\\\"" + payload + "\\\"\"}";
-}
+// What one delivery must be: exactly `head`, or, with a {*} in the template, `head`, 1 to 64
+// letters and digits, then `tail`.
+struct Expected {
+    std::string head, tail;
+    bool wild = false;
+
+    Expected(std::string_view t, const std::string& payload, uint64_t seq) {
+        const std::string all = render(t, payload, seq);
+        const size_t at = all.find(kAny);
+        wild = at != std::string::npos;
+        head = all.substr(0, at);
+        if (wild) tail = all.substr(at + kAny.size());
+    }
+
+    bool matches(std::string_view d) const {
+        if (!wild) return d == head;
+        if (d.size() < head.size() + tail.size() + 1 || d.size() > head.size() + tail.size() + 64)
+            return false;
+        if (d.substr(0, head.size()) != head || d.substr(d.size() - tail.size()) != tail)
+            return false;
+        for (const char ch : d.substr(head.size(), d.size() - head.size() - tail.size()))
+            if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')))
+                return false;
+        return true;
+    }
+
+    std::string shown() const { return wild ? head + std::string(kAny) + tail : head; }
+};
 
 // ---------------------------------------------------------------------------------------------
 // The run
 
-enum class State { Connecting, Handshake, Open };
+enum class State { Connecting, Handshake, Subscribing, Open };
 
 struct Conn {
     int fd = -1;
@@ -132,8 +207,11 @@ public:
           ep_(new_epoll()) {
         rbuf_.resize(256 * 1024);
         const std::string p = payload(0, o.size);
-        message_size_ = message_of(p).size();
-        delivery_size_ = delivery_of(p, o.reply).size();
+        message_size_ = render(o.message, p, 1).size();
+        delivery_size_ = render(o.delivery, p, 1).size();  // with {*}: set by the first delivery
+        if (!o.subscribe.empty())
+            subscribe_frame_.resize(ws_client::build_frame(subscribe_frame_, 0x81, o.subscribe,
+                                                           uint32_t(rng())));
     }
 
     // Opens every connection, a bounded number at a time so that the listen backlog never
@@ -144,8 +222,8 @@ public:
         while (opened_ < conns_.size()) {
             while (next < conns_.size() && next - opened_ < 256) open_connection(next++);
             if (now_ns() > deadline)
-                die("timeout: only %zu of %zu connections completed the handshake", opened_,
-                    conns_.size());
+                die("timeout: only %zu of %zu connections completed the handshake%s", opened_,
+                    conns_.size(), opt_.subscribe.empty() ? "" : " and got the subscribe ack");
             poll_once(100);
         }
     }
@@ -212,14 +290,31 @@ private:
     }
 
     // Returns true once the whole 101 has arrived and checked out; the bytes behind it stay
-    // in c.in.
+    // in c.in. With --subscribe the subscription leaves now and the connection counts as open
+    // once its ack arrives (on_frame).
     bool parse_handshake(Conn& c) {
         const size_t end = handshake_end(c.in, c.accept, opt_.path);
         if (end == std::string::npos) return false;
         c.in.erase(0, end + 4);
+        if (opt_.subscribe.empty()) {
+            c.state = State::Open;
+            ++opened_;
+        } else {
+            c.state = State::Subscribing;
+            write_all(c, subscribe_frame_.data(), subscribe_frame_.size());
+        }
+        return true;
+    }
+
+    // The first text frame after the subscription must be its ack.
+    void on_subscribe_ack(Conn& c, std::string_view data) {
+        if (data.substr(0, opt_.subscribe_ack.size()) != opt_.subscribe_ack)
+            die("connection %zu: the answer to the subscription does not begin with %s:\n  %.*s",
+                index(c), opt_.subscribe_ack.c_str(), int(std::min<size_t>(data.size(), 300)),
+                data.data());
+        if (ack_.empty()) ack_.assign(data.substr(0, 300));
         c.state = State::Open;
         ++opened_;
-        return true;
     }
 
     // ---- events -------------------------------------------------------------------------
@@ -278,7 +373,10 @@ private:
 
     void on_frame(Conn& c, unsigned char b0, std::string_view data) {
         const int opcode = b0 & 0x0f;
-        if (b0 == 0x81) return on_delivery(c, data);  // FIN, text: the only thing we expect
+        if (b0 == 0x81) {  // FIN, text: the only thing we expect
+            if (c.state == State::Subscribing) return on_subscribe_ack(c, data);
+            return on_delivery(c, data);
+        }
         if (opcode == 0x9) return send_frame(c, 0x8a, data);  // ping -> pong
         if (opcode == 0xa) return;                            // unsolicited pong
         if (opcode == 0x8) {
@@ -296,11 +394,12 @@ private:
         if (k >= expected_.size())
             die("connection %zu got a message beyond the %zu of the burst: %.*s", index(c),
                 expected_.size(), int(std::min<size_t>(data.size(), 200)), data.data());
-        if (data != expected_[k])
+        if (!expected_[k].matches(data))
             die("connection %zu, message %llu of burst %llu differs:\n  expected %s\n"
                 "  got      %.*s",
-                index(c), (unsigned long long)k, (unsigned long long)bursts_, expected_[k].c_str(),
-                int(std::min<size_t>(data.size(), 300)), data.data());
+                index(c), (unsigned long long)k, (unsigned long long)bursts_,
+                expected_[k].shown().c_str(), int(std::min<size_t>(data.size(), 300)), data.data());
+        if (expected_[k].wild && !wild_size_seen_) delivery_size_ = data.size(), wild_size_seen_ = true;
         ++c.got;
         ++delivered_;
         if (--remaining_ == 0) burst_done();
@@ -317,8 +416,8 @@ private:
         burst_buf_.clear();
         for (int i = 0; i < opt_.burst; ++i) {
             const std::string p = payload(++seq_, opt_.size);
-            expected_.push_back(delivery_of(p, opt_.reply));
-            const std::string m = message_of(p);
+            expected_.emplace_back(opt_.delivery, p, seq_);
+            const std::string m = render(opt_.message, p, seq_);
             const size_t len = ws_client::build_frame(frame_, 0x81, m, uint32_t(rng()));
             burst_buf_.append(frame_.data(), len);
         }
@@ -408,6 +507,9 @@ private:
 
     void report(const Snapshot& a, const Snapshot& b, bool probed) {
         const Figures f = figures(a, b, probed);
+        if (!opt_.subscribe.empty())
+            std::printf("fanout: %zu connections subscribed with %s; first ack %s\n",
+                        conns_.size(), opt_.subscribe.c_str(), ack_.c_str());
         const double rate = f.deliveries / f.secs;
         std::printf("fanout: %d connections, bursts of %d, %zu-byte messages "
                     "(%zu-byte deliveries): %.0f deliveries/s over %.2f s\n"
@@ -439,7 +541,10 @@ private:
     epoll_event events_[kMaxEvents];
     std::vector<char> rbuf_;
     std::string frame_, burst_buf_;
-    std::vector<std::string> expected_;  // the deliveries of the current burst, in order
+    std::vector<Expected> expected_;  // the deliveries of the current burst, in order
+    std::string subscribe_frame_;     // --subscribe, framed and masked once for all
+    std::string ack_;                 // the first subscribe ack, shown in the summary
+    bool wild_size_seen_ = false;
     size_t opened_ = 0, message_size_ = 0, delivery_size_ = 0;
     uint64_t seq_ = 0, bursts_ = 0, base_ = 0;  // base_: each connection's `got` at burst start
     uint64_t remaining_ = 0;                    // deliveries the current burst still owes

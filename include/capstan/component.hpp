@@ -33,6 +33,7 @@
 namespace capstan {
 
 struct ComponentServices;
+class Cluster;
 
 // What the publish API (POST /publish, the Mercure endpoint) or a cluster peer hands to a
 // route: an action and its data, for everyone on the route, for some users, or for a channel.
@@ -43,6 +44,12 @@ struct Publication {
   std::span<const std::string> users;   // user ids or identities; empty: not by user
   std::string_view channel;             // empty: no channel
   std::string_view id;                  // the publisher's id for it (Mercure's), may be empty
+  std::string_view route;               // the route's path as the publisher named it
+  // A complete message built by the component's instance on the node it comes from, sent as
+  // it is (Cluster::publish_to_route), instead of one built from action and data.
+  std::string_view frame;
+  // It came from another node (capstan/cluster.hpp): deliver it on this node only.
+  bool from_cluster = false;
 };
 // How on_publish answers: the deliveries it made on every loop of this server, or an Error
 // whose message says why the publication does not fit the route (a 400 for the publisher).
@@ -83,7 +90,9 @@ class Component {
   // (capstan/http.hpp). The default answers 426: the route speaks WebSocket only.
   virtual void on_http(const HttpRequest& request, HttpResponse response);
   // A publication for this route (see Publication), on the loop that received it: deliver it
-  // on every loop, then call `done`. The default refuses: the route takes no publications.
+  // on every loop, then call `done`; unless it came from_cluster, also to the other nodes
+  // (topics cross by themselves; anything else through cluster()). The default refuses: the
+  // route takes no publications.
   virtual void on_publish(const Publication& publication, PublishDone done);
 
   // The loop this instance runs on; valid from on_start on.
@@ -92,6 +101,8 @@ class Component {
   // This loop's topics (topics.hpp): subscribe connections, publish to every loop; valid from
   // on_start on.
   Topics& topics() const noexcept;
+  // The other nodes (cluster.hpp), or nullptr when this server runs alone.
+  Cluster* cluster() const noexcept;
   // The [users] provider, or nullptr when users.provider is "none".
   const Users* users() const noexcept;
   // Runs `job` on the server's worker pool (users.workers threads, each with its own

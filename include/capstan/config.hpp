@@ -129,6 +129,14 @@ struct MercureConfig {
   bool operator==(const MercureConfig&) const = default;
 };
 
+// Many nodes through Redis pub/sub (SPEC section 4).
+struct ClusterConfig {
+  std::string redis;              // "redis://127.0.0.1:6379"; empty: this node runs alone
+  std::string channel = "capstan";  // the Redis channel the nodes of one cluster share
+
+  bool operator==(const ClusterConfig&) const = default;
+};
+
 // One `[[routes]]` table. The keys every route has are fields; the rest belong to the route's
 // component type, which declares them (ComponentType::keys) and reads them in for_route.
 struct RouteConfig {
@@ -149,6 +157,7 @@ struct Config {
   UsersConfig users;
   PublishConfig publish;
   MercureConfig mercure;
+  ClusterConfig cluster;
   std::vector<RouteConfig> routes;
   std::string base_dir;  // the configuration file's folder; relative paths start here
   std::string source_path;  // the file it was loaded from (load_config_file), for the state file

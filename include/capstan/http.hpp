@@ -28,6 +28,7 @@
 namespace capstan {
 
 class Component;
+class Cluster;
 struct HttpExchange;
 
 struct HttpHeader {
@@ -101,6 +102,8 @@ class HttpHandler {
 
   Loop& loop() const noexcept { return *loop_; }
   Topics& topics() const noexcept;
+  // The other nodes (capstan/cluster.hpp), or nullptr when this server runs alone.
+  Cluster* cluster() const noexcept;
   // This loop's instance of the component serving the route at `path` (the server prefix
   // applied, as clients connect to it), or nullptr: how an endpoint hands work to a route.
   Component* route_component(std::string_view path) const noexcept;

@@ -24,6 +24,8 @@ void Component::on_publish(const Publication&, PublishDone done) {
 }
 
 Topics& HttpHandler::topics() const noexcept { return *services_->topics; }
+Cluster* HttpHandler::cluster() const noexcept { return services_->cluster; }
+Cluster* Component::cluster() const noexcept { return services_ ? services_->cluster : nullptr; }
 
 Component* HttpHandler::route_component(std::string_view path) const noexcept {
   const app::Route* route = services_->context->find_route(path);

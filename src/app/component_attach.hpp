@@ -16,6 +16,7 @@ struct ComponentServices {
   app::LoopContext* context = nullptr;  // offloading, on the instance's loop
   const Users* users = nullptr;         // [users] provider, when one is configured
   Topics* topics = nullptr;             // the loop's topics
+  Cluster* cluster = nullptr;           // the other nodes, when [cluster] redis is set
 };
 
 class ComponentAttach {

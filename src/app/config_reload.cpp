@@ -29,6 +29,7 @@ ReloadPlan plan_reload(const Config& running, const Config& next) {
   changed(!(running.routes == next.routes), "routes");
   changed(!(running.publish == next.publish), "publish");
   changed(!(running.mercure == next.mercure), "mercure");
+  changed(!(running.cluster == next.cluster), "cluster");
   return plan;
 }
 

@@ -22,6 +22,7 @@ LoopContext::LoopContext(unsigned index, ServerShared& shared, const std::vector
   services_.context = this;
   services_.users = shared.users;
   services_.topics = &topics_;
+  services_.cluster = shared.cluster;
   for (const RouteSpec& spec : routes) {
     Route r;
     r.path = spec.path;

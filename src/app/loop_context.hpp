@@ -60,6 +60,7 @@ struct ServerShared {
   std::unique_ptr<IpLimiter> ip_limiter;  // connections per client address, all loops
   TopicRing topics;                       // every loop's topics, filled as the loops are made
   std::vector<Endpoint> endpoints;        // plain HTTP endpoints: each loop makes its handlers
+  Cluster* cluster = nullptr;             // the other nodes ([cluster] redis), for components
   std::atomic<uint32_t> connections{0};
   std::atomic<uint64_t> next_connection_id{1};
   ServerStatus status;

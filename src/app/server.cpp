@@ -17,6 +17,7 @@
 #include "app/auth_service.hpp"
 #include "app/config_reload.hpp"
 #include "app/http_endpoints.hpp"
+#include "cluster/cluster_bus.hpp"
 #include "services/service_endpoints.hpp"
 #include "app/loop_context.hpp"
 #include "config/options.hpp"
@@ -49,6 +50,7 @@ struct Server::Impl {
   std::vector<Endpoint> code_endpoints;     // from handle(), in order
   std::unique_ptr<db::WorkerPool> workers;  // users.provider's queries, off the loops
   std::unique_ptr<app::AuthService> auth;
+  std::unique_ptr<cluster::ClusterBus> cluster;  // [cluster] redis: the other nodes
   app::ServerShared shared;
   std::vector<std::unique_ptr<app::LoopContext>> loops;
   std::atomic<bool> running{false};
@@ -199,6 +201,15 @@ Status Server::run() {
     if (s.workers) s.shared.users = s.auth.get();
   }
 
+  if (!s.config.cluster.redis.empty()) {
+    cluster::RedisAddress redis;
+    if (!cluster::parse_redis_url(s.config.cluster.redis, redis))
+      return Error(ConfigError::invalid, "cluster.redis: expected \"redis://HOST:PORT\"");
+    s.cluster = std::make_unique<cluster::ClusterBus>(std::move(redis), s.config.cluster.channel);
+    s.shared.cluster = s.cluster.get();
+    s.shared.topics.relay = s.cluster.get();
+  }
+
   unsigned threads = s.config.server.threads ? s.config.server.threads : std::thread::hardware_concurrency();
   if (threads == 0) threads = 1;
   try {
@@ -231,6 +242,15 @@ Status Server::run() {
     log::info("stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
     stop();
   });
+  if (s.cluster) {
+    app::LoopContext* home = s.loops[0].get();
+    s.cluster->attach(home->loop(), s.shared.topics, [home](std::string_view path) -> Component* {
+      const app::Route* r = home->find_route(path);
+      return r ? r->component.get() : nullptr;
+    });
+    cluster::ClusterBus* bus = s.cluster.get();
+    home->loop().post_task([bus] { bus->start(); });
+  }
   std::vector<std::thread> workers;
   for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&s, i] { s.loops[i]->loop().run(); });
   s.running = true;
@@ -238,6 +258,7 @@ Status Server::run() {
   s.loops[0]->loop().run();
   for (auto& t : workers) t.join();
   s.running = false;
+  if (s.cluster) s.cluster->stop();  // its links watch descriptors on loop 0: gone before it
   signals.reset();  // it is registered with loop 0: gone before the loop is
   // Jobs still queued run and post their results to loops that still exist (and never run).
   s.shared.workers = nullptr;
@@ -247,6 +268,9 @@ Status Server::run() {
   s.auth.reset();
   s.shared.status.loops.clear();
   s.loops.clear();
+  s.shared.cluster = nullptr;
+  s.shared.topics.relay = nullptr;
+  s.cluster.reset();
   log::info("stopped");
   return {};
 }

@@ -12,6 +12,7 @@
 #include "auth/jwt.hpp"
 #include "capstan/component_type.hpp"
 #include "capstan/config.hpp"
+#include "cluster/redis_address.hpp"
 #include "config/loader.hpp"
 #include "config/options.hpp"
 #include "net/socket_address.hpp"
@@ -126,6 +127,13 @@ void Loader::check_whole(const toml::table& root) {
   for (const std::string& alg : c.auth.algorithms)  // the one list: auth's algorithm table
     if (!auth::is_supported_algorithm(alg))
       error(ConfigError::not_a_choice, "auth.algorithms", line_at("auth", "algorithms"), "unsupported algorithm \"" + alg + "\"");
+  if (cluster::RedisAddress redis; !c.cluster.redis.empty() && !cluster::parse_redis_url(c.cluster.redis, redis))
+    error(ConfigError::invalid, "cluster.redis", line_at("cluster", "redis"), "expected \"redis://HOST:PORT\"");
+  if (!c.mercure.path.empty() && c.mercure.path[0] != '/')
+    error(ConfigError::invalid, "mercure.path", line_at("mercure", "path"), "a path starting with /");
+  if (!auth::is_supported_algorithm(c.mercure.publisher_jwt_alg))
+    error(ConfigError::not_a_choice, "mercure.publisher_jwt_alg", line_at("mercure", "publisher_jwt_alg"),
+          "unsupported algorithm \"" + c.mercure.publisher_jwt_alg + "\"");
   if (c.auth.identity_claim.empty())
     error(ConfigError::missing, "auth.identity_claim", line_at("auth", "identity_claim"), "needs the claim naming the user");
   if (c.auth.algorithms.empty()) error(ConfigError::missing, "auth.algorithms", line_at("auth", "algorithms"), "needs at least one algorithm");
@@ -170,7 +178,7 @@ LoadedConfig load(const toml::table& root, const ComponentTypes& types) {
   for (const auto& [k, node] : root) {
     const std::string name(k.str());
     if ((name == "server" || name == "limits" || name == "compression" || name == "auth" || name == "users" ||
-         name == "publish" || name == "mercure") &&
+         name == "publish" || name == "mercure" || name == "cluster") &&
         node.is_table()) {
       loader.load_section(name, *node.as_table());
     } else if (name == "routes") {

@@ -90,6 +90,9 @@ const ServerOption kServerOptions[] = {
     {"publish", "max_batch", Type::integer, "1000", "publications in one JSON array; then 413", 1, 1'000'000,
      [](Config& c, const Value& v) { c.publish.max_batch = static_cast<unsigned>(v.integer); }},
 
+    {"cluster", "redis", Type::string, "\"\"", "Redis that nodes share deliveries through, e.g. \"redis://127.0.0.1:6379\"; empty: one node", 0, 0, SET(cluster.redis, text)},
+    {"cluster", "channel", Type::string, "\"capstan\"", "the Redis pub/sub channel of this cluster's nodes", 0, 0, SET(cluster.channel, text)},
+
     {"mercure", "path", Type::string, "\"\"", "Mercure hub path, e.g. \"/.well-known/mercure\"; empty: none", 0, 0, SET(mercure.path, text)},
     {"mercure", "publisher_jwt_key", Type::string, "\"\"", "HS* secret or PEM public key file for publishers' JWTs; or CAPSTAN_MERCURE_PUBLISHER_JWT_KEY", 0, 0, SET(mercure.publisher_jwt_key, text)},
     {"mercure", "publisher_jwt_alg", Type::string, "\"HS256\"", "the publishers' JWT algorithm: HS256/384/512, RS256/384/512, ES256/384/512...", 0, 0, SET(mercure.publisher_jwt_alg, text)},

@@ -102,7 +102,7 @@ class MercureHandler final : public HttpHandler {
       response.send(200, id, "text/plain; charset=utf-8");
     });
     for (const std::string& topic : topics) {
-      Publication publication{"message", message, {}, topic, id};
+      Publication publication{"message", message, {}, topic, id, {}};
       // Routes without channels refuse it; the topic is delivered where channels exist.
       for (Component* c : routes) c->on_publish(publication, PublishGather::done_for(gather, {}));
     }

@@ -17,7 +17,7 @@ namespace capstan::services {
 namespace {
 
 struct Parsed {
-  std::string route;
+  std::string route;  // as the route serves it (the prefix applied)
   std::string action;
   std::string data;
   std::vector<std::string> users;
@@ -88,7 +88,7 @@ class PublishHandler final : public HttpHandler {
       const std::string where = batch ? "publications[" + std::to_string(i) + "]." : "";
       if (!p) return response.send(400, json_error(where + p.error().message()), "application/json");
       Component* component = route_component(p->route);
-      if (!component && !prefix_.empty()) component = route_component(prefix_ + p->route);
+      if (!component && !prefix_.empty() && (component = route_component(prefix_ + p->route))) p->route = prefix_ + p->route;
       if (!component) return response.send(400, json_error(where + "route: no route \"" + p->route + "\""), "application/json");
       publications.push_back(*std::move(p));
       components.push_back(component);
@@ -103,7 +103,7 @@ class PublishHandler final : public HttpHandler {
     });
     for (size_t i = 0; i < count; ++i) {
       const Parsed& p = publications[i];
-      Publication publication{p.action, p.data, p.users, p.channel, {}};
+      Publication publication{p.action, p.data, p.users, p.channel, {}, p.route};
       const std::string where = batch ? "publications[" + std::to_string(i) + "]: " : "";
       components[i]->on_publish(publication, PublishGather::done_for(gather, where));
     }

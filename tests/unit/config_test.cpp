@@ -173,6 +173,9 @@ max_batch = 7
 path = "/.well-known/mercure"
 publisher_jwt_key = "m"
 publisher_jwt_alg = "HS512"
+[cluster]
+redis = "redis://127.0.0.1:6390"
+channel = "other"
 )";
   const Config c = load_ok(toml);
   const Config d;
@@ -227,8 +230,10 @@ publisher_jwt_alg = "HS512"
   EXPECT_NE(c.mercure.path, d.mercure.path);
   EXPECT_NE(c.mercure.publisher_jwt_key, d.mercure.publisher_jwt_key);
   EXPECT_NE(c.mercure.publisher_jwt_alg, d.mercure.publisher_jwt_alg);
+  EXPECT_NE(c.cluster.redis, d.cluster.redis);
+  EXPECT_NE(c.cluster.channel, d.cluster.channel);
   // And the table has one entry per field above (a new field needs a new option).
-  EXPECT_EQ(config::server_options().size(), 51u);
+  EXPECT_EQ(config::server_options().size(), 53u);
 }
 
 TEST(Config, DefaultsAreWithinTheirOwnBounds) {

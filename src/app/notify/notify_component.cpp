@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "app/notify/action_json.hpp"
+#include "capstan/cluster.hpp"
 #include "capstan/database.hpp"
 #include "capstan/log.hpp"
 
@@ -309,6 +310,19 @@ void NotifyComponent::deliver_reply(Connection& sender, Target target, const Rec
     case Target::users: break;
   }
   deliver_frame(std::make_shared<const std::string>(reply), *who);
+  if (Cluster* other_nodes = cluster()) {
+    // The same reply on every other node, to the same people.
+    std::vector<std::string> users;
+    if (!who->everyone) {
+      for (int64_t id : who->ids) users.push_back(std::to_string(id));
+      for (const std::string& identity : who->identities) users.push_back(identity);
+      if (users.empty()) return;
+    }
+    Publication p;
+    p.users = users;
+    p.frame = reply;
+    other_nodes->publish_to_route(sender.path(), p);
+  }
 }
 
 void NotifyComponent::deliver_frame(const std::shared_ptr<const std::string>& frame, const Recipients& recipients) {
@@ -321,15 +335,18 @@ void NotifyComponent::deliver_frame(const std::shared_ptr<const std::string>& fr
 
 void NotifyComponent::on_publish(const Publication& p, PublishDone done) {
   if (!p.channel.empty()) return done(Error(std::make_error_code(std::errc::invalid_argument), "a notify route has no channels"));
-  if (p.action.empty()) return done(Error(std::make_error_code(std::errc::invalid_argument), "action: a non-empty string is required"));
+  if (p.action.empty() && p.frame.empty()) return done(Error(std::make_error_code(std::errc::invalid_argument), "action: a non-empty string is required"));
   Recipients r;
   r.everyone = p.users.empty();
   for (const std::string& user : p.users) {
     r.identities.push_back(user);
     if (int64_t id = Users::id_from_identity(user)) r.ids.push_back(id);
   }
+  if (!p.from_cluster && !p.route.empty())
+    if (Cluster* other_nodes = cluster()) other_nodes->publish_to_route(p.route, p);
   std::string reply;
-  append_reply(reply, p.action, p.data, route_->data_as_string);
+  if (p.frame.empty()) append_reply(reply, p.action, p.data, route_->data_as_string);
+  else reply = p.frame;  // built by this route's instance on another node
   // Each loop adds its deliveries; the last one to finish answers.
   struct Tally {
     std::atomic<size_t> delivered{0};

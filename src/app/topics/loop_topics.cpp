@@ -123,6 +123,7 @@ size_t LoopTopics::subscriptions_of(const Connection& c) const noexcept {
 }
 
 size_t LoopTopics::publish(std::string_view name, std::string_view data, Opcode opcode, uint64_t sequence) {
+  if (ring_.relay && !relay_suppressed) ring_.relay->relay_topic(name, data, opcode);
   // A numbered publication reaches this loop through its queue too: a number published on
   // another loop just before may still wait there, and must go out first.
   if (ring_.loops.size() > 1 || sequence) {
@@ -139,6 +140,7 @@ size_t LoopTopics::publish(std::string_view name, std::string_view data, Opcode 
 
 void LoopTopics::publish_counted(std::string_view name, std::string_view data, Opcode opcode, uint64_t sequence,
                                  std::function<void(size_t)> delivered) {
+  if (ring_.relay && !relay_suppressed) ring_.relay->relay_topic(name, data, opcode);
   auto tally = std::make_shared<Tally>();
   tally->loops_left = ring_.loops.size();
   tally->done = std::move(delivered);
@@ -152,6 +154,10 @@ void LoopTopics::publish_counted(std::string_view name, std::string_view data, O
     }
   }
   if (!sequence) tally->add(publish_here(name, data, opcode, sequence));
+}
+
+void LoopTopics::post_here(std::shared_ptr<const Remote> p) {
+  loop_.post_task([this, p] { publish_here(std::get<0>(*p), std::get<1>(*p), std::get<2>(*p), 0); });
 }
 
 size_t LoopTopics::publish_here(std::string_view name, std::string_view data, Opcode opcode, uint64_t sequence) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -21,9 +22,19 @@ namespace capstan::app {
 
 class LoopTopics;
 
-// Every loop's topics, in loop order.
+// Where a topic's publications go beyond this server's loops: the other nodes (cluster/).
+class TopicRelay {
+ public:
+  virtual void relay_topic(std::string_view topic, std::string_view data, Opcode opcode) = 0;
+
+ protected:
+  ~TopicRelay() = default;
+};
+
+// Every loop's topics, in loop order, and the relay to other nodes (null: a node alone).
 struct TopicRing {
   std::vector<LoopTopics*> loops;
+  TopicRelay* relay = nullptr;
 };
 
 class LoopTopics final : public Topics {
@@ -39,6 +50,14 @@ class LoopTopics final : public Topics {
   size_t publish_here(std::string_view topic, std::string_view data, Opcode opcode, uint64_t sequence) override;
   void publish_counted(std::string_view topic, std::string_view data, Opcode opcode, uint64_t sequence,
                        std::function<void(size_t)> delivered) override;
+
+  // While set on a thread, its publications stay on this node: it is delivering what another
+  // node sent, which that node relayed to the others already.
+  static inline thread_local bool relay_suppressed = false;
+
+  // A publication from another node, to this loop's subscribers through its queue.
+  using Remote = std::tuple<std::string, std::string, Opcode>;
+  void post_here(std::shared_ptr<const Remote> publication);
 
   // The connection is gone: it leaves every topic (the reaper calls this for every closed one).
   void forget(const Connection& c) noexcept;

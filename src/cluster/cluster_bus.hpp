@@ -1,0 +1,62 @@
+// The server's link to the other nodes (SPEC section 4, [cluster] redis): one Redis channel
+// that every node publishes to and subscribes to, through two hiredis connections on loop 0.
+// Topic publications of any loop (TopicRelay) and route publications (capstan::Cluster) are
+// framed with this node's id, posted to loop 0 and PUBLISHed; what arrives from other nodes
+// is delivered on every loop here: a topic's through each loop's publish_here, a route's
+// through the route component's on_publish on loop 0, marked from_cluster.
+//
+// Order: what one loop sends reaches Redis in that order (posts to loop 0 are FIFO, one
+// connection publishes), and Redis delivers one connection's publications in order, so every
+// node sees one loop's publications to a channel in publish order.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "app/topics/loop_topics.hpp"
+#include "capstan/cluster.hpp"
+#include "cluster/redis_link.hpp"
+
+namespace capstan::net {
+class EventLoop;
+}
+
+namespace capstan::cluster {
+
+class ClusterBus final : public Cluster, public app::TopicRelay {
+ public:
+  using FindRoute = std::function<Component*(std::string_view path)>;
+
+  ClusterBus(RedisAddress address, std::string channel);
+  ~ClusterBus();
+
+  // Once the loops exist: loop 0 carries the Redis links; `ring` reaches every loop's topics;
+  // `find_route` is loop 0's route lookup. start() runs on loop 0.
+  void attach(net::EventLoop& home, app::TopicRing& ring, FindRoute find_route);
+  void start();
+  void stop();  // on loop 0, before the loops go
+
+  void publish_to_route(std::string_view route_path, const Publication& publication) override;
+  bool connected() const noexcept override { return connected_.load(std::memory_order_relaxed); }
+  void relay_topic(std::string_view topic, std::string_view data, Opcode opcode) override;
+
+ private:
+  void send(std::string message);  // any thread
+  void received(std::string_view message);
+  void deliver_topic(std::string_view topic, std::string_view data, Opcode opcode);
+
+  RedisAddress address_;
+  std::string channel_;
+  std::string node_;  // this node's id, on every message it sends
+  net::EventLoop* home_ = nullptr;
+  app::TopicRing* ring_ = nullptr;
+  FindRoute find_route_;
+  std::unique_ptr<RedisLink> publisher_;
+  std::unique_ptr<RedisLink> subscriber_;
+  std::atomic<bool> connected_{false};
+};
+
+}  // namespace capstan::cluster

@@ -1,0 +1,261 @@
+"""Many nodes through Redis (SPEC section 4, [cluster] redis): a real redis-server (Debian's)
+started here on a loopback port, two capstan nodes of two loops each, python3-websockets
+clients. Every kind of delivery crosses nodes (channel publications from a client and from the
+publish API, notify broadcasts, per-user sends, relay actions); publications on one channel
+arrive in publish order; Redis killed and restarted mid-test: each node keeps serving its own
+clients, reconnects, resubscribes, counts it in /metrics, and delivery across nodes resumes."""
+import asyncio
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+
+import jwt
+import pytest
+
+from helpers import connect, receive_until_quiet, run
+
+SECRET = "cluster-test-secret-0123456789abcdef"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Redis:
+    def __init__(self, port):
+        self.port = port
+        self.proc = None
+
+    def start(self):
+        binary = shutil.which("redis-server")
+        if not binary:
+            pytest.fail("redis-server is not installed (scripts/install-deps.sh installs it)")
+        self.proc = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        pytest.fail("redis-server did not start")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def redis():
+    r = Redis(free_port())
+    r.start()
+    yield r
+    r.stop()
+
+
+def config(redis_port):
+    return f"""
+[server]
+threads = 2
+[auth]
+algorithms = ["HS256"]
+secret = "{SECRET}"
+[publish]
+api_key = "pk"
+[cluster]
+redis = "redis://127.0.0.1:{redis_port}"
+[[routes]]
+path = "/live"
+component = "pubsub"
+[[routes]]
+path = "/n"
+component = "notify"
+  [[routes.actions]]
+  name = "shout"
+  kind = "relay"
+  to = "all"
+  [[routes.actions]]
+  name = "whisper"
+  kind = "relay"
+  to = "users"
+"""
+
+
+def token(username):
+    return jwt.encode({"username": username, "exp": int(time.time()) + 600}, SECRET, algorithm="HS256")
+
+
+def ws_url(node, path, user):
+    return f"ws://{node.host}:{node.port}{path}?token={token(user)}"
+
+
+def decode(raw):
+    m = json.loads(raw)
+    return m["action"], json.loads(m["data"]) if isinstance(m["data"], str) else m["data"]
+
+
+async def recv(ws, timeout=5):
+    return decode(await asyncio.wait_for(ws.recv(), timeout))
+
+
+def publish_api(node, body):
+    req = urllib.request.Request(f"http://{node.host}:{node.port}/publish", data=json.dumps(body).encode(),
+                                 headers={"Authorization": "Bearer pk"})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return r.status, json.loads(r.read())
+
+
+def metrics(node):
+    return urllib.request.urlopen(f"http://{node.host}:{node.port}/metrics", timeout=5).read().decode()
+
+
+def metric(text, line_start):
+    for line in text.splitlines():
+        if line.startswith(line_start):
+            return int(line.rsplit(" ", 1)[1])
+    return 0
+
+
+def wait_connected(node, timeout=10):
+    """Until the node has subscribed (its log says so)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if node.stderr.count("cluster: subscribed") >= 1:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"node never subscribed to redis:\n{node.stderr}")
+
+
+def two_nodes(start_server, redis):
+    a = start_server(config(redis.port))
+    b = start_server(config(redis.port))
+    wait_connected(a)
+    wait_connected(b)
+    return a, b
+
+
+async def subscribe(ws, channel):
+    await ws.send(json.dumps({"action": "subscribe", "data": {"channel": channel}}))
+    assert (await recv(ws))[0] == "subscribed"
+
+
+def test_channel_publications_cross_nodes_in_order(start_server, redis):
+    a, b = two_nodes(start_server, redis)
+
+    async def scenario():
+        on_a = [await connect(ws_url(a, "/live", f"a{i}")) for i in range(8)]
+        on_b = [await connect(ws_url(b, "/live", f"b{i}")) for i in range(8)]
+        for ws in on_a + on_b:
+            await subscribe(ws, "news")
+        for i in range(20):
+            await on_a[0].send(json.dumps({"action": "publish", "data": {"channel": "news", "message": i}}))
+        for k, ws in enumerate(on_a + on_b):
+            got = [(await recv(ws))[1]["message"] for _ in range(20)]
+            assert got == list(range(20)), k
+        # The publish API on node B reaches node A's subscribers too; its count is B's own.
+        status, body = await asyncio.to_thread(publish_api, b, {"route": "/live", "channel": "news", "data": "api"})
+        assert (status, body) == (202, {"delivered": 8})
+        for ws in on_a + on_b:
+            assert await recv(ws) == ("message", {"channel": "news", "message": "api"})
+        for ws in on_a + on_b:
+            await ws.close()
+
+    run(scenario())
+
+
+def test_notify_broadcasts_user_sends_and_relays_cross_nodes(start_server, redis):
+    a, b = two_nodes(start_server, redis)
+
+    async def scenario():
+        alice_a = await connect(ws_url(a, "/n", "alice@example.com"))
+        alice_b = await connect(ws_url(b, "/n", "alice@example.com"))
+        bob_b = await connect(ws_url(b, "/n", "bob@example.com"))
+        # A relay to everyone from node A.
+        await alice_a.send(json.dumps({"action": "shout", "data": {"x": 1}}))
+        for ws in (alice_a, alice_b, bob_b):
+            assert await recv(ws) == ("shout", {"x": 1})
+        # A relay to a user: bob is on B only.
+        await alice_a.send(json.dumps({"action": "whisper", "data": {"to": "bob@example.com", "y": 2}}))
+        assert (await recv(bob_b))[0] == "whisper"
+        assert await receive_until_quiet(alice_b, 0.3) == []
+        # The publish API on node A to alice: both her connections, one on each node.
+        status, body = await asyncio.to_thread(publish_api, a, {"route": "/n", "action": "note", "data": {"z": 3}, "users": ["alice@example.com"]})
+        assert (status, body) == (202, {"delivered": 1})
+        for ws in (alice_a, alice_b):
+            assert await recv(ws) == ("note", {"z": 3})
+        assert await receive_until_quiet(bob_b, 0.3) == []
+        # To everyone on the route, from node B.
+        status, _ = await asyncio.to_thread(publish_api, b, {"route": "/n", "action": "all", "data": 4})
+        for ws in (alice_a, alice_b, bob_b):
+            assert await recv(ws) == ("all", 4)
+        for ws in (alice_a, alice_b, bob_b):
+            await ws.close()
+
+    run(scenario())
+
+
+def test_redis_killed_and_restarted_nodes_keep_serving_and_resume(start_server, redis):
+    a, b = two_nodes(start_server, redis)
+
+    async def scenario():
+        on_a = await connect(ws_url(a, "/live", "a"))
+        on_b = await connect(ws_url(b, "/live", "b"))
+        for ws in (on_a, on_b):
+            await subscribe(ws, "news")
+        redis.stop()
+        await asyncio.sleep(0.5)
+        # Each node still serves its own clients.
+        await on_a.send(json.dumps({"action": "publish", "data": {"channel": "news", "message": "alone"}}))
+        assert await recv(on_a) == ("message", {"channel": "news", "message": "alone"})
+        assert await receive_until_quiet(on_b, 0.3) == []
+        late = await connect(ws_url(b, "/live", "late"))  # new clients are served too
+        await subscribe(late, "news")
+        redis.start()
+        # Both nodes reconnect (backoff at most 5 s) and subscribe again.
+        deadline = time.time() + 15
+        while time.time() < deadline and (a.stderr.count("cluster: subscribed") < 2 or b.stderr.count("cluster: subscribed") < 2):
+            await asyncio.sleep(0.1)
+        assert a.stderr.count("cluster: subscribed") >= 2, a.stderr
+        assert b.stderr.count("cluster: subscribed") >= 2, b.stderr
+        await asyncio.sleep(0.2)
+        await on_a.send(json.dumps({"action": "publish", "data": {"channel": "news", "message": "back"}}))
+        for ws in (on_a, on_b, late):
+            assert await recv(ws) == ("message", {"channel": "news", "message": "back"})
+        for ws in (on_a, on_b, late):
+            await ws.close()
+
+    run(scenario(), timeout=60)
+    text = metrics(a)
+    assert metric(text, "capstan_cluster_disconnects_total") >= 2  # both links lost
+    assert metric(text, "capstan_cluster_dropped_total") >= 1      # "alone" could not cross
+    assert metric(text, 'capstan_cluster_messages_total{direction="sent"}') >= 1  # "back"
+    assert "redis unreachable" in a.stderr
+
+
+def test_a_node_without_redis_at_start_serves_and_joins_later(start_server):
+    port = free_port()
+    node = start_server(config(port))  # nothing listens there yet
+
+    async def alone():
+        ws = await connect(ws_url(node, "/live", "x"))
+        await subscribe(ws, "c")
+        await ws.send(json.dumps({"action": "publish", "data": {"channel": "c", "message": 1}}))
+        assert await recv(ws) == ("message", {"channel": "c", "message": 1})
+        await ws.close()
+
+    run(alone())
+    r = Redis(port)
+    r.start()
+    try:
+        wait_connected(node, timeout=15)
+    finally:
+        r.stop()
