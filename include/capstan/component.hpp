@@ -50,6 +50,9 @@ struct Publication {
   std::string_view frame;
   // It came from another node (capstan/cluster.hpp): deliver it on this node only.
   bool from_cluster = false;
+  // Only for subscribers the route authorized for it by name (Mercure's private updates): a
+  // route on which anyone may subscribe to anything refuses it.
+  bool restricted = false;
 };
 // How on_publish answers: the deliveries it made on every loop of this server, or an Error
 // whose message says why the publication does not fit the route (a 400 for the publisher).

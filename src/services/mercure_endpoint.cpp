@@ -14,6 +14,7 @@
 #include "capstan/component.hpp"
 #include "capstan/form_urlencoded.hpp"
 #include "capstan/json.hpp"
+#include "components/pubsub/channel_names.hpp"  // a topic is a channel: the same rule of names
 #include "services/publish_gather.hpp"
 #include "services/service_endpoints.hpp"
 #include "util/path.hpp"
@@ -44,6 +45,23 @@ bool selector_matches(std::string_view selector, std::string_view topic) {
     ++t;
   }
   return t == topic.size();
+}
+
+bool is_hex(char c) noexcept { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
+
+// Every '%' escapes a byte with two hex digits, as Go's url.ParseQuery (the reference hub's)
+// insists.
+bool well_formed_form(std::string_view body) noexcept {
+  for (size_t i = 0; i < body.size(); ++i)
+    if (body[i] == '%' && (i + 2 >= body.size() || !is_hex(body[i + 1]) || !is_hex(body[i + 2]))) return false;
+  return true;
+}
+
+bool all_digits(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
 }
 
 std::string new_update_id() {
@@ -82,15 +100,22 @@ class MercureHandler final : public HttpHandler {
 
     if (!request.header("Content-Type").starts_with("application/x-www-form-urlencoded"))
       return response.send(415, "a form-encoded body is expected\n", "text/plain; charset=utf-8");
+    if (!well_formed_form(request.body)) return response.send(400, "malformed form body (a % not followed by two hex digits)\n", "text/plain; charset=utf-8");
     const std::vector<std::string> topics = form::find_all(request.body, "topic");
     if (topics.empty()) return response.send(400, "missing topic\n", "text/plain; charset=utf-8");
+    if (auto retry = form::find(request.body, "retry"); retry && !all_digits(*retry))
+      return response.send(400, "retry: a number of milliseconds\n", "text/plain; charset=utf-8");
     for (const std::string& topic : topics) {
+      // Each topic is a channel: one that cannot be is refused, not dropped in silence.
+      if (std::string_view why = pubsub::channel_name_fault(topic); !why.empty())
+        return response.send(400, "topic " + topic + " cannot be a channel: " + std::string(why) + "\n", "text/plain; charset=utf-8");
       bool allowed = false;
       for (size_t i = 0; i < selectors.size() && !allowed; ++i)
         if (auto s = selectors[i].as_string()) allowed = selector_matches(*s, topic);
       if (!allowed) return response.send(403, "not allowed to publish to " + topic + "\n", "text/plain; charset=utf-8");
     }
     const std::string data = form::find(request.body, "data").value_or("");
+    const bool restricted = form::find(request.body, "private").has_value();
     std::string id = form::find(request.body, "id").value_or("");
     if (id.empty()) id = new_update_id();
     // The update's data is a string: subscribers receive it as the message, as text.
@@ -98,11 +123,19 @@ class MercureHandler final : public HttpHandler {
     JsonWriter(message).string(data);
 
     const std::vector<Component*> routes = route_components();
-    auto gather = std::make_shared<PublishGather>(topics.size() * routes.size(), [response, id](size_t, std::string) mutable {
+    const size_t expected = topics.size();
+    auto gather = std::make_shared<PublishGather>(topics.size() * routes.size(), [response, id, expected, restricted](PublishGather::Outcome o) mutable {
+      // Routes without channels refuse every topic; an update no route took is an error, as
+      // silence would tell the publisher it went out.
+      if (o.taken < expected)
+        return response.send(400, restricted ? "a private update needs a pubsub route with channels_claim: none would keep it private\n"
+                                             : "no route has channels (component = \"pubsub\")\n",
+                             "text/plain; charset=utf-8");
       response.send(200, id, "text/plain; charset=utf-8");
     });
     for (const std::string& topic : topics) {
       Publication publication{"message", message, {}, topic, id, {}};
+      publication.restricted = restricted;
       // Routes without channels refuse it; the topic is delivered where channels exist.
       for (Component* c : routes) c->on_publish(publication, PublishGather::done_for(gather, {}));
     }

@@ -93,13 +93,13 @@ class PublishHandler final : public HttpHandler {
       publications.push_back(*std::move(p));
       components.push_back(component);
     }
-    auto gather = std::make_shared<PublishGather>(count, [response](size_t delivered, std::string error) mutable {
-      if (!error.empty()) {
-        std::string body = json_error(error);
-        body.insert(body.size() - 1, ",\"delivered\":" + std::to_string(delivered));
+    auto gather = std::make_shared<PublishGather>(count, [response](PublishGather::Outcome outcome) mutable {
+      if (!outcome.error.empty()) {
+        std::string body = json_error(outcome.error);
+        body.insert(body.size() - 1, ",\"delivered\":" + std::to_string(outcome.delivered));
         return response.send(400, body, "application/json");
       }
-      response.send(202, "{\"delivered\":" + std::to_string(delivered) + "}", "application/json");
+      response.send(202, "{\"delivered\":" + std::to_string(outcome.delivered) + "}", "application/json");
     });
     for (size_t i = 0; i < count; ++i) {
       const Parsed& p = publications[i];

@@ -14,7 +14,12 @@ namespace capstan::services {
 
 class PublishGather {
  public:
-  using Finish = std::function<void(size_t delivered, std::string error)>;
+  struct Outcome {
+    size_t delivered = 0;  // summed over the publications that were taken
+    size_t taken = 0;      // publications a component accepted
+    std::string error;     // the first refusal, prefixed by its `where`
+  };
+  using Finish = std::function<void(Outcome outcome)>;
   PublishGather(size_t expected, Finish finish) : left_(expected), finish_(std::move(finish)) {}
 
   // The PublishDone of one publication; `where` prefixes its refusal. It keeps the gather.
@@ -25,24 +30,25 @@ class PublishGather {
  private:
   void add(const std::string& where, const Expected<size_t>& result) {
     Finish finish;
-    size_t delivered;
-    std::string error;
+    Outcome outcome;
     {
       std::lock_guard lock(mutex_);
-      if (result) delivered_ += *result;
-      else if (error_.empty()) error_ = where + result.error().message();
+      if (result) {
+        outcome_.delivered += *result;
+        ++outcome_.taken;
+      } else if (outcome_.error.empty()) {
+        outcome_.error = where + result.error().message();
+      }
       if (--left_ != 0) return;
       finish = std::move(finish_);
-      delivered = delivered_;
-      error = error_;
+      outcome = std::move(outcome_);
     }
-    finish(delivered, std::move(error));
+    finish(std::move(outcome));
   }
 
   std::mutex mutex_;
   size_t left_;
-  size_t delivered_ = 0;
-  std::string error_;
+  Outcome outcome_;
   Finish finish_;
 };
 

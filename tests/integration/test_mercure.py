@@ -122,8 +122,9 @@ async def subscribers(server, channel, count, path="/live"):
 
 
 async def quiet(clients, seconds=0.3):
-    for ws in clients:
-        assert await receive_until_quiet(ws, seconds) == []
+    """No client receives anything for `seconds` (all listened to at once)."""
+    got = await asyncio.gather(*(receive_until_quiet(ws, seconds) for ws in clients))
+    assert got == [[]] * len(clients), got
 
 
 async def close_all(clients):
@@ -412,3 +413,56 @@ def test_no_mercure_endpoint_without_a_path(start_server):
     server = start_server(CONFIG.replace(f'path = "{HUB_PATH}"\n', 'path = ""\n'))
     status, _, _ = form_post(server, [("topic", BOOK1), ("data", "x")], token=publisher_jwt())
     assert status == 404
+
+
+def test_a_private_update_goes_only_where_channels_are_authorized_by_name(start_server):
+    """Mercure's private updates reach only subscribers authorized for the topic. On a route
+    where any connection may subscribe to anything there is no such subscriber: the update is
+    refused there (and 400 when no route could keep it private); a route with channels_claim
+    delivers it to the connections whose JWT lists the channel."""
+    open_only = start_server(CONFIG)
+    tok = publisher_jwt()
+
+    async def refused():
+        clients = await subscribers(open_only, BOOK1, 2)
+        status, _, body = await apost(open_only, [("topic", BOOK1), ("data", "secret"), ("private", "on")], token=tok)
+        assert status == 400 and "private" in body, (status, body)
+        await quiet(clients)
+        await close_all(clients)
+
+    run(refused())
+
+    guarded = start_server(CONFIG.replace('path = "/feed"\ncomponent = "pubsub"',
+                                          'path = "/feed"\ncomponent = "pubsub"\nchannels_claim = "channels"'))
+
+    async def delivered():
+        allowed_token = jwt.encode({"username": "a@example.com", "channels": ["https://example.com/books/*"],
+                                    "exp": int(time.time()) + 600}, SECRET, algorithm="HS256")
+        allowed = await connect(f"ws://{guarded.host}:{guarded.port}/feed?token={allowed_token}")
+        await subscribe(allowed, BOOK1)
+        anyone = await subscribers(guarded, BOOK1, 1, path="/live")
+        status, _, body = await apost(guarded, [("topic", BOOK1), ("data", "secret"), ("private", "on")], token=tok)
+        assert status == 200, body
+        await expect_update(allowed, BOOK1, "secret")
+        await quiet(anyone)  # the open route does not get it
+        await close_all([allowed] + anyone)
+
+    run(delivered())
+
+
+def test_malformed_escapes_and_retry_are_400(start_server):
+    server = start_server(CONFIG)
+    tok = publisher_jwt()
+
+    async def scenario():
+        clients = await subscribers(server, BOOK1, 1)
+        for raw in (f"topic={BOOK1}&data=%ZZ".encode(), f"topic={BOOK1}&data=%4".encode(),
+                    f"topic={BOOK1}&data=x&retry=abc".encode()):
+            status, _, body = await apost(server, None, token=tok, raw=raw)
+            assert status == 400, (raw, status, body)
+        status, _, body = await apost(server, [("topic", BOOK1), ("data", "ok"), ("retry", "3000")], token=tok)
+        assert status == 200, body
+        await expect_update(clients[0], BOOK1, "ok")
+        await close_all(clients)
+
+    run(scenario())

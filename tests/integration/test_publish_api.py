@@ -100,6 +100,12 @@ async def expect_channel_message(ws, channel, message):
     assert json.loads(m["data"]) == {"channel": channel, "message": message}, m
 
 
+async def quiet(clients, seconds=0.3):
+    """No client receives anything for `seconds` (all listened to at once)."""
+    got = await asyncio.gather(*(receive_until_quiet(ws, seconds) for ws in clients))
+    assert got == [[]] * len(clients), got
+
+
 async def close_all(clients):
     await asyncio.gather(*(ws.close() for ws in clients))
 
@@ -121,7 +127,7 @@ def test_everyone_on_a_notify_route_on_both_loops_and_the_count(start_server):
         assert await receive_until_quiet(elsewhere, 0.3) == []  # another route hears nothing
         # Once more, after one client left: the count follows.
         await clients.pop().close()
-        await asyncio.sleep(0.2)
+        assert await asyncio.to_thread(server.wait_tcp_connections, len(clients) + 1)
         status, _, body = await apost(server, {"route": "/open", "action": "again", "data": "plain string"})
         assert (status, body) == (202, {"delivered": 15})
         for ws in clients:
@@ -162,8 +168,7 @@ def test_users_by_id_and_identity_only_they_receive_on_every_connection(start_se
         assert (status, body) == (202, {"delivered": 5})
         for ws in alice + [one] + two:
             await expect_notify(ws, "alert", {"level": 1})
-        for ws in others:
-            assert await receive_until_quiet(ws, 0.2) == []
+        await quiet(others)
 
         # A numeric id alone; an identity alone.
         status, _, body = await apost(server, {"route": "/notifications", "action": "only2", "data": 2, "users": [2]})
@@ -177,8 +182,7 @@ def test_users_by_id_and_identity_only_they_receive_on_every_connection(start_se
         # A user nobody is connected as: accepted, delivered to no one.
         status, _, body = await apost(server, {"route": "/notifications", "action": "x", "data": 1, "users": ["nobody@example.com", 999]})
         assert (status, body) == (202, {"delivered": 0})
-        for ws in alice + [one] + two + others:
-            assert await receive_until_quiet(ws, 0.2) == []
+        await quiet(alice + [one] + two + others)
         await close_all(alice + [one] + two + others)
 
     run(scenario())
@@ -197,8 +201,7 @@ def test_a_pubsub_channel_reaches_its_subscribers_only(start_server):
         assert (status, body) == (202, {"delivered": 10})
         for ws in clients[:10]:
             await expect_channel_message(ws, "orders.42", {"state": "shipped"})
-        for ws in clients[10:]:
-            assert await receive_until_quiet(ws, 0.2) == []
+        await quiet(clients[10:])
         # A channel nobody has subscribed to.
         status, _, body = await apost(server, {"route": "/live", "channel": "empty", "data": 1})
         assert (status, body) == (202, {"delivered": 0})
@@ -233,8 +236,7 @@ def test_a_batch_delivers_every_publication_and_sums_the_count(start_server):
         for ws in subs:
             await expect_channel_message(ws, "news", "breaking")
         everyone = open_clients + [alice, seven] + subs
-        for ws in everyone:
-            assert await receive_until_quiet(ws, 0.2) == []
+        await quiet(everyone)
         # An empty batch delivers nothing (the SPEC leaves open whether it is refused).
         status, _, body = await apost(server, [])
         assert (status, body) == (202, {"delivered": 0}) or (status == 400 and body["error"]), (status, body)
@@ -333,8 +335,7 @@ def test_bad_bodies_are_400_with_an_error_and_deliver_nothing(start_server):
             assert status == 400, (name, status, answer)
             assert isinstance(answer, dict) and isinstance(answer.get("error"), str) and answer["error"], (name, answer)
             assert answer.get("delivered", 0) == 0, (name, answer)
-        for ws in watchers:
-            assert await receive_until_quiet(ws, 0.3) == []
+        await quiet(watchers)
         # The 400s named what was wrong.
         _, _, answer = await apost(server, {"route": "/nowhere", "action": "x", "data": 1})
         assert "/nowhere" in answer["error"] or "route" in answer["error"], answer

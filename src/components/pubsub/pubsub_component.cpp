@@ -189,6 +189,8 @@ void PubsubComponent::on_publish(const Publication& p, PublishDone done) {
   auto bad = [](std::string why) { return Error(std::make_error_code(std::errc::invalid_argument), std::move(why)); };
   if (p.channel.empty()) return done(bad("a pubsub route publishes to a channel: give `channel`"));
   if (std::string_view why = channel_name_fault(p.channel); !why.empty()) return done(bad(std::string(why)));
+  if (p.restricted && route_->options.channels_claim.empty())
+    return done(bad("a private update needs a route whose channels are authorized by name (channels_claim)"));
   Expected<Json> message = data_parser_.parse(p.data);
   if (!message) return done(bad("data: " + message.error().message()));
   const std::string name = topic(p.channel);
