@@ -26,6 +26,13 @@ class Cluster {
   virtual void publish_to_route(std::string_view route_path, const Publication& publication) = 0;
   // True while this node's link to Redis is up.
   virtual bool connected() const noexcept = 0;
+  // The Redis the nodes share ([cluster] redis), for a component that keeps state there with
+  // a RedisClient of its own (capstan/redis.hpp): pubsub's history and presence.
+  virtual std::string_view redis_url() const noexcept = 0;
+  // This node's id: unique among the nodes, stable while the server runs.
+  virtual std::string_view node_id() const noexcept = 0;
+  // The prefix of every Redis key and channel of this cluster ([cluster] channel).
+  virtual std::string_view key_prefix() const noexcept = 0;
 
  protected:
   Cluster() = default;

@@ -202,10 +202,8 @@ Status Server::run() {
   }
 
   if (!s.config.cluster.redis.empty()) {
-    cluster::RedisAddress redis;
-    if (!cluster::parse_redis_url(s.config.cluster.redis, redis))
-      return Error(ConfigError::invalid, "cluster.redis: expected \"redis://HOST:PORT\"");
-    s.cluster = std::make_unique<cluster::ClusterBus>(std::move(redis), s.config.cluster.channel);
+    if (Status url = RedisClient::check_url(s.config.cluster.redis); !url) return url.error().prefixed("cluster.redis: ");
+    s.cluster = std::make_unique<cluster::ClusterBus>(s.config.cluster.redis, s.config.cluster.channel);
     s.shared.cluster = s.cluster.get();
     s.shared.topics.relay = s.cluster.get();
   }

@@ -8,6 +8,8 @@
 #include "capstan/metrics.hpp"
 #include "net/event_loop.hpp"
 
+#include <hiredis/hiredis.h>
+
 namespace capstan::cluster {
 
 namespace {
@@ -60,8 +62,8 @@ bool take(std::string_view& in, std::string_view& field) {
 
 }  // namespace
 
-ClusterBus::ClusterBus(RedisAddress address, std::string channel)
-    : address_(std::move(address)), channel_(std::move(channel)), node_(new_node_id()) {}
+ClusterBus::ClusterBus(std::string url, std::string channel)
+    : url_(std::move(url)), channel_(std::move(channel)), node_(new_node_id()) {}
 
 ClusterBus::~ClusterBus() = default;
 
@@ -77,10 +79,10 @@ void ClusterBus::start() {
     counters().lost.add();
     connected_ = publisher_ && publisher_->connected() && subscriber_ && subscriber_->connected();
   };
-  publisher_ = std::make_unique<RedisLink>(*home_, address_, "publish", [this] {
+  publisher_ = std::make_unique<RedisClient>(*home_, url_, "publish", [this] {
     connected_ = subscriber_->connected();
   }, lost);
-  subscriber_ = std::make_unique<RedisLink>(*home_, address_, "subscribe", [this] {
+  subscriber_ = std::make_unique<RedisClient>(*home_, url_, "subscribe", [this] {
     // Subscribed again after every reconnection.
     subscriber_->command({"SUBSCRIBE", channel_}, [this](redisReply* r) {
       if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3) return;

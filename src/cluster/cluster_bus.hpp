@@ -18,7 +18,7 @@
 
 #include "app/topics/loop_topics.hpp"
 #include "capstan/cluster.hpp"
-#include "cluster/redis_link.hpp"
+#include "capstan/redis.hpp"
 
 namespace capstan::net {
 class EventLoop;
@@ -30,7 +30,7 @@ class ClusterBus final : public Cluster, public app::TopicRelay {
  public:
   using FindRoute = std::function<Component*(std::string_view path)>;
 
-  ClusterBus(RedisAddress address, std::string channel);
+  ClusterBus(std::string url, std::string channel);
   ~ClusterBus();
 
   // Once the loops exist: loop 0 carries the Redis links; `ring` reaches every loop's topics;
@@ -41,6 +41,9 @@ class ClusterBus final : public Cluster, public app::TopicRelay {
 
   void publish_to_route(std::string_view route_path, const Publication& publication) override;
   bool connected() const noexcept override { return connected_.load(std::memory_order_relaxed); }
+  std::string_view redis_url() const noexcept override { return url_; }
+  std::string_view node_id() const noexcept override { return node_; }
+  std::string_view key_prefix() const noexcept override { return channel_; }
   void relay_topic(std::string_view topic, std::string_view data, Opcode opcode) override;
 
  private:
@@ -48,14 +51,14 @@ class ClusterBus final : public Cluster, public app::TopicRelay {
   void received(std::string_view message);
   void deliver_topic(std::string_view topic, std::string_view data, Opcode opcode);
 
-  RedisAddress address_;
+  std::string url_;
   std::string channel_;
   std::string node_;  // this node's id, on every message it sends
   net::EventLoop* home_ = nullptr;
   app::TopicRing* ring_ = nullptr;
   FindRoute find_route_;
-  std::unique_ptr<RedisLink> publisher_;
-  std::unique_ptr<RedisLink> subscriber_;
+  std::unique_ptr<RedisClient> publisher_;
+  std::unique_ptr<RedisClient> subscriber_;
   std::atomic<bool> connected_{false};
 };
 

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "capstan/log.hpp"
+#include "capstan/redis.hpp"
 
 namespace capstan::cluster {
 
@@ -107,3 +108,33 @@ bool RedisLink::command(const std::vector<std::string_view>& argv, Reply reply) 
 }
 
 }  // namespace capstan::cluster
+
+namespace capstan {
+
+class RedisClient::Link : public cluster::RedisLink {
+ public:
+  using cluster::RedisLink::RedisLink;
+};
+
+RedisClient::RedisClient(Loop& loop, std::string_view url, std::string name, std::function<void()> on_connected,
+                         std::function<void(std::string_view)> on_lost) {
+  cluster::RedisAddress address;
+  cluster::parse_redis_url(url, address);
+  link_ = std::make_unique<Link>(loop, std::move(address), std::move(name), std::move(on_connected), std::move(on_lost));
+}
+
+RedisClient::~RedisClient() = default;
+
+Status RedisClient::check_url(std::string_view url) {
+  cluster::RedisAddress address;
+  if (!cluster::parse_redis_url(url, address)) return Error(ConfigError::invalid, "expected \"redis://HOST:PORT\", got \"" + std::string(url) + "\"");
+  return {};
+}
+
+void RedisClient::start() { link_->start(); }
+bool RedisClient::connected() const noexcept { return link_->connected(); }
+bool RedisClient::command(const std::vector<std::string_view>& argv, Reply reply) {
+  return link_->command(argv, std::move(reply));
+}
+
+}  // namespace capstan

@@ -1,7 +1,5 @@
-// One hiredis asynchronous connection to Redis, driven by a loop through capstan::Watch (the
-// adapter hiredis asks of an event library), never blocking it. Lost or refused connections
-// are retried with backoff (0.1 s doubling to 5 s); `on_connected` runs after each
-// (re)connection, so a subscriber subscribes again.
+// capstan::RedisClient's inside (capstan/redis.hpp): one hiredis asynchronous connection,
+// driven by a loop through capstan::Watch (the adapter hiredis asks of an event library).
 #pragma once
 
 #include <hiredis/async.h>

@@ -76,6 +76,13 @@ redis = "redis://127.0.0.1:{redis_port}"
 [[routes]]
 path = "/live"
 component = "pubsub"
+  [[routes.channels]]
+  pattern = "room.*"
+  presence = true
+  history_size = 50
+  [[routes.channels]]
+  pattern = "feed.*"
+  history_size = 10000
 [[routes]]
 path = "/n"
 component = "notify"
@@ -259,3 +266,133 @@ def test_a_node_without_redis_at_start_serves_and_joins_later(start_server):
         wait_connected(node, timeout=15)
     finally:
         r.stop()
+
+
+async def subscribe_ack(ws, channel, **extra):
+    await ws.send(json.dumps({"action": "subscribe", "data": {"channel": channel, **extra}}))
+    while True:
+        kind, data = await recv(ws)
+        if kind == "subscribed":
+            return data
+
+
+def test_history_is_numbered_alike_on_every_node_and_recovers_on_another(start_server, redis):
+    a, b = two_nodes(start_server, redis)
+
+    async def scenario():
+        on_a = [await connect(ws_url(a, "/live", f"a{i}")) for i in range(4)]
+        on_b = [await connect(ws_url(b, "/live", f"b{i}")) for i in range(4)]
+        acks = [await subscribe_ack(ws, "room.h") for ws in on_a + on_b]
+        assert {x["epoch"] for x in acks} == {acks[0]["epoch"]}, acks  # one history, whichever node
+        for i in range(10):  # publishers on both nodes, interleaved
+            ws = on_a[0] if i % 2 == 0 else on_b[0]
+            await ws.send(json.dumps({"action": "publish", "data": {"channel": "room.h", "message": i}}))
+        seen = []
+        for ws in on_a + on_b:
+            got = []
+            while len(got) < 10:
+                kind, data = await recv(ws)
+                if kind == "message":
+                    got.append((data["offset"], data["message"]))
+            seen.append(got)
+        assert all(s == seen[0] for s in seen), seen  # the same numbering and order everywhere
+        assert [o for o, _ in seen[0]] == list(range(seen[0][0][0], seen[0][0][0] + 10))
+        # A client of node A comes back on node B with what it last saw.
+        last_offset = seen[0][4][0]
+        back = await connect(ws_url(b, "/live", "a0"))
+        ack = await subscribe_ack(back, "room.h", since={"offset": last_offset, "epoch": acks[0]["epoch"]})
+        assert ack["recovered"] is True and ack["offset"] == seen[0][-1][0]
+        missed = []
+        while len(missed) < 5:
+            kind, data = await recv(back)
+            if kind == "message":
+                missed.append((data["offset"], data["message"]))
+        assert missed == seen[0][5:]
+        # The publish API counts its own node's deliveries of a numbered publication.
+        status, body = await asyncio.to_thread(publish_api, a, {"route": "/live", "channel": "room.h", "data": "api"})
+        assert (status, body) == (202, {"delivered": 4})
+        for ws in on_a + on_b + [back]:
+            while True:
+                kind, data = await recv(ws)
+                if kind == "message":
+                    assert data["message"] == "api"
+                    break
+        for ws in on_a + on_b + [back]:
+            await ws.close()
+
+    run(scenario(), timeout=60)
+
+
+def test_presence_sees_users_of_every_node(start_server, redis):
+    a, b = two_nodes(start_server, redis)
+
+    async def scenario():
+        alice = await connect(ws_url(a, "/live", "alice@example.com"))
+        await subscribe_ack(alice, "room.p")
+        assert await recv(alice) == ("joined", {"channel": "room.p", "user": {"id": "alice@example.com", "identity": "alice@example.com"}})
+        bob = await connect(ws_url(b, "/live", "42"))
+        await subscribe_ack(bob, "room.p")
+        for ws in (alice, bob):  # bob's join is heard on both nodes
+            assert await recv(ws) == ("joined", {"channel": "room.p", "user": {"id": 42, "identity": "42"}})
+        alice_b = await connect(ws_url(b, "/live", "alice@example.com"))
+        await subscribe_ack(alice_b, "room.p")  # her second connection, on the other node: no second join
+        assert await receive_until_quiet(bob, 0.4) == []
+        await bob.send(json.dumps({"action": "presence", "data": {"channel": "room.p"}}))
+        kind, data = await recv(bob)
+        assert kind == "presence"
+        assert sorted(data["users"], key=lambda u: str(u["id"])) == [
+            {"id": 42, "identity": "42", "connections": 1},
+            {"id": "alice@example.com", "identity": "alice@example.com", "connections": 2}]
+        await alice.close()
+        assert await receive_until_quiet(bob, 0.4) == []  # still on node B
+        await alice_b.close()
+        assert await recv(bob) == ("left", {"channel": "room.p", "user": {"id": "alice@example.com", "identity": "alice@example.com"}})
+        await bob.close()
+
+    run(scenario(), timeout=60)
+
+
+def test_recovery_across_nodes_under_concurrent_publishing_loses_and_repeats_nothing(start_server, redis):
+    a, b = two_nodes(start_server, redis)
+
+    async def scenario():
+        publishers = [await connect(ws_url(n, "/live", f"p{i}")) for n in (a, b) for i in range(2)]
+        seed = await connect(ws_url(a, "/live", "seed"))
+        first = await subscribe_ack(seed, "feed.all")
+        stop = asyncio.Event()
+
+        async def pump(ws):
+            i = 0
+            while not stop.is_set():
+                await ws.send(json.dumps({"action": "publish", "data": {"channel": "feed.all", "message": i}}))
+                i += 1
+                await asyncio.sleep(0.002)
+
+        tasks = [asyncio.create_task(pump(p)) for p in publishers]
+        await asyncio.sleep(0.1)
+        readers = []
+        for k in range(6):
+            ws = await connect(ws_url(a if k % 2 else b, "/live", f"r{k}"))
+            ack = await subscribe_ack(ws, "feed.all", since={"offset": 0, "epoch": first["epoch"]})
+            assert ack["recovered"] is True, ack
+            readers.append(ws)
+            await asyncio.sleep(0.02)
+        stop.set()
+        await asyncio.gather(*tasks)
+        await asyncio.sleep(0.3)
+        status, _ = await asyncio.to_thread(publish_api, a, {"route": "/live", "channel": "feed.all", "data": "end"})
+        assert status == 202
+        for ws in readers:
+            offsets = []
+            while True:
+                kind, data = await recv(ws, timeout=10)
+                if kind != "message":
+                    continue
+                offsets.append(data["offset"])
+                if data["message"] == "end":
+                    break
+            assert offsets == list(range(1, offsets[-1] + 1))
+        for ws in publishers + [seed] + readers:
+            await ws.close()
+
+    run(scenario(), timeout=90)

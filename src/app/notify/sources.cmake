@@ -11,5 +11,6 @@ target_sources(capstan PRIVATE
   components/pubsub/channel_registry.cpp
   components/pubsub/pubsub_keys.cpp
   components/pubsub/pubsub_component.cpp
+  components/pubsub/pubsub_cluster.cpp
   components/pubsub/pubsub_type.cpp
 )

@@ -37,30 +37,28 @@ void write_user_id(JsonWriter& w, std::string_view id) {
   else w.string(id);
 }
 
+}  // namespace
+
 std::string user_key(const Connection& c) {
   const User* u = c.user();
   if (!u) return {};
   return u->id ? std::to_string(u->id) : u->identity;
 }
 
-}  // namespace
-
-struct PubsubComponent::Member {
-  std::vector<std::string> channels;
-  std::vector<std::string> patterns;  // from channels_claim, {id} replaced
-  bool patterns_read = false;
-};
-
 void PubsubComponent::on_start() {
   counters();  // registered before the first scrape, at 0
+  if (route_->instances.size() <= loop().index()) route_->instances.resize(loop().index() + 1);
+  route_->instances[loop().index()] = this;
   if (loop().index() == 0) {
     std::shared_ptr<PubsubRoute> route = route_;
     loop().every(Duration(30'000), [route] { route->registry.sweep(Clock::now()); });
   }
+  if (cluster()) start_cluster();
 }
 
 PubsubComponent::Member& PubsubComponent::member(Connection& c) {
   if (Member* m = c.data<Member>()) return *m;
+  by_id_[c.id()] = &c;
   return c.emplace_data<Member>();
 }
 
@@ -125,7 +123,7 @@ void PubsubComponent::subscribe(Connection& c, const Json& data) {
   Member& m = member(c);
   if (std::find(m.channels.begin(), m.channels.end(), channel) != m.channels.end())
     return error(c, "Already subscribed to " + std::string(channel));
-  if (m.channels.size() >= route_->options.max_channels_per_connection)
+  if (m.channels.size() + m.pending.size() >= route_->options.max_channels_per_connection)
     return error(c, "Too many channels: at most " + std::to_string(route_->options.max_channels_per_connection) + " per connection",
                  &counters().channel_limit);
   std::optional<Since> since;
@@ -135,6 +133,9 @@ void PubsubComponent::subscribe(Connection& c, const Json& data) {
     if (!offset || *offset < 0 || !epoch) return error(c, "since: {\"offset\": an integer, \"epoch\": a string} is expected");
     since = Since{static_cast<uint64_t>(*offset), std::string(*epoch)};
   }
+  if (std::find(m.pending.begin(), m.pending.end(), channel) != m.pending.end())
+    return error(c, "Already subscribed to " + std::string(channel));
+  if (const ChannelRule* rule = route_->options.rule_for(channel); in_redis(rule)) return cluster_subscribe(c, channel, *rule, since);
   const std::string key = user_key(c);
   Joined joined = route_->registry.join(channel, key, c.user() ? std::string_view(c.user()->identity) : "", since, Clock::now());
   if (!joined.refusal.empty()) return error(c, joined.refusal, &counters().subscriber_limit);
@@ -160,12 +161,24 @@ void PubsubComponent::subscribe(Connection& c, const Json& data) {
 void PubsubComponent::unsubscribe(Connection& c, const Json& data) {
   const std::optional<std::string_view> channel = data["channel"].as_string();
   Member* m = c.data<Member>();
+  if (m && channel) {
+    // Still waiting for its history: the answer will find it gone.
+    if (auto p = std::find(m->pending.begin(), m->pending.end(), *channel); p != m->pending.end()) {
+      route_->registry.leave(*p, "");
+      std::string ack;
+      JsonWriter(ack).raw("{").string("channel").raw(":").string(*p).raw("}");
+      m->pending.erase(p);
+      return reply(c, "unsubscribed", ack);
+    }
+  }
   auto it = m && channel ? std::find(m->channels.begin(), m->channels.end(), *channel) : std::vector<std::string>::iterator();
   if (!m || !channel || it == m->channels.end()) return error(c, "Not subscribed to " + std::string(channel.value_or("that channel")));
   const std::string name = std::move(*it);
   m->channels.erase(it);
   topics().unsubscribe(c, topic(name));
-  if (route_->registry.leave(name, user_key(c))) topics().publish(topic(name), presence_event("left", name, c));
+  const std::string who = user_key(c);
+  if (route_->registry.leave(name, who)) topics().publish(topic(name), presence_event("left", name, c));
+  if (const ChannelRule* rule = route_->options.rule_for(name); redis_ && rule && rule->presence) cluster_leave(name, who);
   std::string ack;
   JsonWriter(ack).raw("{").string("channel").raw(":").string(name).raw("}");
   reply(c, "unsubscribed", ack);
@@ -178,6 +191,11 @@ void PubsubComponent::publish(Connection& c, const Json& data) {
   if (channel.empty()) return;
   const Json message = data["message"];
   if (!message.exists()) return error(c, "message: required (any JSON value)");
+  if (const ChannelRule* rule = route_->options.rule_for(channel); rule && rule->history_size && in_redis(rule)) {
+    std::string text;
+    JsonWriter(text).value(message);
+    if (cluster_publish(channel, text, nullptr)) return counters().published.add();
+  }
   const std::string name = topic(channel);
   route_->registry.publish(
       channel, [&](uint64_t offset, std::string_view epoch) { return message_frame(channel, message, offset, epoch); },
@@ -193,6 +211,14 @@ void PubsubComponent::on_publish(const Publication& p, PublishDone done) {
     return done(bad("a private update needs a route whose channels are authorized by name (channels_claim)"));
   Expected<Json> message = data_parser_.parse(p.data);
   if (!message) return done(bad("data: " + message.error().message()));
+  if (const ChannelRule* rule = route_->options.rule_for(p.channel); rule && rule->history_size && in_redis(rule)) {
+    // Numbered in Redis, which every node (this one too) delivers from; another node's
+    // publication reached this one that way already.
+    if (p.from_cluster) return done(size_t{0});
+    std::string text;
+    JsonWriter(text).value(*message);
+    if (cluster_publish(p.channel, text, done)) return counters().published.add();
+  }
   const std::string name = topic(p.channel);
   route_->registry.publish(
       p.channel, [&](uint64_t offset, std::string_view epoch) { return message_frame(p.channel, *message, offset, epoch); },
@@ -208,6 +234,7 @@ void PubsubComponent::presence(Connection& c, const Json& data) {
   if (channel.empty()) return;
   const ChannelRule* rule = route_->options.rule_for(channel);
   if (!rule || !rule->presence) return error(c, "No presence on channel " + std::string(channel));
+  if (in_redis(rule)) return cluster_presence(c, std::string(channel));
   std::string out;
   JsonWriter w(out);
   w.raw("{").string("channel").raw(":").string(channel).raw(",").string("users").raw(":[");
@@ -227,9 +254,13 @@ void PubsubComponent::presence(Connection& c, const Json& data) {
 void PubsubComponent::on_close(Connection& c, CloseInfo) {
   Member* m = c.data<Member>();
   if (!m) return;
+  by_id_.erase(c.id());
   const std::string key = user_key(c);
-  for (const std::string& channel : m->channels)
+  for (const std::string& channel : m->pending) route_->registry.leave(channel, "");
+  for (const std::string& channel : m->channels) {
     if (route_->registry.leave(channel, key)) topics().publish(topic(channel), presence_event("left", channel, c));
+    if (const ChannelRule* rule = route_->options.rule_for(channel); redis_ && rule && rule->presence) cluster_leave(channel, key);
+  }
 }
 
 void PubsubComponent::on_rate_limited(Connection& c, Message) { error(c, "Too many messages: slow down"); }

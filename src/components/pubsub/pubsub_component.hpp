@@ -11,21 +11,32 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
 #include <string>
 #include <string_view>
 
 #include "capstan/component.hpp"
 #include "capstan/json.hpp"
 #include "capstan/metrics.hpp"
+#include "capstan/redis.hpp"
 #include "components/pubsub/channel_registry.hpp"
 
 namespace capstan::pubsub {
+
+class PubsubComponent;
+
+// Who a connection is for presence: its user's id, else its identity; "" when anonymous.
+std::string user_key(const Connection& c);
 
 // What every instance of one route shares.
 struct PubsubRoute {
   PubsubOptions options;
   ChannelRegistry registry{options};
+  std::string path;          // as configured (before the server prefix): Redis keys of the route
   std::string topic_prefix;  // topic = prefix + channel: the route's channels apart from any other's
+  std::vector<PubsubComponent*> instances;  // by loop index, set in on_start (before any loop runs)
 };
 
 class PubsubComponent final : public Component {
@@ -40,7 +51,18 @@ class PubsubComponent final : public Component {
   void on_publish(const Publication& publication, PublishDone done) override;
 
  private:
-  struct Member;
+  struct Member {
+    std::vector<std::string> channels;
+    std::vector<std::string> pending;   // subscribed in Redis, waiting for the history's answer
+    std::vector<std::string> patterns;  // from channels_claim, {id} replaced
+    bool patterns_read = false;
+  };
+  struct Recovery {
+    uint64_t connection;
+    std::string channel;
+    bool since;
+  };
+  struct Tally;
 
   void subscribe(Connection& c, const Json& data);
   void unsubscribe(Connection& c, const Json& data);
@@ -59,7 +81,32 @@ class PubsubComponent final : public Component {
   void error(Connection& to, std::string_view message, Counter* count = nullptr);
   void fatal(Connection& to, std::string_view message);
 
+  // pubsub_cluster.cpp: with [cluster] redis, history and presence live in Redis so every
+  // node numbers a channel alike, recovers from one history and sees everyone present.
+  bool in_redis(const ChannelRule* rule) const noexcept;
+  void start_cluster();
+  void cluster_subscribe(Connection& c, std::string_view channel, const ChannelRule& rule, const std::optional<Since>& since);
+  void cluster_join(Connection& c, const std::string& channel);
+  void cluster_leave(const std::string& channel, const std::string& user);
+  // Numbered in Redis, delivered when the number comes back on the bus (every node in order);
+  // false when Redis did not take it (the caller goes on locally).
+  bool cluster_publish(std::string_view channel, const std::string& message_json, PublishDone done);
+  void cluster_presence(Connection& c, const std::string& channel);
+  void on_bus(std::string_view payload);  // loop 0
+  void finish_recovery(uint64_t request, uint64_t offset, std::string epoch, bool recovered, std::vector<std::string> entries);
+  void deliver_numbered(const std::string& channel, const std::shared_ptr<const std::string>& frame, uint64_t offset,
+                        const std::shared_ptr<Tally>& tally);
+  void fail_recoveries();
+  std::string key(std::string_view kind, std::string_view channel) const;
+  std::string frame_from_text(std::string_view channel, std::string_view message_json, uint64_t offset, std::string_view epoch);
+
   std::shared_ptr<PubsubRoute> route_;
+  std::unique_ptr<RedisClient> redis_;  // this loop's commands, with a cluster
+  std::unique_ptr<RedisClient> bus_;    // loop 0: numbered publications and history answers
+  std::unordered_map<uint64_t, Recovery> recoveries_;
+  std::unordered_map<uint64_t, PublishDone> api_waiting_;  // publish API calls waiting for their count
+  std::unordered_map<uint64_t, Connection*> by_id_;        // connections with a Member
+  uint64_t next_request_ = 1;
   JsonParser parser_;       // the client's message
   JsonParser data_parser_;  // `data` sent as a string holding JSON
   JsonParser claims_parser_;

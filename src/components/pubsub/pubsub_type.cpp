@@ -12,6 +12,7 @@ std::vector<ConfigFault> PubsubType::check_keys(const RouteKeys& keys, const Con
 Expected<ComponentFactory> PubsubType::for_route(const RouteConfig& rc) {
   auto route = std::make_shared<PubsubRoute>();
   route->options = pubsub_options(rc.keys);
+  route->path = rc.path.empty() ? "/pubsub" : rc.path;
   // A newline never appears in a channel name: no channel of this route can take the name
   // of another route's, or a topic another component picks.
   route->topic_prefix = "pubsub:" + rc.path + "\n";
