@@ -18,7 +18,7 @@
 namespace capstan::app {
 
 LoopContext::LoopContext(unsigned index, ServerShared& shared, const std::vector<RouteSpec>& routes)
-    : shared_(shared), loop_(index), topics_(loop_, shared.topics), jobs_(loop_, shared.workers), read_buffer_(new uint8_t[kReadBufferSize]) {
+    : shared_(shared), admission_(shared.connections, *shared.ip_limiter, metrics_), loop_(index), topics_(loop_, shared.topics), jobs_(loop_, shared.workers), read_buffer_(new uint8_t[kReadBufferSize]) {
   services_.context = this;
   services_.users = shared.users;
   services_.topics = &topics_;
@@ -79,28 +79,7 @@ void LoopContext::adopt(int fd, const sockaddr* peer) {
     ::close(fd);
     return;
   }
-  if (shared_.connections.fetch_add(1, std::memory_order_relaxed) >= limits().max_connections) {
-    shared_.connections.fetch_sub(1, std::memory_order_relaxed);
-    metrics_.limit_hit(metrics::LimitKind::max_connections);
-    std::string response;
-    http::append_error(response, 503, "too many connections");
-    [[maybe_unused]] ssize_t n = net::syscalls.send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    ::close(fd);
-    return;
-  }
-  const net::CompactAddress address = net::CompactAddress::from(peer);
-  const IpLimiter::Verdict verdict = shared_.ip_limiter->admit(address, loop_.now_ms());
-  if (verdict != IpLimiter::Verdict::admitted) {
-    shared_.connections.fetch_sub(1, std::memory_order_relaxed);
-    metrics_.limit_hit(verdict == IpLimiter::Verdict::too_many ? metrics::LimitKind::connections_per_ip
-                                                               : metrics::LimitKind::connection_rate);
-    std::string response;
-    http::append_error(response, 429, verdict == IpLimiter::Verdict::too_many ? "too many connections from this address"
-                                                                               : "connection rate from this address exceeded");
-    [[maybe_unused]] ssize_t n = net::syscalls.send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    ::close(fd);
-    return;
-  }
+  if (!admission_.admit(fd, net::CompactAddress::from(peer), limits().max_connections, loop_.now_ms())) return;
   uint64_t id = shared_.next_connection_id.fetch_add(1, std::memory_order_relaxed);
   // From here on a connection has one way to die: close_now(), then the reap at the end of
   // the turn, which unlinks it, releases its address and counts it out, once.

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "app/admission.hpp"
 #include "app/component_attach.hpp"
 #include "app/deferred_output.hpp"
 #include "app/endpoint_table.hpp"
@@ -80,7 +81,7 @@ class LoopContext {
   Status listen(const net::ListenAddress& address);
   // Takes a connected socket as a new connection: from a listener, or from a test that
   // holds the other end of a socketpair (the in-memory transport of the lifecycle tests).
-  // Refused with 503 or 429 (and closed) over the connection limits.
+  // Refused with 503 or 429 (and closed) over the connection limits (Admission).
   void adopt(int fd, const sockaddr* peer);
   size_t connection_count() const noexcept { return connection_count_; }
   uint16_t first_port() const noexcept;
@@ -187,6 +188,8 @@ class LoopContext {
   void start_sweep_timer();
 
   ServerShared& shared_;
+  metrics::LoopMetrics metrics_;  // written per connection event, never per message
+  Admission admission_;           // new sockets: the connection limits
   ComponentServices services_;  // what this loop's component instances reach (component_attach.hpp)
   net::EventLoop loop_;
   LoopTopics topics_;  // before the components: they may subscribe from on_start
@@ -211,7 +214,6 @@ class LoopContext {
   Limits limits_;
   MessageLimit message_limit_;
   bool shutting_down_ = false;
-  metrics::LoopMetrics metrics_;  // written per connection event, never per message
 };
 
 }  // namespace capstan::app

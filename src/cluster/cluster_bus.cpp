@@ -6,6 +6,7 @@
 
 #include "capstan/log.hpp"
 #include "capstan/metrics.hpp"
+#include "cluster/cluster_message.hpp"
 #include "net/event_loop.hpp"
 
 #include <hiredis/hiredis.h>
@@ -27,10 +28,8 @@ Counters& counters() {
   return c;
 }
 
-constexpr size_t kNodeIdSize = 16;
-
 std::string new_node_id() {
-  unsigned char b[kNodeIdSize / 2];
+  unsigned char b[kNodeIdSize / 2];  // hex: two characters a byte
   if (RAND_bytes(b, sizeof b) != 1)
     for (size_t i = 0; i < sizeof b; ++i) b[i] = static_cast<unsigned char>(reinterpret_cast<uintptr_t>(&b) >> i);
   static const char hex[] = "0123456789abcdef";
@@ -40,24 +39,6 @@ std::string new_node_id() {
     out += hex[c & 15];
   }
   return out;
-}
-
-// A message: kind ('T' topic, 'R' route), the node id, then fields, each a 4-byte
-// little-endian length and its bytes.
-void put(std::string& out, std::string_view field) {
-  const uint32_t n = static_cast<uint32_t>(field.size());
-  const char len[4] = {static_cast<char>(n), static_cast<char>(n >> 8), static_cast<char>(n >> 16), static_cast<char>(n >> 24)};
-  out.append(len, 4).append(field);
-}
-
-bool take(std::string_view& in, std::string_view& field) {
-  if (in.size() < 4) return false;
-  const auto* b = reinterpret_cast<const unsigned char*>(in.data());
-  const size_t n = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<size_t>(b[3]) << 24);
-  if (in.size() - 4 < n) return false;
-  field = in.substr(4, n);
-  in.remove_prefix(4 + n);
-  return true;
 }
 
 }  // namespace
@@ -117,38 +98,25 @@ void ClusterBus::send(std::string message) {
 }
 
 void ClusterBus::relay_topic(std::string_view topic, std::string_view data, Opcode opcode) {
-  std::string m = "T" + node_;
-  put(m, topic);
-  put(m, data);
   const char op = static_cast<char>(opcode);
-  put(m, std::string_view(&op, 1));
-  send(std::move(m));
+  send(encode_message('T', node_, {topic, data, std::string_view(&op, 1)}));
 }
 
 void ClusterBus::publish_to_route(std::string_view route_path, const Publication& p) {
-  std::string m = "R" + node_;
-  for (std::string_view f : {route_path, p.action, p.data, p.channel, p.id, p.frame}) put(m, f);
-  for (const std::string& u : p.users) put(m, u);
-  send(std::move(m));
+  std::vector<std::string_view> fields = {route_path, p.action, p.data, p.channel, p.id, p.frame};
+  for (const std::string& u : p.users) fields.push_back(u);
+  send(encode_message('R', node_, fields));
 }
 
 void ClusterBus::received(std::string_view in) {
-  if (in.size() < 1 + kNodeIdSize) return counters().malformed.add();
-  const char kind = in[0];
-  if (in.substr(1, kNodeIdSize) == node_) return;  // our own, back from Redis
-  in.remove_prefix(1 + kNodeIdSize);
+  const std::optional<ClusterMessage> m = decode_message(in);
+  if (!m) return counters().malformed.add();
+  if (m->node == node_) return;  // our own, back from Redis
   counters().received.add();
-  if (kind == 'T') {
-    std::string_view topic, data, op;
-    if (!take(in, topic) || !take(in, data) || !take(in, op) || op.size() != 1) return counters().malformed.add();
-    return deliver_topic(topic, data, static_cast<Opcode>(op[0]));
-  }
-  if (kind != 'R') return counters().malformed.add();
-  std::string_view path, action, data, channel, id, frame;
-  if (!take(in, path) || !take(in, action) || !take(in, data) || !take(in, channel) || !take(in, id) || !take(in, frame))
-    return counters().malformed.add();
-  std::vector<std::string> users;
-  for (std::string_view u; take(in, u);) users.emplace_back(u);
+  if (m->kind == 'T') return deliver_topic(m->fields[0], m->fields[1], static_cast<Opcode>(m->fields[2][0]));
+  const std::string_view path = m->fields[0], action = m->fields[1], data = m->fields[2], channel = m->fields[3],
+                         id = m->fields[4], frame = m->fields[5];
+  std::vector<std::string> users(m->fields.begin() + 6, m->fields.end());
   Component* component = find_route_ ? find_route_(path) : nullptr;
   if (!component) return;  // this node does not serve that route
   Publication p{action, data, users, channel, id, path, frame, true};

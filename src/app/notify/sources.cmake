@@ -12,5 +12,6 @@ target_sources(capstan PRIVATE
   components/pubsub/pubsub_keys.cpp
   components/pubsub/pubsub_component.cpp
   components/pubsub/pubsub_cluster.cpp
+  components/pubsub/bus_messages.cpp
   components/pubsub/pubsub_type.cpp
 )

@@ -24,6 +24,7 @@
 
 #include "capstan/cluster.hpp"
 #include "capstan/log.hpp"
+#include "components/pubsub/bus_messages.hpp"
 #include "components/pubsub/pubsub_component.hpp"
 
 namespace capstan::pubsub {
@@ -370,45 +371,30 @@ bool PubsubComponent::cluster_publish(std::string_view channel, const std::strin
 }
 
 void PubsubComponent::on_bus(std::string_view payload) {
-  const char kind = payload.empty() ? '?' : payload[0];
-  if (kind == 'R') {
-    // "R request offset epoch recovered" then one "offset message" line per missed publication.
-    const size_t nl = payload.find('\n');
-    std::string_view head = payload.substr(2, nl == std::string_view::npos ? std::string_view::npos : nl - 2);
-    const uint64_t request = number(next_word(head));
-    const uint64_t offset = number(next_word(head));
-    std::string epoch(next_word(head));
-    const bool recovered = next_word(head) == "1";
-    std::vector<std::string> entries;
-    for (size_t at = nl; at != std::string_view::npos;) {
-      const size_t next = payload.find('\n', at + 1);
-      entries.emplace_back(payload.substr(at + 1, next == std::string_view::npos ? std::string_view::npos : next - at - 1));
-      at = next;
-    }
-    const size_t loop_index = request >> 48;
+  if (std::optional<HistoryAnswer> a = parse_history_answer(payload)) {
+    const size_t loop_index = a->request >> 48;
     if (loop_index >= route_->instances.size() || !route_->instances[loop_index]) return;
+    std::vector<std::string> entries;
+    for (const HistoryAnswer::Entry& e : a->entries) entries.push_back(std::to_string(e.offset) + " " + std::string(e.message));
     PubsubComponent* target = route_->instances[loop_index];
-    if (target == this) return finish_recovery(request, offset, std::move(epoch), recovered, std::move(entries));
-    target->loop().post([target, request, offset, epoch = std::move(epoch), recovered, entries = std::move(entries)]() mutable {
+    auto finish = [target, request = a->request, offset = a->offset, epoch = std::string(a->epoch), recovered = a->recovered,
+                   entries = std::move(entries)]() mutable {
       target->finish_recovery(request, offset, std::move(epoch), recovered, std::move(entries));
-    });
-    return;
+    };
+    if (target == this) return finish();
+    return target->loop().post(std::move(finish));
   }
-  if (kind != 'N') return;
-  // "N origin request offset epoch channel message"
-  std::string_view rest = payload.substr(2);
-  const std::string_view origin = next_word(rest);
-  const uint64_t request = number(next_word(rest));
-  const uint64_t offset = number(next_word(rest));
-  const std::string_view epoch = next_word(rest);
-  const std::string channel(next_word(rest));
-  auto frame = std::make_shared<const std::string>(frame_from_text(channel, rest, offset, epoch));
+  const std::optional<NumberedMessage> m = parse_numbered(payload);
+  if (!m) return;  // not written by our scripts: someone else's use of the channel
+  const std::string channel(m->channel);
+  auto frame = std::make_shared<const std::string>(frame_from_text(channel, m->message, m->offset, m->epoch));
   auto tally = std::make_shared<Tally>();
   tally->loops_left = static_cast<size_t>(std::count_if(route_->instances.begin(), route_->instances.end(), [](auto* i) { return i != nullptr; }));
-  if (request && origin == cluster()->node_id() && (request >> 48) < route_->instances.size()) {
-    tally->origin = route_->instances[request >> 48];
-    tally->request = request;
+  if (m->request && m->origin == cluster()->node_id() && (m->request >> 48) < route_->instances.size()) {
+    tally->origin = route_->instances[m->request >> 48];
+    tally->request = m->request;
   }
+  const uint64_t offset = m->offset;
   for (PubsubComponent* instance : route_->instances) {
     if (!instance) continue;
     if (instance == this) deliver_numbered(channel, frame, offset, tally);
