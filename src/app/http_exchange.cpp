@@ -91,6 +91,7 @@ void HttpExchange::complete() {
   stage = Stage::done;
   finished.store(true, std::memory_order_release);
   app::ConnectionImpl* c = connection;
+  if (!c) return;  // the write just made dropped the connection (its send buffer was full)
   connection = nullptr;
   on_abort = nullptr;
   app::HttpPhase::response_complete(*c, keep_alive);

@@ -110,6 +110,11 @@ void HttpPhase::serve_plain(ConnectionImpl& c_, const http::Request& req, std::s
 
 void HttpPhase::write_response(ConnectionImpl& c_, std::string_view bytes) {
   if (c_.state_ != ConnectionImpl::State::http) return;
+  // A stream to a client that does not read is capped like a WebSocket's output.
+  if (c_.pending_output() + bytes.size() > c_.ctx_.limits().send_buffer) {
+    c_.ctx_.metrics().send_buffer_overflow();
+    return c_.close_now();
+  }
   OutputPath::queue_raw(c_, bytes.data(), bytes.size());
 }
 

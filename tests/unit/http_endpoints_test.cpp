@@ -220,6 +220,25 @@ TEST_F(HttpEndpoints, AClientLeavingDuringAStreamIsToldOnceAndLaterWritesDoNothi
   EXPECT_EQ(aborted, 1);
 }
 
+TEST_F(HttpEndpoints, AStreamToAClientThatDoesNotReadIsCutAtTheSendBuffer) {
+  config_.limits.send_buffer = 64 * 1024;
+  ctx_->set_limits(config_.limits);
+  const int fd = connect(4096);
+  write(fd, request("POST", "/held", "s"));
+  settle();
+  HttpResponse stream = Held::held.at(0);
+  stream.start(200, "text/event-stream");
+  const std::string piece(8192, 'x');
+  for (int i = 0; i < 64 && !stream.finished(); ++i) {
+    stream.write(piece);
+    settle();
+  }
+  EXPECT_TRUE(stream.finished());  // dropped, not buffered without end
+  stream.write(piece);             // and later writes are harmless
+  stream.end();
+  settle();
+}
+
 TEST_F(HttpEndpoints, RefusalsComeBeforeTheBodyIsRead) {
   struct Case {
     std::string request;
