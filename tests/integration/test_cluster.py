@@ -15,6 +15,7 @@ import urllib.request
 import jwt
 import pytest
 
+from action_client import decode, publish_api, recv
 from helpers import connect, receive_until_quiet, run
 
 SECRET = "cluster-test-secret-0123456789abcdef"
@@ -103,22 +104,6 @@ def token(username):
 
 def ws_url(node, path, user):
     return f"ws://{node.host}:{node.port}{path}?token={token(user)}"
-
-
-def decode(raw):
-    m = json.loads(raw)
-    return m["action"], json.loads(m["data"]) if isinstance(m["data"], str) else m["data"]
-
-
-async def recv(ws, timeout=5):
-    return decode(await asyncio.wait_for(ws.recv(), timeout))
-
-
-def publish_api(node, body):
-    req = urllib.request.Request(f"http://{node.host}:{node.port}/publish", data=json.dumps(body).encode(),
-                                 headers={"Authorization": "Bearer pk"})
-    with urllib.request.urlopen(req, timeout=5) as r:
-        return r.status, json.loads(r.read())
 
 
 def metrics(node):

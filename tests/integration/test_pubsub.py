@@ -11,6 +11,7 @@ import urllib.request
 import jwt
 import pytest
 
+from action_client import decode, publish_api, recv
 from helpers import connect, receive_until_quiet, run
 
 SECRET = "pubsub-test-secret-0123456789abcdef"
@@ -47,32 +48,11 @@ def action(name, **data):
     return json.dumps({"action": name, "data": data})
 
 
-def decode(raw):
-    """A reply: action and data, with `data` a string holding JSON (data_as_string) decoded."""
-    m = json.loads(raw)
-    data = m["data"]
-    return m["action"], json.loads(data) if isinstance(data, str) else data
-
-
-async def recv(ws, timeout=5):
-    return decode(await asyncio.wait_for(ws.recv(), timeout))
-
-
 async def subscribe(ws, channel, **extra):
     await ws.send(action("subscribe", channel=channel, **extra))
     got = await recv(ws)
     assert got[0] == "subscribed", got
     return got[1]
-
-
-def publish_api(server, body, key="pk"):
-    req = urllib.request.Request(f"http://{server.host}:{server.port}/publish", data=json.dumps(body).encode(),
-                                 headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=5) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
 
 
 def test_subscribe_publish_unsubscribe_as_the_spec_writes_them(start_server):

@@ -4,8 +4,6 @@
 
 namespace capstan::pubsub {
 
-namespace {
-
 // A new epoch whenever a channel's history starts afresh (the server started, or the channel
 // was forgotten): a client holding an older one cannot recover from this history.
 std::string new_epoch() {
@@ -22,8 +20,6 @@ std::string new_epoch() {
   }
   return out;
 }
-
-}  // namespace
 
 ChannelRegistry::Channel& ChannelRegistry::channel_of(std::string_view name) {
   auto it = channels_.find(std::string(name));

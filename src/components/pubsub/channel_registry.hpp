@@ -26,6 +26,9 @@ namespace capstan::pubsub {
 
 using Clock = std::chrono::steady_clock;
 
+// A new epoch: 12 random hex digits.
+std::string new_epoch();
+
 struct Since {
   uint64_t offset = 0;
   std::string epoch;

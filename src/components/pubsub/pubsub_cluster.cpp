@@ -142,14 +142,6 @@ return out
 constexpr Duration kHeartbeat{10'000};
 constexpr const char* kHeartbeatTtlMs = "30000";
 
-std::string fresh_epoch() {
-  static std::atomic<uint64_t> salt{0};
-  const uint64_t v = static_cast<uint64_t>(Clock::now().time_since_epoch().count()) ^ (salt.fetch_add(1) * 0x9E3779B97F4A7C15ull);
-  char buf[17];
-  auto [end, ec] = std::to_chars(buf, buf + 16, v & 0xFFFFFFFFFFFFull, 16);
-  return std::string(buf, end);
-}
-
 std::string_view next_word(std::string_view& in) {
   const size_t space = in.find(' ');
   std::string_view word = in.substr(0, space);
@@ -231,7 +223,7 @@ void PubsubComponent::cluster_subscribe(Connection& c, std::string_view channel,
   const std::string since_epoch = since ? since->epoch : "";
   const std::string ttl = std::to_string(rule.history_ttl.count());
   const std::string id = std::to_string(request);
-  const std::string epoch = fresh_epoch();
+  const std::string epoch = new_epoch();
   const bool sent = redis_->command({"EVAL", kRecover, "3", key("offset", name), key("epoch", name), key("history", name),
                                      since_offset, since_epoch, mine, id, ttl, epoch});
   if (!sent) {
@@ -365,7 +357,7 @@ bool PubsubComponent::cluster_publish(std::string_view channel, const std::strin
   const std::string bus = std::string(cluster()->key_prefix()) + ":pubsub:" + route_->path;
   const bool sent = redis_->command({"EVAL", kPublish, "3", key("offset", channel), key("epoch", channel), key("history", channel),
                                      message_json, std::to_string(rule->history_size), std::to_string(rule->history_ttl.count()),
-                                     bus, fresh_epoch(), channel, cluster()->node_id(), std::to_string(request)});
+                                     bus, new_epoch(), channel, cluster()->node_id(), std::to_string(request)});
   if (sent && done) api_waiting_[request] = std::move(done);
   return sent;
 }
