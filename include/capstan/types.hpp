@@ -32,6 +32,10 @@ inline constexpr uint16_t policy_violation = 1008;
 inline constexpr uint16_t message_too_big = 1009;
 inline constexpr uint16_t mandatory_extension = 1010;
 inline constexpr uint16_t internal_error = 1011;
+
+// Whether `code` may be sent in a close frame (RFC 6455 §7.4: 1000-1003, 1007-1014, 3000-4999);
+// Connection::close replaces any other with 1000.
+bool may_send(uint16_t code) noexcept;
 }  // namespace close_code
 
 // What Connection::send did with a message. Backpressure is part of the API: a component

@@ -10,6 +10,8 @@
 
 namespace capstan {
 
+bool close_code::may_send(uint16_t code) noexcept { return ws::is_valid_close_code(code); }
+
 namespace {
 app::ConnectionImpl& impl(Connection* c) { return *static_cast<app::ConnectionImpl*>(c); }
 const app::ConnectionImpl& impl(const Connection* c) { return *static_cast<const app::ConnectionImpl*>(c); }

@@ -17,7 +17,6 @@
 #include "components/pubsub/channel_names.hpp"  // a topic is a channel: the same rule of names
 #include "services/publish_gather.hpp"
 #include "services/service_endpoints.hpp"
-#include "util/path.hpp"
 
 namespace capstan::services {
 

@@ -5,7 +5,6 @@
 #include <string>
 
 #include "capstan/database.hpp"
-#include "ws/frame_encoder.hpp"  // the one rule of which close codes may be sent
 
 namespace capstan::app {
 
@@ -64,7 +63,7 @@ std::vector<ConfigFault> check_notify_keys(const RouteKeys& keys, const Config& 
     faults.push_back({code, std::move(key), line, std::move(message)});
   };
   if (const KeyValue* code = keys.find("fatal_close_code");
-      code && (code->integer > 0xFFFF || !ws::is_valid_close_code(static_cast<uint16_t>(code->integer))))
+      code && (code->integer > 0xFFFF || !close_code::may_send(static_cast<uint16_t>(code->integer))))
     fault(ConfigError::invalid, "fatal_close_code", code->line, "must be a close code that may be sent: 1000-1003, 1007-1014 or 3000-4999");
   const auto actions = keys.tables("actions");
   for (size_t i = 0; i < actions.size(); ++i) {
