@@ -9,7 +9,9 @@
 #   KIND notify (default): BIN is the capstan binary (default build/release/capstan), its notify
 #        relay with to = "all" (as bench/fanout.sh's "capstan");
 #   KIND topics: BIN is capstan_topics_fanout (default build/release/capstan_topics_fanout),
-#        every connection subscribed to one topic (as bench/fanout.sh's "topics").
+#        every connection subscribed to one topic (as bench/fanout.sh's "topics");
+#   KIND pubsub: BIN is the capstan binary, its pubsub component, every connection subscribed
+#        to the channel "bench", each message a publish to it (as bench/fanout.sh's "pubsub").
 # Environment: SHORT and LONG (seconds of load, default 2 and 6), SIZE (payload bytes, 20),
 # ANNOTATE (a file for callgrind_annotate's report of the long run).
 set -euo pipefail
@@ -18,7 +20,8 @@ kind=${1:-notify}
 case $kind in
   notify) bin=${2:-build/release/capstan} reply=notify ;;
   topics) bin=${2:-build/release/capstan_topics_fanout} reply=same ;;
-  *) echo "usage: $0 [notify|topics] [BIN] [CONNECTIONS] [BURST]" >&2; exit 2 ;;
+  pubsub) bin=${2:-build/release/capstan} reply=same ;;
+  *) echo "usage: $0 [notify|topics|pubsub] [BIN] [CONNECTIONS] [BURST]" >&2; exit 2 ;;
 esac
 conns=${3:-1000}
 burst=${4:-10}
@@ -34,19 +37,28 @@ pid=
 trap '[[ -n $pid ]] && kill -TERM "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 port=19520
 printf '[server]\nlisten = "127.0.0.1:%s"\nthreads = 1\n[limits]\nmessages_per_second = 0\nconnections_per_ip = 100000\n' "$port" >"$work/capstan.toml"
-printf '[compression]\nenabled = false\n[[routes]]\npath = "/"\ncomponent = "notify"\nauth = false\n' >>"$work/capstan.toml"
-printf '  [[routes.actions]]\n  name = "m"\n  kind = "relay"\n  to = "all"\n' >>"$work/capstan.toml"
+printf '[compression]\nenabled = false\n' >>"$work/capstan.toml"
+extra=()
+if [[ $kind == pubsub ]]; then
+  printf '[[routes]]\npath = "/"\ncomponent = "pubsub"\nauth = false\n' >>"$work/capstan.toml"
+  extra=(--subscribe '{"action":"subscribe","data":{"channel":"bench"}}'
+         --publish-template '{"action":"publish","data":{"channel":"bench","message":"{payload}"}}'
+         --delivery-template '{"action":"message","data":"{\"channel\":\"bench\",\"message\":\"{payload}\"}"}')
+else
+  printf '[[routes]]\npath = "/"\ncomponent = "notify"\nauth = false\n' >>"$work/capstan.toml"
+  printf '  [[routes.actions]]\n  name = "m"\n  kind = "relay"\n  to = "all"\n' >>"$work/capstan.toml"
+fi
 
 # measure SECONDS: prints "instructions deliveries" of one run under callgrind.
 measure() {
   local cmd
-  if [[ $kind == notify ]]; then cmd=("$bin" start -c "$work/capstan.toml"); else cmd=("$bin" "$port" 1); fi
+  if [[ $kind == topics ]]; then cmd=("$bin" "$port" 1); else cmd=("$bin" start -c "$work/capstan.toml"); fi
   valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "${cmd[@]}" >"$work/server.log" 2>&1 &
   pid=$!
   for _ in $(seq 200); do (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
   local result
   result=$(timeout 300 "$loadgen" --mode fanout --port "$port" --server-pid "$pid" --connections "$conns" \
-    --burst "$burst" --size "$size" --reply "$reply" --duration "$1" --warmup 0 --connect-timeout 120 | grep '^RESULT')
+    --burst "$burst" --size "$size" --reply "$reply" "${extra[@]}" --duration "$1" --warmup 0 --connect-timeout 120 | grep '^RESULT')
   kill -TERM "$pid"; wait "$pid" || true
   pid=
   local deliveries total

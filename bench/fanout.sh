@@ -20,8 +20,9 @@
 # build/release/capstan), TOPICS (default build/release/capstan_topics_fanout), THREADS
 # (capstan's, pubsub's and topics' loops, default 1; every server is pinned to CPU 0, so more
 # threads measure the cross-loop path, not scaling), PUBSUB_DATA_AS_STRING (the pubsub route's
-# data_as_string, default true), QUIET_PCT, QUIET_TIMEOUT, XCPU_NEAR_NS (as in run.sh, see
-# bench/README.md).
+# data_as_string, default true), BUSY_POLL (1: the load generator never sleeps in epoll_wait,
+# so the server's sends need not wake it; default 0), QUIET_PCT, QUIET_TIMEOUT, XCPU_NEAR_NS (as
+# in run.sh, see bench/README.md).
 # Every server runs alone, pinned to CPU 0 with one thread where it has the choice; the load
 # generator runs on CPU 1. Loopback only, ports 19101-19200. Each measurement gets a freshly
 # started server. Logs, configs and report.md go to build/bench/results/fanout-<date>/.
@@ -38,6 +39,7 @@ SIZE=${SIZE:-20}
 SERVERS=${SERVERS:-"capstan pubsub topics bun ws"}
 THREADS=${THREADS:-1}
 PUBSUB_DATA_AS_STRING=${PUBSUB_DATA_AS_STRING:-true}
+BUSY_POLL=${BUSY_POLL:-0}
 QUIET_PCT=${QUIET_PCT:-10}
 QUIET_TIMEOUT=${QUIET_TIMEOUT:-120}
 XCPU_NEAR_NS=${XCPU_NEAR_NS:-250}
@@ -61,6 +63,7 @@ done
 [[ $PUBSUB_DATA_AS_STRING == true || $PUBSUB_DATA_AS_STRING == false ]] ||
   { log "PUBSUB_DATA_AS_STRING must be true or false"; exit 2; }
 [[ $THREADS =~ ^[1-9][0-9]*$ ]] || { log "THREADS must be a positive integer"; exit 2; }
+[[ $BUSY_POLL == 0 || $BUSY_POLL == 1 ]] || { log "BUSY_POLL must be 0 or 1"; exit 2; }
 for c in $CONNS; do
   ((c <= 5000)) || log "warning: $c connections; the descriptor limit is $(ulimit -Hn) per process"
 done
@@ -187,6 +190,7 @@ run_loadgen() {
     *) how=(--path / --reply same) ;;
   esac
   [[ $XCPU_NEAR_NS != 0 ]] && probe=(--probe-cpu 0 --near-ns "$XCPU_NEAR_NS")
+  ((BUSY_POLL)) && how+=(--busy-poll 1)
   log "$name: $conns connections, bursts of $burst, run $rep/$REPEAT (port $PORT, pid $SERVER_PID)"
   run_loadgen_bounded "$name" "$log" 90 --mode fanout --connections "$conns" \
     --burst "$burst" --size "$SIZE" "${how[@]}" "${probe[@]}" || { stop_server; return 1; }
@@ -247,6 +251,7 @@ main_cell() {
     echo "$(pubsub_delivery "$PUBSUB_DATA_AS_STRING" 0) (with history: offset and epoch as well)."
   fi
   echo "Capstan's loops (capstan, pubsub, topics): THREADS=$THREADS, all pinned to CPU 0."
+  ((BUSY_POLL)) && echo "BUSY_POLL=1: the load generator polls without sleeping (its CPU figure is then its whole CPU)."
   ((REPEAT == 1)) || echo "Each figure the median of $REPEAT runs (the details give the range)."
   echo "Server on CPU 0, load generator on CPU 1; $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')."
   echo

@@ -70,6 +70,7 @@ struct Options : CommonOptions {
     std::string subscribe;                               // sent after the handshake, if set
     std::string subscribe_ack = R"({"action":"subscribed")";  // how its ack must begin
     double stall = 5;             // seconds without a delivery that end the run
+    bool busy_poll = false;       // epoll_wait without sleeping during the bursts
 };
 
 [[noreturn]] void usage() {
@@ -77,7 +78,7 @@ struct Options : CommonOptions {
         "usage: capstan_loadgen --mode fanout --port N --server-pid PID [--host 127.0.0.1]\n"
         "         [--path /] [--connections 1000] [--burst 10] [--size 20] [--reply same|notify]\n"
         "         [--publish-template TEXT] [--delivery-template TEXT]\n"
-        "         [--subscribe TEXT [--subscribe-ack PREFIX]]\n"
+        "         [--subscribe TEXT [--subscribe-ack PREFIX]] [--busy-poll 0|1]\n"
         "         [--duration 5] [--warmup 1] [--connect-timeout 60]\n"
         "         [--probe-cpu SERVER_CPU [--near-ns 250]]\n"
         "  Connection 0 publishes bursts of --burst messages {\"action\":\"m\",\"data\":\"<--size\n"
@@ -88,7 +89,9 @@ struct Options : CommonOptions {
         "  (the publication's number, from 1) and at most one {*} (1-64 letters and digits).\n"
         "  --subscribe: sent as a text message on every connection after its handshake; the\n"
         "  next text frame must begin with --subscribe-ack ({\"action\":\"subscribed\") before\n"
-        "  the first burst. Acks are not counted as deliveries.\n",
+        "  the first burst. Acks are not counted as deliveries.\n"
+        "  --busy-poll 1: never sleep in epoll_wait during the bursts (CPU 1 stays busy), so the\n"
+        "  server's sends do not have to wake the load generator.\n",
         stderr);
     std::exit(2);
 }
@@ -112,6 +115,7 @@ Options parse_args(int argc, char** argv) {
         else if (a == "--delivery-template") o.delivery = v;
         else if (a == "--subscribe") o.subscribe = v;
         else if (a == "--subscribe-ack") o.subscribe_ack = v;
+        else if (a == "--busy-poll") o.busy_poll = std::atoi(v) != 0;
         else usage();
     }
     if (!common_options_valid(o) || o.burst <= 0 || o.burst > 100000 || o.size > (1u << 20))
@@ -256,7 +260,7 @@ public:
             if (measuring_ && (t >= last_end || (probe && near_.ns >= duration))) break;
             if (delivered_ != seen) seen = delivered_, last_progress = t;
             if (t - last_progress > uint64_t(opt_.stall * 1e9)) die_stalled();
-            poll_once(20);
+            poll_once(opt_.busy_poll ? 0 : 20);
         }
         report(begin, snapshot(nullptr), probe != nullptr);
     }
