@@ -42,11 +42,18 @@ void DeferredOutput::chain(ConnectionImpl* c, size_t offset, size_t size, bool s
 }
 
 void DeferredOutput::reset() {
+  // Turns as big as the last ones keep their memory: freeing it and growing it back every
+  // turn cost a page fault per 4 KiB on every burst (a server that sends 100 messages to 1,000
+  // connections per turn spent more time faulting than sending). What a spike grew is given
+  // back once many turns in a row used less than a quarter of it.
+  constexpr size_t kKeepBytes = 1 << 20, kKeepEntries = 1 << 16, kSmallTurnsBeforeShrink = 1024;
+  const bool small = entries_.size() * 4 < entries_.capacity() && bytes_.size() * 4 < bytes_.capacity();
+  small_turns_ = small ? small_turns_ + 1 : 0;
   entries_.clear();
   owed_.clear();
   have_last_ = false;
-  // A huge turn's memory is given back rather than kept for the loop's life.
-  constexpr size_t kKeepBytes = 1 << 20, kKeepEntries = 1 << 16;
+  if (small_turns_ < kSmallTurnsBeforeShrink) return bytes_.clear();
+  small_turns_ = 0;
   if (bytes_.capacity() > kKeepBytes) bytes_.reset_capacity(kKeepBytes);
   else bytes_.clear();
   if (entries_.capacity() > kKeepEntries) std::vector<Entry>().swap(entries_);

@@ -78,6 +78,7 @@ class DeferredOutput {
   std::vector<iovec> iov_;
   size_t last_offset_ = 0, last_size_ = 0;  // the frame stored last, for the fan-out case
   bool have_last_ = false;
+  uint32_t small_turns_ = 0;  // turns in a row that used under a quarter of the memory kept
 };
 
 template <class Write>
