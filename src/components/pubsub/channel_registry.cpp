@@ -30,9 +30,11 @@ ChannelRegistry::Channel& ChannelRegistry::channel_of(std::string_view name) {
 }
 
 void ChannelRegistry::expire(Channel& c, const ChannelRule& rule, Clock::time_point now) {
-  while (c.history.size() > rule.history_size) c.history.pop_front();
+  if (!c.history) return;
+  std::deque<Kept>& h = *c.history;
+  while (h.size() > rule.history_size) h.pop_front();
   if (rule.history_ttl.count() == 0) return;
-  while (!c.history.empty() && now - c.history.front().at > rule.history_ttl) c.history.pop_front();
+  while (!h.empty() && now - h.front().at > rule.history_ttl) h.pop_front();
 }
 
 Joined ChannelRegistry::join(std::string_view name, std::string_view user_key, std::string_view identity,
@@ -47,7 +49,8 @@ Joined ChannelRegistry::join(std::string_view name, std::string_view user_key, s
   }
   ++c.subscribers;
   if (rule && rule->presence && !user_key.empty()) {
-    Present& p = c.users[std::string(user_key)];
+    if (!c.users) c.users = std::make_unique<std::unordered_map<std::string, Present>>();
+    Present& p = (*c.users)[std::string(user_key)];
     if (p.connections++ == 0) {
       p.user_id = user_key;
       p.identity = identity;
@@ -62,10 +65,10 @@ Joined ChannelRegistry::join(std::string_view name, std::string_view user_key, s
     if (since) {
       // Recoverable when the epoch is this history's and it still holds everything after
       // since.offset (or nothing was published since).
-      const uint64_t oldest = c.history.empty() ? c.offset + 1 : c.history.front().offset;
+      const uint64_t oldest = c.history_empty() ? c.offset + 1 : c.history->front().offset;
       out.recovered = since->epoch == c.epoch && since->offset <= c.offset && since->offset + 1 >= oldest;
-      if (out.recovered)
-        for (const Kept& k : c.history)
+      if (out.recovered && c.history)
+        for (const Kept& k : *c.history)
           if (k.offset > since->offset) out.missed.push_back(k.frame);
     }
   }
@@ -79,14 +82,14 @@ bool ChannelRegistry::leave(std::string_view name, std::string_view user_key) {
   Channel& c = it->second;
   if (c.subscribers) --c.subscribers;
   bool last = false;
-  if (!user_key.empty()) {
-    auto u = c.users.find(std::string(user_key));
-    if (u != c.users.end() && --u->second.connections == 0) {
-      c.users.erase(u);
+  if (!user_key.empty() && c.users) {
+    auto u = c.users->find(std::string(user_key));
+    if (u != c.users->end() && --u->second.connections == 0) {
+      c.users->erase(u);
       last = true;
     }
   }
-  if (c.subscribers == 0 && c.history.empty()) channels_.erase(it);
+  if (c.subscribers == 0 && c.history_empty()) channels_.erase(it);
   return last;
 }
 
@@ -101,7 +104,8 @@ void ChannelRegistry::publish(std::string_view name, const FrameFor& frame_for, 
   const uint64_t offset = ++c.offset;
   std::string frame = frame_for(offset, c.epoch);
   publish(frame, offset);  // under the lock: every loop gets this channel's offsets in order
-  c.history.push_back({offset, now, std::move(frame)});
+  if (!c.history) c.history = std::make_unique<std::deque<Kept>>();
+  c.history->push_back({offset, now, std::move(frame)});
   expire(c, *rule, now);
 }
 
@@ -109,8 +113,8 @@ std::vector<Present> ChannelRegistry::presence(std::string_view name) {
   std::vector<Present> out;
   std::lock_guard lock(mutex_);
   auto it = channels_.find(std::string(name));
-  if (it == channels_.end()) return out;
-  for (const auto& [key, p] : it->second.users) out.push_back(p);
+  if (it == channels_.end() || !it->second.users) return out;
+  for (const auto& [key, p] : *it->second.users) out.push_back(p);
   return out;
 }
 
@@ -118,7 +122,7 @@ void ChannelRegistry::sweep(Clock::time_point now) {
   std::lock_guard lock(mutex_);
   for (auto it = channels_.begin(); it != channels_.end();) {
     if (const ChannelRule* rule = options_.rule_for(it->first)) expire(it->second, *rule, now);
-    if (it->second.subscribers == 0 && it->second.history.empty()) it = channels_.erase(it);
+    if (it->second.subscribers == 0 && it->second.history_empty()) it = channels_.erase(it);
     else ++it;
   }
 }

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -79,10 +80,13 @@ class ChannelRegistry {
   };
   struct Channel {
     uint32_t subscribers = 0;
-    std::unordered_map<std::string, Present> users;  // by user key
-    std::deque<Kept> history;
     uint64_t offset = 0;
     std::string epoch;
+    // Made when first used: an empty deque alone costs ~500 bytes, and most channels keep no
+    // history and list no one.
+    std::unique_ptr<std::unordered_map<std::string, Present>> users;  // by user key
+    std::unique_ptr<std::deque<Kept>> history;
+    bool history_empty() const noexcept { return !history || history->empty(); }
   };
 
   Channel& channel_of(std::string_view name);
