@@ -160,6 +160,9 @@ void OutputPath::write_frames(ConnectionImpl& c_, const iovec* iov, size_t count
   // Small frames leave faster as one contiguous buffer than as an iovec each: the kernel's
   // per-segment work outweighs a copy of a few KiB (fan-out, bursts of 10: measured).
   constexpr size_t kGatherMax = 16 * 1024;
+  // One piece (a broadcast of one message per turn): send(2), which skips sendmsg's copy of
+  // the message header and iovec array.
+  if (count == 1 && total <= kGatherMax) return write_out(c_, static_cast<const char*>(iov[0].iov_base), total);
   if (count > 1 && total <= kGatherMax) {
     thread_local char gathered[kGatherMax];
     size_t at = 0;
