@@ -131,7 +131,7 @@ void ClusterBus::received(std::string_view in) {
 }
 
 void ClusterBus::deliver_topic(std::string_view topic, std::string_view data, Opcode opcode) {
-  auto shared = std::make_shared<const app::LoopTopics::Remote>(std::string(topic), std::string(data), opcode);
+  auto shared = std::make_shared<const app::LoopTopics::Posted>(app::LoopTopics::Posted{std::string(topic), std::string(data), opcode, 0});
   for (app::LoopTopics* loop : ring_->loops) loop->post_here(shared);
 }
 

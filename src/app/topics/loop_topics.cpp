@@ -9,18 +9,7 @@
 
 namespace capstan::app {
 
-namespace {
-
-// A publication on its way to the other loops: copied once, shared by all of them.
-struct Publication {
-  std::string topic;
-  std::string data;
-  Opcode opcode;
-  uint64_t sequence;
-};
-
-// publish_counted's sum over the loops.
-struct Tally {
+struct LoopTopics::Tally {
   std::atomic<size_t> delivered{0};
   std::atomic<size_t> loops_left;
   std::function<void(size_t)> done;
@@ -29,8 +18,6 @@ struct Tally {
     if (loops_left.fetch_sub(1, std::memory_order_acq_rel) == 1) done(delivered.load(std::memory_order_relaxed));
   }
 };
-
-}  // namespace
 
 LoopTopics::LoopTopics(net::EventLoop& loop, TopicRing& ring) : loop_(loop), ring_(ring) { ring_.loops.push_back(this); }
 
@@ -122,19 +109,26 @@ size_t LoopTopics::subscriptions_of(const Connection& c) const noexcept {
   return mine == by_connection_.end() ? 0 : mine->second.size();
 }
 
-size_t LoopTopics::publish(std::string_view name, std::string_view data, Opcode opcode, uint64_t sequence) {
-  if (ring_.relay && !relay_suppressed) ring_.relay->relay_topic(name, data, opcode);
+void LoopTopics::post_to_loops(std::string_view name, std::string_view data, Opcode opcode, uint64_t sequence,
+                               const std::shared_ptr<Tally>& tally) {
   // A numbered publication reaches this loop through its queue too: a number published on
   // another loop just before may still wait there, and must go out first.
-  if (ring_.loops.size() > 1 || sequence) {
-    auto publication = std::make_shared<const Publication>(Publication{std::string(name), std::string(data), opcode, sequence});
-    for (LoopTopics* other : ring_.loops) {
-      if (other == this && !sequence) continue;
-      other->loop_.post_task([other, publication] {
-        other->publish_here(publication->topic, publication->data, publication->opcode, publication->sequence);
-      });
-    }
-  }
+  if (ring_.loops.size() == 1 && !sequence) return;
+  auto posted = std::make_shared<const Posted>(Posted{std::string(name), std::string(data), opcode, sequence});
+  for (LoopTopics* loop : ring_.loops)
+    if (loop != this || sequence) loop->post_here(posted, tally);
+}
+
+void LoopTopics::post_here(std::shared_ptr<const Posted> p, std::shared_ptr<Tally> tally) {
+  loop_.post_task([this, p = std::move(p), tally = std::move(tally)] {
+    const size_t sent = publish_here(p->topic, p->data, p->opcode, p->sequence);
+    if (tally) tally->add(sent);
+  });
+}
+
+size_t LoopTopics::publish(std::string_view name, std::string_view data, Opcode opcode, uint64_t sequence) {
+  if (ring_.relay && !relay_suppressed) ring_.relay->relay_topic(name, data, opcode);
+  post_to_loops(name, data, opcode, sequence, nullptr);
   return sequence ? 0 : publish_here(name, data, opcode, sequence);
 }
 
@@ -144,20 +138,8 @@ void LoopTopics::publish_counted(std::string_view name, std::string_view data, O
   auto tally = std::make_shared<Tally>();
   tally->loops_left = ring_.loops.size();
   tally->done = std::move(delivered);
-  if (ring_.loops.size() > 1 || sequence) {
-    auto publication = std::make_shared<const Publication>(Publication{std::string(name), std::string(data), opcode, sequence});
-    for (LoopTopics* other : ring_.loops) {
-      if (other == this && !sequence) continue;
-      other->loop_.post_task([other, publication, tally] {
-        tally->add(other->publish_here(publication->topic, publication->data, publication->opcode, publication->sequence));
-      });
-    }
-  }
+  post_to_loops(name, data, opcode, sequence, tally);
   if (!sequence) tally->add(publish_here(name, data, opcode, sequence));
-}
-
-void LoopTopics::post_here(std::shared_ptr<const Remote> p) {
-  loop_.post_task([this, p] { publish_here(std::get<0>(*p), std::get<1>(*p), std::get<2>(*p), 0); });
 }
 
 size_t LoopTopics::publish_here(std::string_view name, std::string_view data, Opcode opcode, uint64_t sequence) {

@@ -8,7 +8,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -55,9 +54,17 @@ class LoopTopics final : public Topics {
   // node sent, which that node relayed to the others already.
   static inline thread_local bool relay_suppressed = false;
 
-  // A publication from another node, to this loop's subscribers through its queue.
-  using Remote = std::tuple<std::string, std::string, Opcode>;
-  void post_here(std::shared_ptr<const Remote> publication);
+  // A publication on its way to loops: copied once, shared by all of them.
+  struct Posted {
+    std::string topic;
+    std::string data;
+    Opcode opcode;
+    uint64_t sequence;
+  };
+  struct Tally;  // publish_counted's sum over the loops
+  // To this loop's subscribers through its queue (another loop's publication, another node's),
+  // the count added to `tally` when there is one.
+  void post_here(std::shared_ptr<const Posted> publication, std::shared_ptr<Tally> tally = {});
 
   // The connection is gone: it leaves every topic (the reaper calls this for every closed one).
   void forget(const Connection& c) noexcept;
@@ -88,6 +95,9 @@ class LoopTopics final : public Topics {
   };
   using TopicMap = std::unordered_map<std::string, Topic, NameHash, std::equal_to<>>;
 
+  // Posts to every other loop, and to this one too when the publication is numbered.
+  void post_to_loops(std::string_view name, std::string_view data, Opcode opcode, uint64_t sequence,
+                     const std::shared_ptr<Tally>& tally);
   void remove(Topic& topic, size_t position, bool joining);
   Subscription& subscription_of(Connection* c, const Topic& topic);
   // The joining subscribers a publication numbered `sequence` reaches get it, and become

@@ -88,9 +88,9 @@ redis.call('PUBLISH', ARGV[3], table.concat(out, '\n'))
 return offset
 )lua";
 
-// The connections of `user` in the channel over the living nodes. KEYS: presence hash.
-// ARGV: user, heartbeat key prefix, this node.
-constexpr const char* kCountUser = R"lua(
+// KEYS: presence hash, identity hash. ARGV: node, user, identity, heartbeat prefix, delta.
+// Returns the user's connections left in the channel over the living nodes.
+constexpr const char* kJoinLeave = R"lua(
 local function count_user(key, user, alive, me)
   local total = 0
   local all = redis.call('HGETALL', key)
@@ -103,10 +103,6 @@ local function count_user(key, user, alive, me)
   end
   return total
 end
-)lua";
-
-// KEYS: presence hash, identity hash. ARGV: node, user, identity, heartbeat prefix, delta.
-constexpr const char* kJoinLeave = R"lua(
 local field = ARGV[1] .. '|' .. ARGV[2]
 local n = redis.call('HINCRBY', KEYS[1], field, tonumber(ARGV[5]))
 if n <= 0 then redis.call('HDEL', KEYS[1], field) end
@@ -142,19 +138,6 @@ return out
 constexpr Duration kHeartbeat{10'000};
 constexpr const char* kHeartbeatTtlMs = "30000";
 
-std::string_view next_word(std::string_view& in) {
-  const size_t space = in.find(' ');
-  std::string_view word = in.substr(0, space);
-  in = space == std::string_view::npos ? std::string_view{} : in.substr(space + 1);
-  return word;
-}
-
-uint64_t number(std::string_view text) {
-  uint64_t n = 0;
-  std::from_chars(text.data(), text.data() + text.size(), n);
-  return n;
-}
-
 }  // namespace
 
 // A numbered publication's deliveries on this node, summed for the publish API's count.
@@ -180,17 +163,18 @@ void PubsubComponent::start_cluster() {
   const bool needs_redis = std::any_of(route_->options.channels.begin(), route_->options.channels.end(),
                                        [](const ChannelRule& r) { return r.history_size || r.presence; });
   if (!needs_redis) return;
-  const std::string alive = std::string(nodes.key_prefix()) + ":node:" + std::string(nodes.node_id());
+  alive_prefix_ = std::string(nodes.key_prefix()) + ":node:";
+  bus_channel_ = std::string(nodes.key_prefix()) + ":pubsub:" + route_->path;
+  node_channel_ = bus_channel_ + ":node:" + std::string(nodes.node_id());
+  const std::string alive = alive_prefix_ + std::string(nodes.node_id());
   redis_ = std::make_unique<RedisClient>(loop(), nodes.redis_url(), "pubsub " + route_->path, [this, alive] {
     if (loop().index() == 0) redis_->command({"SET", alive, "1", "PX", kHeartbeatTtlMs});
   }, [this](std::string_view) { fail_recoveries(); });
   redis_->start();
   if (loop().index() != 0) return;
   loop().every(kHeartbeat, [this, alive] { redis_->command({"SET", alive, "1", "PX", kHeartbeatTtlMs}); });
-  const std::string bus = std::string(nodes.key_prefix()) + ":pubsub:" + route_->path;
-  const std::string mine = bus + ":node:" + std::string(nodes.node_id());
-  bus_ = std::make_unique<RedisClient>(loop(), nodes.redis_url(), "pubsub bus " + route_->path, [this, bus, mine] {
-    bus_->command({"SUBSCRIBE", bus, mine}, [this](redisReply* r) {
+  bus_ = std::make_unique<RedisClient>(loop(), nodes.redis_url(), "pubsub bus " + route_->path, [this] {
+    bus_->command({"SUBSCRIBE", bus_channel_, node_channel_}, [this](redisReply* r) {
       if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[2]->type != REDIS_REPLY_STRING) return;
       on_bus(std::string_view(r->element[2]->str, r->element[2]->len));
     });
@@ -218,14 +202,13 @@ void PubsubComponent::cluster_subscribe(Connection& c, std::string_view channel,
     return cluster_join(c, name);
   }
   const uint64_t request = (static_cast<uint64_t>(loop().index()) << 48) | next_request_++;
-  const std::string mine = std::string(cluster()->key_prefix()) + ":pubsub:" + route_->path + ":node:" + std::string(cluster()->node_id());
   const std::string since_offset = since ? std::to_string(since->offset) : "";
   const std::string since_epoch = since ? since->epoch : "";
   const std::string ttl = std::to_string(rule.history_ttl.count());
   const std::string id = std::to_string(request);
   const std::string epoch = new_epoch();
   const bool sent = redis_->command({"EVAL", kRecover, "3", key("offset", name), key("epoch", name), key("history", name),
-                                     since_offset, since_epoch, mine, id, ttl, epoch});
+                                     since_offset, since_epoch, node_channel_, id, ttl, epoch});
   if (!sent) {
     route_->registry.leave(name, "");
     return error(c, "The channel's history is unreachable: subscribe again");
@@ -234,8 +217,7 @@ void PubsubComponent::cluster_subscribe(Connection& c, std::string_view channel,
   recoveries_[request] = Recovery{c.id(), name, since.has_value()};
 }
 
-void PubsubComponent::finish_recovery(uint64_t request, uint64_t offset, std::string epoch, bool recovered,
-                                      std::vector<std::string> entries) {
+void PubsubComponent::finish_recovery(uint64_t request, uint64_t offset, std::string epoch, bool recovered, Missed missed) {
   auto it = recoveries_.find(request);
   if (it == recoveries_.end()) return;
   const Recovery r = std::move(it->second);
@@ -256,11 +238,7 @@ void PubsubComponent::finish_recovery(uint64_t request, uint64_t offset, std::st
   if (r.since) w.raw(",").string("recovered").raw(":").raw(recovered ? "true" : "false");
   w.raw("}");
   reply(c, "subscribed", ack);
-  for (const std::string& entry : entries) {
-    std::string_view rest = entry;
-    const uint64_t o = number(next_word(rest));
-    c.send_text(frame_from_text(r.channel, rest, o, epoch));
-  }
+  for (const auto& [o, message] : missed) c.send_text(frame_from_text(r.channel, message, o, epoch));
   if (const ChannelRule* rule = route_->options.rule_for(r.channel); rule && rule->presence) cluster_join(c, r.channel);
 }
 
@@ -282,11 +260,9 @@ void PubsubComponent::cluster_join(Connection& c, const std::string& channel) {
   const User* u = c.user();
   const std::string who = user_key(c);
   if (who.empty()) return;  // anonymous connections are not listed
-  const std::string alive = std::string(cluster()->key_prefix()) + ":node:";
-  const std::string script = std::string(kCountUser) + kJoinLeave;
   const uint64_t id = c.id();
-  redis_->command({"EVAL", script, "2", key("presence", channel), key("identity", channel), cluster()->node_id(), who,
-                   u ? std::string_view(u->identity) : "", alive, "1"},
+  redis_->command({"EVAL", kJoinLeave, "2", key("presence", channel), key("identity", channel), cluster()->node_id(), who,
+                   u ? std::string_view(u->identity) : "", alive_prefix_, "1"},
                   [this, channel, id](redisReply* r) {
                     if (!r || r->type != REDIS_REPLY_INTEGER || r->integer != 1) return;
                     auto conn = by_id_.find(id);
@@ -294,38 +270,21 @@ void PubsubComponent::cluster_join(Connection& c, const std::string& channel) {
                   });
 }
 
-void PubsubComponent::cluster_leave(const std::string& channel, const std::string& user) {
+void PubsubComponent::cluster_leave(const std::string& channel, const std::string& user, const std::string& identity) {
   if (user.empty() || !redis_) return;
-  const std::string alive = std::string(cluster()->key_prefix()) + ":node:";
-  const std::string script = std::string(kCountUser) + kJoinLeave;
   // The event is built now: the connection is gone by the time the answer comes.
-  std::string left;
-  {
-    std::string data;
-    JsonWriter w(data);
-    w.raw("{").string("channel").raw(":").string(channel).raw(",").string("user").raw(":{").string("id").raw(":");
-    int64_t n = 0;
-    auto [end, ec] = std::from_chars(user.data(), user.data() + user.size(), n);
-    if (ec == std::errc() && end == user.data() + user.size()) w.integer(n);
-    else w.string(user);
-    w.raw(",").string("identity").raw(":").string(user).raw("}}");
-    JsonWriter(left).raw("{").string("action").raw(":").string("left").raw(",").string("data").raw(":");
-    if (route_->options.data_as_string) JsonWriter(left).string(data);
-    else left += data;
-    left += '}';
-  }
-  redis_->command({"EVAL", script, "2", key("presence", channel), key("identity", channel), cluster()->node_id(), user, "",
-                   alive, "-1"},
-                  [this, channel, left](redisReply* r) {
+  std::string left = presence_event("left", channel, user, identity);
+  redis_->command({"EVAL", kJoinLeave, "2", key("presence", channel), key("identity", channel), cluster()->node_id(), user, "",
+                   alive_prefix_, "-1"},
+                  [this, channel, left = std::move(left)](redisReply* r) {
                     if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 0) topics().publish(topic(channel), left);
                   });
 }
 
 void PubsubComponent::cluster_presence(Connection& c, const std::string& channel) {
-  const std::string alive = std::string(cluster()->key_prefix()) + ":node:";
   const uint64_t id = c.id();
   const bool sent = redis_->command(
-      {"EVAL", kPresence, "2", key("presence", channel), key("identity", channel), alive, cluster()->node_id()},
+      {"EVAL", kPresence, "2", key("presence", channel), key("identity", channel), alive_prefix_, cluster()->node_id()},
       [this, channel, id](redisReply* r) {
         auto conn = by_id_.find(id);
         if (conn == by_id_.end()) return;
@@ -334,16 +293,14 @@ void PubsubComponent::cluster_presence(Connection& c, const std::string& channel
         JsonWriter w(out);
         w.raw("{").string("channel").raw(":").string(channel).raw(",").string("users").raw(":[");
         for (size_t i = 0; i + 2 < r->elements; i += 3) {
-          const std::string_view user(r->element[i]->str, r->element[i]->len);
+          auto text = [r](size_t k) { return std::string_view(r->element[k]->str, r->element[k]->len); };
+          int64_t connections = 0;
+          std::from_chars(text(i + 2).data(), text(i + 2).data() + text(i + 2).size(), connections);
           if (i) w.raw(",");
           w.raw("{").string("id").raw(":");
-          int64_t n = 0;
-          auto [end, ec] = std::from_chars(user.data(), user.data() + user.size(), n);
-          if (ec == std::errc() && end == user.data() + user.size()) w.integer(n);
-          else w.string(user);
-          w.raw(",").string("identity").raw(":").string(std::string_view(r->element[i + 1]->str, r->element[i + 1]->len));
-          w.raw(",").string("connections").raw(":").integer(static_cast<int64_t>(number(std::string_view(r->element[i + 2]->str, r->element[i + 2]->len))));
-          w.raw("}");
+          write_user_id(w, text(i));
+          w.raw(",").string("identity").raw(":").string(text(i + 1));
+          w.raw(",").string("connections").raw(":").integer(connections).raw("}");
         }
         w.raw("]}");
         reply(*conn->second, "presence", out);
@@ -354,10 +311,9 @@ void PubsubComponent::cluster_presence(Connection& c, const std::string& channel
 bool PubsubComponent::cluster_publish(std::string_view channel, const std::string& message_json, PublishDone done) {
   const ChannelRule* rule = route_->options.rule_for(channel);
   const uint64_t request = done ? (static_cast<uint64_t>(loop().index()) << 48) | next_request_++ : 0;
-  const std::string bus = std::string(cluster()->key_prefix()) + ":pubsub:" + route_->path;
   const bool sent = redis_->command({"EVAL", kPublish, "3", key("offset", channel), key("epoch", channel), key("history", channel),
                                      message_json, std::to_string(rule->history_size), std::to_string(rule->history_ttl.count()),
-                                     bus, new_epoch(), channel, cluster()->node_id(), std::to_string(request)});
+                                     bus_channel_, new_epoch(), channel, cluster()->node_id(), std::to_string(request)});
   if (sent && done) api_waiting_[request] = std::move(done);
   return sent;
 }
@@ -366,12 +322,12 @@ void PubsubComponent::on_bus(std::string_view payload) {
   if (std::optional<HistoryAnswer> a = parse_history_answer(payload)) {
     const size_t loop_index = a->request >> 48;
     if (loop_index >= route_->instances.size() || !route_->instances[loop_index]) return;
-    std::vector<std::string> entries;
-    for (const HistoryAnswer::Entry& e : a->entries) entries.push_back(std::to_string(e.offset) + " " + std::string(e.message));
+    Missed missed;
+    for (const HistoryAnswer::Entry& e : a->entries) missed.emplace_back(e.offset, e.message);
     PubsubComponent* target = route_->instances[loop_index];
     auto finish = [target, request = a->request, offset = a->offset, epoch = std::string(a->epoch), recovered = a->recovered,
-                   entries = std::move(entries)]() mutable {
-      target->finish_recovery(request, offset, std::move(epoch), recovered, std::move(entries));
+                   missed = std::move(missed)]() mutable {
+      target->finish_recovery(request, offset, std::move(epoch), recovered, std::move(missed));
     };
     if (target == this) return finish();
     return target->loop().post(std::move(finish));

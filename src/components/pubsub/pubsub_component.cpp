@@ -29,15 +29,14 @@ Counters& counters() {
   return c;
 }
 
-// A user id that is a number is written as one.
+}  // namespace
+
 void write_user_id(JsonWriter& w, std::string_view id) {
   int64_t n = 0;
   auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), n);
   if (ec == std::errc() && end == id.data() + id.size() && !id.empty()) w.integer(n);
   else w.string(id);
 }
-
-}  // namespace
 
 std::string user_key(const Connection& c) {
   const User* u = c.user();
@@ -178,7 +177,8 @@ void PubsubComponent::unsubscribe(Connection& c, const Json& data) {
   topics().unsubscribe(c, topic(name));
   const std::string who = user_key(c);
   if (route_->registry.leave(name, who)) topics().publish(topic(name), presence_event("left", name, c));
-  if (const ChannelRule* rule = route_->options.rule_for(name); redis_ && rule && rule->presence) cluster_leave(name, who);
+  if (const ChannelRule* rule = route_->options.rule_for(name); redis_ && rule && rule->presence)
+    cluster_leave(name, who, c.user() ? c.user()->identity : "");
   std::string ack;
   JsonWriter(ack).raw("{").string("channel").raw(":").string(name).raw("}");
   reply(c, "unsubscribed", ack);
@@ -259,7 +259,8 @@ void PubsubComponent::on_close(Connection& c, CloseInfo) {
   for (const std::string& channel : m->pending) route_->registry.leave(channel, "");
   for (const std::string& channel : m->channels) {
     if (route_->registry.leave(channel, key)) topics().publish(topic(channel), presence_event("left", channel, c));
-    if (const ChannelRule* rule = route_->options.rule_for(channel); redis_ && rule && rule->presence) cluster_leave(channel, key);
+    if (const ChannelRule* rule = route_->options.rule_for(channel); redis_ && rule && rule->presence)
+      cluster_leave(channel, key, c.user() ? c.user()->identity : "");
   }
 }
 
@@ -282,27 +283,30 @@ std::string PubsubComponent::message_frame(std::string_view channel, const Json&
 
 std::string PubsubComponent::presence_event(std::string_view action, std::string_view channel, const Connection& c) const {
   const User* u = c.user();
+  return presence_event(action, channel, user_key(c), u ? std::string_view(u->identity) : "");
+}
+
+std::string PubsubComponent::presence_event(std::string_view action, std::string_view channel, std::string_view user,
+                                            std::string_view identity) const {
   std::string data;
   JsonWriter w(data);
   w.raw("{").string("channel").raw(":").string(channel).raw(",").string("user").raw(":{").string("id").raw(":");
-  write_user_id(w, user_key(c));
-  w.raw(",").string("identity").raw(":").string(u ? std::string_view(u->identity) : "").raw("}}");
-  std::string frame;
-  const bool as_string = route_->options.data_as_string;
-  JsonWriter(frame).raw("{").string("action").raw(":").string(action).raw(",").string("data").raw(":");
-  if (as_string) JsonWriter(frame).string(data);
-  else frame += data;
-  frame += '}';
-  return frame;
+  write_user_id(w, user);
+  w.raw(",").string("identity").raw(":").string(identity).raw("}}");
+  return envelope(action, data);
 }
 
-void PubsubComponent::reply(Connection& to, std::string_view action, const std::string& data_json) {
+std::string PubsubComponent::envelope(std::string_view action, const std::string& data_json) const {
   std::string frame;
   JsonWriter(frame).raw("{").string("action").raw(":").string(action).raw(",").string("data").raw(":");
   if (route_->options.data_as_string) JsonWriter(frame).string(data_json);
   else frame += data_json;
   frame += '}';
-  to.send_text(frame);
+  return frame;
+}
+
+void PubsubComponent::reply(Connection& to, std::string_view action, const std::string& data_json) {
+  to.send_text(envelope(action, data_json));
 }
 
 void PubsubComponent::error(Connection& to, std::string_view message, Counter* count) {

@@ -29,6 +29,8 @@ class PubsubComponent;
 
 // Who a connection is for presence: its user's id, else its identity; "" when anonymous.
 std::string user_key(const Connection& c);
+// A user key as JSON: a number when it is one, else a string.
+void write_user_id(JsonWriter& w, std::string_view id);
 
 // What every instance of one route shares.
 struct PubsubRoute {
@@ -77,6 +79,10 @@ class PubsubComponent final : public Component {
   std::string topic(std::string_view channel) const { return route_->topic_prefix + std::string(channel); }
   std::string message_frame(std::string_view channel, const Json& message, uint64_t offset, std::string_view epoch) const;
   std::string presence_event(std::string_view action, std::string_view channel, const Connection& c) const;
+  std::string presence_event(std::string_view action, std::string_view channel, std::string_view user,
+                             std::string_view identity) const;
+  // {"action":ACTION,"data":DATA}, DATA (JSON text) as a string holding it when data_as_string.
+  std::string envelope(std::string_view action, const std::string& data_json) const;
   void reply(Connection& to, std::string_view action, const std::string& data_json);
   void error(Connection& to, std::string_view message, Counter* count = nullptr);
   void fatal(Connection& to, std::string_view message);
@@ -87,13 +93,14 @@ class PubsubComponent final : public Component {
   void start_cluster();
   void cluster_subscribe(Connection& c, std::string_view channel, const ChannelRule& rule, const std::optional<Since>& since);
   void cluster_join(Connection& c, const std::string& channel);
-  void cluster_leave(const std::string& channel, const std::string& user);
+  void cluster_leave(const std::string& channel, const std::string& user, const std::string& identity);
   // Numbered in Redis, delivered when the number comes back on the bus (every node in order);
   // false when Redis did not take it (the caller goes on locally).
   bool cluster_publish(std::string_view channel, const std::string& message_json, PublishDone done);
   void cluster_presence(Connection& c, const std::string& channel);
   void on_bus(std::string_view payload);  // loop 0
-  void finish_recovery(uint64_t request, uint64_t offset, std::string epoch, bool recovered, std::vector<std::string> entries);
+  using Missed = std::vector<std::pair<uint64_t, std::string>>;  // offset, message JSON
+  void finish_recovery(uint64_t request, uint64_t offset, std::string epoch, bool recovered, Missed missed);
   void deliver_numbered(const std::string& channel, const std::shared_ptr<const std::string>& frame, uint64_t offset,
                         const std::shared_ptr<Tally>& tally);
   void fail_recoveries();
@@ -103,6 +110,9 @@ class PubsubComponent final : public Component {
   std::shared_ptr<PubsubRoute> route_;
   std::unique_ptr<RedisClient> redis_;  // this loop's commands, with a cluster
   std::unique_ptr<RedisClient> bus_;    // loop 0: numbered publications and history answers
+  std::string bus_channel_;    // the route's Redis channel, every node's
+  std::string node_channel_;   // this node's own, for history answers
+  std::string alive_prefix_;   // + a node id: its heartbeat key
   std::unordered_map<uint64_t, Recovery> recoveries_;
   std::unordered_map<uint64_t, PublishDone> api_waiting_;  // publish API calls waiting for their count
   std::unordered_map<uint64_t, Connection*> by_id_;        // connections with a Member
