@@ -1,8 +1,7 @@
 #include "app/notify/notify_component.hpp"
 
-#include <atomic>
-
 #include <algorithm>
+#include <atomic>
 
 #include "app/notify/action_json.hpp"
 #include "capstan/cluster.hpp"
@@ -325,11 +324,37 @@ void NotifyComponent::deliver_reply(Connection& sender, Target target, const Rec
   }
 }
 
-void NotifyComponent::deliver_frame(const std::shared_ptr<const std::string>& frame, const Recipients& recipients) {
+namespace {
+
+// A publication's deliveries summed over the loops; the last loop to add answers.
+struct Tally {
+  std::atomic<size_t> delivered{0};
+  std::atomic<size_t> loops_left;
+  PublishDone done;
+  void add(size_t n) {
+    delivered += n;
+    if (loops_left.fetch_sub(1) == 1) done(delivered.load());
+  }
+};
+
+}  // namespace
+
+void NotifyComponent::deliver_frame(const std::shared_ptr<const std::string>& frame, const Recipients& recipients,
+                                    PublishDone done) {
+  std::shared_ptr<Tally> tally;
+  if (done) {
+    tally = std::make_shared<Tally>();
+    tally->loops_left = route_->instances.size();
+    tally->done = std::move(done);
+  }
   // Built once; each loop sends it to its own connections, other loops through a post.
   for (NotifyComponent* instance : route_->instances) {
-    if (instance == this) deliver_local(*frame, recipients);
-    else instance->loop().post([instance, frame, recipients] { instance->deliver_local(*frame, recipients); });
+    auto run = [instance, frame, recipients, tally] {
+      const size_t sent = instance->deliver_local(*frame, recipients);
+      if (tally) tally->add(sent);
+    };
+    if (instance == this) run();
+    else instance->loop().post(std::move(run));
   }
 }
 
@@ -347,24 +372,7 @@ void NotifyComponent::on_publish(const Publication& p, PublishDone done) {
   std::string reply;
   if (p.frame.empty()) append_reply(reply, p.action, p.data, route_->data_as_string);
   else reply = p.frame;  // built by this route's instance on another node
-  // Each loop adds its deliveries; the last one to finish answers.
-  struct Tally {
-    std::atomic<size_t> delivered{0};
-    std::atomic<size_t> loops_left;
-    PublishDone done;
-  };
-  auto tally = std::make_shared<Tally>();
-  tally->loops_left = route_->instances.size();
-  tally->done = std::move(done);
-  auto frame = std::make_shared<const std::string>(std::move(reply));
-  for (NotifyComponent* instance : route_->instances) {
-    auto run = [instance, frame, r, tally] {
-      tally->delivered += instance->deliver_local(*frame, r);
-      if (tally->loops_left.fetch_sub(1) == 1) tally->done(tally->delivered.load());
-    };
-    if (instance == this) run();
-    else instance->loop().post(std::move(run));
-  }
+  deliver_frame(std::make_shared<const std::string>(std::move(reply)), r, std::move(done));
 }
 
 size_t NotifyComponent::deliver_local(const std::string& frame, const Recipients& r) {

@@ -56,7 +56,8 @@ class NotifyComponent final : public Component {
                std::string_view data_json);
   // A complete reply message to `target`.
   void deliver_reply(Connection& sender, Target target, const Recipients& recipients, std::string_view reply);
-  void deliver_frame(const std::shared_ptr<const std::string>& frame, const Recipients& recipients);
+  // With `done`: the deliveries of every loop, counted (the publish API's answer).
+  void deliver_frame(const std::shared_ptr<const std::string>& frame, const Recipients& recipients, PublishDone done = {});
 
  private:
   // Replies to one connection's messages leave in the order the messages arrived, as with
