@@ -119,7 +119,15 @@ void ClusterBus::received(std::string_view in) {
   std::vector<std::string> users(m->fields.begin() + 6, m->fields.end());
   Component* component = find_route_ ? find_route_(path) : nullptr;
   if (!component) return;  // this node does not serve that route
-  Publication p{action, data, users, channel, id, path, frame, true};
+  Publication p;
+  p.action = action;
+  p.data = data;
+  p.users = users;
+  p.channel = channel;
+  p.id = id;
+  p.route = path;
+  p.frame = frame;
+  p.from_cluster = true;
   // What it publishes stays on this node: the sender reached the others itself.
   app::LoopTopics::relay_suppressed = true;
   try {

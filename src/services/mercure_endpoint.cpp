@@ -133,7 +133,11 @@ class MercureHandler final : public HttpHandler {
       response.send(200, id, "text/plain; charset=utf-8");
     });
     for (const std::string& topic : topics) {
-      Publication publication{"message", message, {}, topic, id, {}};
+      Publication publication;
+      publication.action = "message";
+      publication.data = message;
+      publication.channel = topic;
+      publication.id = id;
       publication.restricted = restricted;
       // Routes without channels refuse it; the topic is delivered where channels exist.
       for (Component* c : routes) c->on_publish(publication, PublishGather::done_for(gather, {}));

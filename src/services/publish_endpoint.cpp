@@ -22,6 +22,7 @@ struct Parsed {
   std::string data;
   std::vector<std::string> users;
   std::string channel;
+  Component* component = nullptr;  // the route's, on this loop
 };
 
 std::string json_error(std::string_view message) {
@@ -29,6 +30,10 @@ std::string json_error(std::string_view message) {
   JsonWriter(out).string(message);
   out += "}";
   return out;
+}
+
+void refuse(HttpResponse& response, uint16_t status, std::string_view message, const HttpHeaders& headers = {}) {
+  response.send(status, json_error(message), "application/json", headers);
 }
 
 // One publication's fields, or why it does not fit.
@@ -71,27 +76,24 @@ class PublishHandler final : public HttpHandler {
 
   void on_request(const HttpRequest& request, HttpResponse response) override {
     if (!authorized(request.header("Authorization")))
-      return response.send(401, json_error("a valid Authorization: Bearer <publish.api_key> is required"), "application/json",
-                           {{"WWW-Authenticate", "Bearer"}});
+      return refuse(response, 401, "a valid Authorization: Bearer <publish.api_key> is required", {{"WWW-Authenticate", "Bearer"}});
     Expected<Json> body = parser_.parse(request.body);
-    if (!body) return response.send(400, json_error("the body is " + body.error().message()), "application/json");
+    if (!body) return refuse(response, 400, "the body is " + body.error().message());
     const bool batch = body->type() == Json::Type::array;
     const size_t count = batch ? body->size() : 1;
     if (batch && count > max_batch_)
-      return response.send(413, json_error("a batch holds at most " + std::to_string(max_batch_) + " publications"), "application/json");
-    if (batch && count == 0) return response.send(400, json_error("an empty batch"), "application/json");
+      return refuse(response, 413, "a batch holds at most " + std::to_string(max_batch_) + " publications");
+    if (batch && count == 0) return refuse(response, 400, "an empty batch");
     std::vector<Parsed> publications;
-    std::vector<Component*> components;
     publications.reserve(count);
     for (size_t i = 0; i < count; ++i) {
       Expected<Parsed> p = read_publication(batch ? (*body)[i] : *body);
       const std::string where = batch ? "publications[" + std::to_string(i) + "]." : "";
-      if (!p) return response.send(400, json_error(where + p.error().message()), "application/json");
-      Component* component = route_component(p->route);
-      if (!component && !prefix_.empty() && (component = route_component(prefix_ + p->route))) p->route = prefix_ + p->route;
-      if (!component) return response.send(400, json_error(where + "route: no route \"" + p->route + "\""), "application/json");
+      if (!p) return refuse(response, 400, where + p.error().message());
+      p->component = route_component(p->route);
+      if (!p->component && !prefix_.empty() && (p->component = route_component(prefix_ + p->route))) p->route = prefix_ + p->route;
+      if (!p->component) return refuse(response, 400, where + "route: no route \"" + p->route + "\"");
       publications.push_back(*std::move(p));
-      components.push_back(component);
     }
     auto gather = std::make_shared<PublishGather>(count, [response](PublishGather::Outcome outcome) mutable {
       if (!outcome.error.empty()) {
@@ -103,9 +105,14 @@ class PublishHandler final : public HttpHandler {
     });
     for (size_t i = 0; i < count; ++i) {
       const Parsed& p = publications[i];
-      Publication publication{p.action, p.data, p.users, p.channel, {}, p.route};
+      Publication publication;
+      publication.action = p.action;
+      publication.data = p.data;
+      publication.users = p.users;
+      publication.channel = p.channel;
+      publication.route = p.route;
       const std::string where = batch ? "publications[" + std::to_string(i) + "]: " : "";
-      components[i]->on_publish(publication, PublishGather::done_for(gather, where));
+      p.component->on_publish(publication, PublishGather::done_for(gather, where));
     }
   }
 
