@@ -1,15 +1,12 @@
 #include "cluster/cluster_bus.hpp"
 
+#include <hiredis/hiredis.h>
 #include <openssl/rand.h>
-
-#include <cstring>
 
 #include "capstan/log.hpp"
 #include "capstan/metrics.hpp"
 #include "cluster/cluster_message.hpp"
 #include "net/event_loop.hpp"
-
-#include <hiredis/hiredis.h>
 
 namespace capstan::cluster {
 
