@@ -40,6 +40,7 @@ struct Extras {
   std::string peer_close_reason;  // kept for on_close
 };
 struct Route;
+struct TopicLink;
 struct Handshake;
 struct Outbox;
 struct Compression;
@@ -105,6 +106,9 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
     size_t deferred_slot;
   };
   bool deferred() const noexcept { return deferred_; }
+  // The topics it is subscribed to, a list its loop's LoopTopics keeps (topics/loop_topics.hpp):
+  // a close leaves each of them without a lookup.
+  TopicLink* topic_links = nullptr;
 
  private:
   // The connection's parts: each owns one phase or concern of the connection's life and works
@@ -148,14 +152,16 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   uint16_t peer_close_code_ = close_code::abnormal;
   State state_ = State::http;
   uint8_t subprotocol_ = kNoSubprotocol;  // index into the route's protocols
-  bool opened_ = false;          // on_open ran: on_close is owed
-  bool close_sent_ = false;
-  bool close_received_ = false;
-  bool writable_armed_ = false;
+  // Flags the send path reads per delivery are whole bytes; the rarer ones share one byte, which
+  // leaves room for topic_links within 248 bytes (malloc's 256).
+  bool deferred_ = false;  // owed frames in the loop's deferred output this turn
   bool write_shut_ = false;
-  bool reading_paused_ = false;
-  bool deferred_ = false;       // owed frames in the loop's deferred output this turn
-  bool jobs_in_flight_ = false;  // with the flags above: the object stays 248 bytes (malloc's 256)
+  bool writable_armed_ = false;
+  bool opened_ : 1 = false;  // on_open ran: on_close is owed
+  bool close_sent_ : 1 = false;
+  bool close_received_ : 1 = false;
+  bool reading_paused_ : 1 = false;
+  bool jobs_in_flight_ : 1 = false;
 };
 
 }  // namespace capstan::app

@@ -90,6 +90,7 @@ void NotifyComponent::end_users(const std::vector<std::string>& gone) {
 
 void NotifyComponent::on_open(Connection& c) {
   entries_.try_emplace(&c);
+  topics().subscribe(c, route_->topic);  // left when it closes
   if (const User* u = c.user()) {
     if (u->id != 0) by_id_.emplace(u->id, &c);
     if (!u->identity.empty()) by_identity_.emplace(u->identity, &c);
@@ -303,20 +304,17 @@ void NotifyComponent::deliver_reply(Connection& sender, Target target, const Rec
       who = &self;
       break;
     case Target::all:
-      self.everyone = true;
-      who = &self;
-      break;
+      topics().publish(route_->topic, reply);  // every loop, every node
+      return;
     case Target::users: break;
   }
   deliver_frame(std::make_shared<const std::string>(reply), *who);
   if (Cluster* other_nodes = cluster()) {
     // The same reply on every other node, to the same people.
     std::vector<std::string> users;
-    if (!who->everyone) {
-      for (int64_t id : who->ids) users.push_back(std::to_string(id));
-      for (const std::string& identity : who->identities) users.push_back(identity);
-      if (users.empty()) return;
-    }
+    for (int64_t id : who->ids) users.push_back(std::to_string(id));
+    for (const std::string& identity : who->identities) users.push_back(identity);
+    if (users.empty()) return;
     Publication p;
     p.users = users;
     p.frame = reply;
@@ -361,26 +359,24 @@ void NotifyComponent::deliver_frame(const std::shared_ptr<const std::string>& fr
 void NotifyComponent::on_publish(const Publication& p, PublishDone done) {
   if (!p.channel.empty()) return done(Error(std::make_error_code(std::errc::invalid_argument), "a notify route has no channels"));
   if (p.action.empty() && p.frame.empty()) return done(Error(std::make_error_code(std::errc::invalid_argument), "action: a non-empty string is required"));
+  std::string reply;
+  if (p.frame.empty()) append_reply(reply, p.action, p.data, route_->data_as_string);
+  else reply = p.frame;  // built by this route's instance on another node
+  if (p.users.empty()) {  // the route's topic crosses loops and nodes by itself
+    topics().publish_counted(route_->topic, reply, Opcode::text, 0, [done = std::move(done)](size_t n) { done(n); });
+    return;
+  }
   Recipients r;
-  r.everyone = p.users.empty();
   for (const std::string& user : p.users) {
     r.identities.push_back(user);
     if (int64_t id = Users::id_from_identity(user)) r.ids.push_back(id);
   }
   if (!p.from_cluster && !p.route.empty())
     if (Cluster* other_nodes = cluster()) other_nodes->publish_to_route(p.route, p);
-  std::string reply;
-  if (p.frame.empty()) append_reply(reply, p.action, p.data, route_->data_as_string);
-  else reply = p.frame;  // built by this route's instance on another node
   deliver_frame(std::make_shared<const std::string>(std::move(reply)), r, std::move(done));
 }
 
 size_t NotifyComponent::deliver_local(const std::string& frame, const Recipients& r) {
-  if (r.everyone) {
-    everyone_.clear();
-    for (auto& [connection, entry] : entries_) everyone_.push_back(connection);
-    return Connection::send_to_many(everyone_, frame);
-  }
   std::vector<Connection*> sent;  // a user named twice (id and identity) gets it once
   auto send_once = [&](Connection* c) {
     if (std::find(sent.begin(), sent.end(), c) != sent.end()) return;

@@ -21,9 +21,9 @@ namespace capstan::app {
 
 struct ActionMessage;
 
-// Who a reply goes to, beyond the sender: resolved once, carried to every loop.
+// The users a reply goes to: resolved once, carried to every loop. (Everyone on the route is
+// the route's topic.)
 struct Recipients {
-  bool everyone = false;
   std::vector<int64_t> ids;
   std::vector<std::string> identities;
 };
@@ -103,7 +103,6 @@ class NotifyComponent final : public Component {
   std::unordered_multimap<std::string_view, Connection*> by_identity_;  // views into User::identity
   bool recheck_in_flight_ = false;
   std::string scratch_;     // replies are built here
-  std::vector<Connection*> everyone_;  // a broadcast's recipients, reused
   util::ByteBuffer relay_reply_{256};  // a relayed message's reply, data included
 };
 

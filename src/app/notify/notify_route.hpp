@@ -1,6 +1,7 @@
 // What one `notify` route is, shared by its instances on every loop: the actions (relay and
-// sql ones from the config, C++ ones from Server::notify), the reply format, and the list of
-// instances, through which a delivery reaches connections on other loops.
+// sql ones from the config, C++ ones from Server::notify), the reply format, the route's topic
+// (its broadcasts) and the list of instances, through which a delivery to users reaches
+// connections on other loops.
 #pragma once
 
 #include <map>
@@ -34,9 +35,11 @@ struct NotifyRoute {
   bool binary_messages = true;
   std::string unknown_action_message = "Invalid request";
   std::map<std::string, ActionDef, std::less<>> actions;
+  // Every connection of the route subscribes to it: a broadcast is one topic publication,
+  // which reaches every loop and every node.
+  std::string topic;
   // One instance per loop, in loop order; filled while the loops are built, read-only after.
   std::vector<NotifyComponent*> instances;
-
 };
 
 // The route from its settings (its keys, or Server::notify's options for a route of the

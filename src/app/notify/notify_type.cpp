@@ -8,9 +8,11 @@ namespace capstan::app {
 
 namespace {
 
-// One instance per loop; the route lists them so a delivery reaches every loop. Instances
-// are made loop by loop before any thread starts, so the list needs no lock.
-ComponentFactory factory_for(std::shared_ptr<NotifyRoute> route) {
+// One instance per loop; the route lists them so a delivery to users reaches every loop.
+// Instances are made loop by loop before any thread starts, so the list needs no lock. The
+// route's topic is named by its path, so the same route on another node shares it.
+ComponentFactory factory_for(std::shared_ptr<NotifyRoute> route, std::string_view path) {
+  route->topic = "notify:" + std::string(path);
   return [route]() -> std::unique_ptr<Component> {
     auto instance = std::make_unique<NotifyComponent>(route);
     route->instances.push_back(instance.get());
@@ -27,7 +29,7 @@ Expected<ComponentFactory> NotifyType::for_route(const RouteConfig& rc) {
     actions = std::move(it->second.actions);
     code_routes_.erase(it);
   }
-  return factory_for(make_notify_route(notify_options(rc.keys), configured_actions(rc.keys), std::move(actions)));
+  return factory_for(make_notify_route(notify_options(rc.keys), configured_actions(rc.keys), std::move(actions)), path);
 }
 
 std::vector<KeyDecl> NotifyType::keys() const { return notify_keys(); }
@@ -39,7 +41,7 @@ std::vector<ConfigFault> NotifyType::check_keys(const RouteKeys& keys, const Con
 std::vector<ComponentType::ExtraRoute> NotifyType::extra_routes() {
   std::vector<ExtraRoute> routes;
   for (auto& [path, code] : code_routes_)
-    routes.push_back({path, factory_for(make_notify_route(code.options, {}, std::move(code.actions))),
+    routes.push_back({path, factory_for(make_notify_route(code.options, {}, std::move(code.actions)), path),
                       code.options.auth});
   code_routes_.clear();
   return routes;

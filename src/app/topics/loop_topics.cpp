@@ -23,63 +23,98 @@ LoopTopics::LoopTopics(net::EventLoop& loop, TopicRing& ring) : loop_(loop), rin
 
 LoopTopics::~LoopTopics() { std::erase(ring_.loops, this); }
 
+TopicLink* LoopTopics::new_link() {
+  if (!free_links_) {
+    constexpr size_t kBlock = 256;
+    link_blocks_.push_back(std::make_unique<TopicLink[]>(kBlock));
+    TopicLink* block = link_blocks_.back().get();
+    for (size_t i = 0; i < kBlock; ++i) block[i].next = i + 1 < kBlock ? &block[i + 1] : nullptr;
+    free_links_ = block;
+  }
+  TopicLink* link = free_links_;
+  free_links_ = link->next;
+  return link;
+}
+
+void LoopTopics::free_link(TopicLink* link) noexcept {
+  link->next = free_links_;
+  free_links_ = link;
+}
+
+namespace {
+
+TopicLink*& links_of(Connection& c) noexcept { return static_cast<ConnectionImpl&>(c).topic_links; }
+
+TopicLink& link_to(Connection* c, const TopicState& topic) {
+  for (TopicLink* l = links_of(*c); l; l = l->next)
+    if (l->topic == &topic) return *l;
+  std::abort();  // every subscriber has its link: a broken invariant, not input
+}
+
+}  // namespace
+
 bool LoopTopics::subscribe(Connection& c, std::string_view name, uint64_t after) {
   if (!c.is_open()) return false;
   auto it = topics_.find(name);
   if (it == topics_.end()) {
-    it = topics_.emplace(std::string(name), Topic{}).first;
+    it = topics_.emplace(std::string(name), TopicState{}).first;
     it->second.name = &it->first;
   }
-  Topic& topic = it->second;
-  std::vector<Subscription>& mine = by_connection_[&c];
-  if (std::any_of(mine.begin(), mine.end(), [&](const Subscription& s) { return s.topic == &topic; })) return false;
+  TopicState& topic = it->second;
+  TopicLink*& head = links_of(c);
+  for (const TopicLink* l = head; l; l = l->next)
+    if (l->topic == &topic) return false;
+  TopicLink* link = new_link();
+  link->topic = &topic;
+  link->next = head;
+  link->joining = after != 0;
   if (after) {
-    mine.push_back({&topic, topic.joining.size(), true});
+    link->position = static_cast<uint32_t>(topic.joining.size());
     topic.joining.push_back({&c, after});
   } else {
-    mine.push_back({&topic, topic.subscribers.size(), false});
+    link->position = static_cast<uint32_t>(topic.subscribers.size());
     topic.subscribers.push_back(&c);
   }
+  head = link;
   return true;
 }
 
 bool LoopTopics::unsubscribe(Connection& c, std::string_view name) {
   auto it = topics_.find(name);
-  auto mine = by_connection_.find(&c);
-  if (it == topics_.end() || mine == by_connection_.end()) return false;
-  std::vector<Subscription>& subs = mine->second;
-  auto sub = std::find_if(subs.begin(), subs.end(), [&](const Subscription& s) { return s.topic == &it->second; });
-  if (sub == subs.end()) return false;
-  remove(it->second, sub->position, sub->joining);
-  subs.erase(sub);
-  if (subs.empty()) by_connection_.erase(mine);
-  drop_if_empty(it->second);
-  return true;
+  if (it == topics_.end()) return false;
+  for (TopicLink** at = &links_of(c); *at; at = &(*at)->next) {
+    TopicLink* link = *at;
+    if (link->topic != &it->second) continue;
+    *at = link->next;
+    remove(*link);
+    free_link(link);
+    drop_if_empty(it->second);
+    return true;
+  }
+  return false;
 }
 
 void LoopTopics::forget(const Connection& c) noexcept {
-  auto mine = by_connection_.find(&c);
-  if (mine == by_connection_.end()) return;
-  std::vector<Subscription> subs = std::move(mine->second);
-  by_connection_.erase(mine);
-  for (const Subscription& s : subs) {
-    remove(*s.topic, s.position, s.joining);
-    drop_if_empty(*s.topic);
+  TopicLink*& head = links_of(const_cast<Connection&>(c));
+  TopicLink* link = head;
+  head = nullptr;  // `remove` below finds the moved subscribers' links, never this one's
+  while (link) {
+    TopicLink* next = link->next;
+    remove(*link);
+    drop_if_empty(*link->topic);
+    free_link(link);
+    link = next;
   }
 }
 
-LoopTopics::Subscription& LoopTopics::subscription_of(Connection* c, const Topic& topic) {
-  for (Subscription& s : by_connection_[c])
-    if (s.topic == &topic) return s;
-  std::abort();  // every subscriber has its subscription: a broken invariant, not input
-}
-
-void LoopTopics::remove(Topic& topic, size_t position, bool joining) {
-  if (joining) {
+void LoopTopics::remove(const TopicLink& link) {
+  TopicState& topic = *link.topic;
+  const size_t position = link.position;
+  if (link.joining) {
     const size_t last = topic.joining.size() - 1;
     if (position != last) {
       topic.joining[position] = topic.joining[last];
-      subscription_of(topic.joining[position].connection, topic).position = position;
+      link_to(topic.joining[position].connection, topic).position = static_cast<uint32_t>(position);
     }
     topic.joining.pop_back();
     return;
@@ -89,12 +124,12 @@ void LoopTopics::remove(Topic& topic, size_t position, bool joining) {
   if (position != last) {
     Connection* moved = subscribers[last];
     subscribers[position] = moved;
-    subscription_of(moved, topic).position = position;
+    link_to(moved, topic).position = static_cast<uint32_t>(position);
   }
   subscribers.pop_back();
 }
 
-void LoopTopics::drop_if_empty(const Topic& topic) {
+void LoopTopics::drop_if_empty(const TopicState& topic) {
   if (topic.subscribers.empty() && topic.joining.empty()) topics_.erase(topics_.find(*topic.name));  // not by the key it holds
 }
 
@@ -105,8 +140,9 @@ std::span<Connection* const> LoopTopics::subscribers_here(std::string_view name)
 }
 
 size_t LoopTopics::subscriptions_of(const Connection& c) const noexcept {
-  auto mine = by_connection_.find(&c);
-  return mine == by_connection_.end() ? 0 : mine->second.size();
+  size_t n = 0;
+  for (const TopicLink* l = links_of(const_cast<Connection&>(c)); l; l = l->next) ++n;
+  return n;
 }
 
 void LoopTopics::post_to_loops(std::string_view name, std::string_view data, Opcode opcode, uint64_t sequence,
@@ -145,16 +181,16 @@ void LoopTopics::publish_counted(std::string_view name, std::string_view data, O
 size_t LoopTopics::publish_here(std::string_view name, std::string_view data, Opcode opcode, uint64_t sequence) {
   auto it = topics_.find(name);
   if (it == topics_.end() || (opcode != Opcode::text && opcode != Opcode::binary)) return 0;
-  Topic& topic = it->second;
+  TopicState& topic = it->second;
   size_t sent = Connection::send_to_many(topic.subscribers, data, opcode);
   if (!topic.joining.empty()) sent += deliver_to_joining(topic, data, opcode, sequence);
   return sent;
 }
 
-size_t LoopTopics::deliver_to_joining(Topic& topic, std::string_view data, Opcode opcode, uint64_t sequence) {
+size_t LoopTopics::deliver_to_joining(TopicState& topic, std::string_view data, Opcode opcode, uint64_t sequence) {
   size_t sent = 0;
   for (size_t i = 0; i < topic.joining.size();) {
-    const Joining j = topic.joining[i];
+    const JoiningSubscriber j = topic.joining[i];
     if (sequence && sequence <= j.after) {  // recovered already
       ++i;
       continue;
@@ -165,10 +201,10 @@ size_t LoopTopics::deliver_to_joining(Topic& topic, std::string_view data, Opcod
       continue;
     }
     // Past its position: an ordinary subscriber from now on.
-    Subscription& s = subscription_of(j.connection, topic);
-    remove(topic, i, true);  // moves another joining one into `i`
-    s.joining = false;
-    s.position = topic.subscribers.size();
+    TopicLink& link = link_to(j.connection, topic);
+    remove(link);  // moves another joining one into `i`
+    link.joining = false;
+    link.position = static_cast<uint32_t>(topic.subscribers.size());
     topic.subscribers.push_back(j.connection);
   }
   return sent;

@@ -1,5 +1,7 @@
-// One loop's topic table (capstan/topics.hpp): topic -> its subscribers on this loop, and
-// connection -> its subscriptions, so a close leaves every topic without a search. The
+// One loop's topic table (capstan/topics.hpp): topic -> its subscribers on this loop, and, in
+// each connection, the list of its subscriptions (links from a pool of the loop's), so a close
+// leaves every topic without a search and a subscription costs an idle connection 24 bytes
+// and its place in the topic's vector. The
 // server's loops find one another through a TopicRing, filled while the loops are made and
 // read-only once they run, so publishing reads it without a lock.
 #pragma once
@@ -20,6 +22,16 @@ class EventLoop;
 namespace capstan::app {
 
 class LoopTopics;
+struct TopicState;
+
+// One subscription of a connection: where it sits in its topic's subscribers (or joining
+// list), and the connection's next one (ConnectionImpl::topic_links heads the list).
+struct TopicLink {
+  TopicState* topic;
+  TopicLink* next;
+  uint32_t position;
+  bool joining;
+};
 
 // Where a topic's publications go beyond this server's loops: the other nodes (cluster/).
 class TopicRelay {
@@ -34,6 +46,19 @@ class TopicRelay {
 struct TopicRing {
   std::vector<LoopTopics*> loops;
   TopicRelay* relay = nullptr;
+};
+
+// A subscriber that skips sequenced publications up to `after` (subscribe's `after`).
+struct JoiningSubscriber {
+  Connection* connection;
+  uint64_t after;
+};
+
+// One topic on one loop.
+struct TopicState {
+  const std::string* name = nullptr;  // its key in the map (nodes do not move)
+  std::vector<Connection*> subscribers;
+  std::vector<JoiningSubscriber> joining;  // usually empty: publishing checks it only when it is not
 };
 
 class LoopTopics final : public Topics {
@@ -71,44 +96,31 @@ class LoopTopics final : public Topics {
   size_t topic_count() const noexcept { return topics_.size(); }
 
  private:
-  // A subscriber that skips sequenced publications up to `after` (subscribe's `after`).
-  struct Joining {
-    Connection* connection;
-    uint64_t after;
-  };
-  struct Topic {
-    const std::string* name = nullptr;  // its key in topics_ (nodes do not move)
-    std::vector<Connection*> subscribers;
-    std::vector<Joining> joining;  // usually empty: publishing checks it only when it is not
-  };
-  // Where a connection sits in one topic's subscribers (or its joining list): removal swaps
-  // the last one into its place, O(1), and mends that one's position.
-  struct Subscription {
-    Topic* topic;
-    size_t position;
-    bool joining = false;
-  };
   // Heterogeneous lookup: a publish looks a topic up by string_view, with no copy.
   struct NameHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
-  using TopicMap = std::unordered_map<std::string, Topic, NameHash, std::equal_to<>>;
+  using TopicMap = std::unordered_map<std::string, TopicState, NameHash, std::equal_to<>>;
 
   // Posts to every other loop, and to this one too when the publication is numbered.
   void post_to_loops(std::string_view name, std::string_view data, Opcode opcode, uint64_t sequence,
                      const std::shared_ptr<Tally>& tally);
-  void remove(Topic& topic, size_t position, bool joining);
-  Subscription& subscription_of(Connection* c, const Topic& topic);
+  // Takes the link out of its topic (the last subscriber moves into its place, O(1)).
+  void remove(const TopicLink& link);
   // The joining subscribers a publication numbered `sequence` reaches get it, and become
   // ordinary subscribers.
-  size_t deliver_to_joining(Topic& topic, std::string_view data, Opcode opcode, uint64_t sequence);
-  void drop_if_empty(const Topic& topic);
+  size_t deliver_to_joining(TopicState& topic, std::string_view data, Opcode opcode, uint64_t sequence);
+  void drop_if_empty(const TopicState& topic);
+  TopicLink* new_link();
+  void free_link(TopicLink* link) noexcept;
 
   net::EventLoop& loop_;
   TopicRing& ring_;
   TopicMap topics_;
-  std::unordered_map<const Connection*, std::vector<Subscription>> by_connection_;
+  // Links come from blocks of this loop's and go back to a free list: no malloc per subscription.
+  std::vector<std::unique_ptr<TopicLink[]>> link_blocks_;
+  TopicLink* free_links_ = nullptr;
 };
 
 }  // namespace capstan::app
