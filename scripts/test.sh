@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test suite: unit tests and the
 # integration, conformance (Autobahn case groups) and abuse suites against the release build,
-# all again under ASan+UBSan, the headless-Chromium test of the demo, the fuzzers for a
+# all again under ASan+UBSan, the headless-Chromium test of the demo, the PHP client
+# library's PHPUnit tests, the fuzzers for a
 # bounded time, and a build of an example against the installed package. A throwaway
 # PostgreSQL server (scripts/postgres.sh) serves the PostgreSQL tests and is stopped at exit.
 # Usage: scripts/test.sh        (FUZZ_SECONDS=20 by default per target)
@@ -42,6 +43,9 @@ done
 
 step "browser test (headless Chromium, playwright-core)"
 run env CAPSTAN_BIN="$root/build/release/capstan" tests/browser/run.sh
+
+step "PHP client library (phpunit)"
+run clients/php/run-tests.sh
 
 step "metrics checker self-test (prom-client, parse-prometheus-text-format)"
 run tests/metrics/run.sh --self-test
