@@ -19,6 +19,10 @@
 
 namespace capstan::app {
 
+namespace {
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+}  // namespace
+
 void HttpPhase::on_data(ConnectionImpl& c_, const char* data, size_t size) {
   if (!c_.handshake_) c_.handshake_ = std::make_unique<Handshake>(c_.ctx_.limits().max_header_size);
   Handshake& hs = *c_.handshake_;
@@ -50,7 +54,12 @@ void HttpPhase::parse_requests(ConnectionImpl& c_, std::string_view input, bool 
       return handle_upgrade(c_, hs.request, upgrade, rest.data() + r.head_size, rest.size() - r.head_size);
     size_t body_size = 0;
     if (!plain_request_fits(c_, hs.request, body_size)) return;  // refused
-    if (rest.size() - r.head_size < body_size) return keep(offset);
+    if (rest.size() - r.head_size < body_size) {
+      // A client that asked to hear first (curl does past 1 KiB) sends the body on our 100.
+      if (rest.size() == r.head_size && hs.request.version_minor == 1 && hs.request.header_has_token("Expect", "100-continue"))
+        OutputPath::queue_raw(c_, kContinue.data(), kContinue.size());
+      return keep(offset);
+    }
     hs.dispatching = true;
     hs.answered = false;
     serve_plain(c_, hs.request, rest.substr(r.head_size, body_size));

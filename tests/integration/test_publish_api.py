@@ -514,3 +514,29 @@ def test_an_empty_api_key_disables_the_endpoint(start_server, monkeypatch):
     server = start_server(config(publish='api_key = ""\n'))
     status, _, answer = post(server, {"route": "/open", "action": "x", "data": 1}, key="")
     assert status == 404, (status, answer)
+
+
+def test_expect_100_continue_is_answered_before_the_body(start_server):
+    """curl sends `Expect: 100-continue` for bodies past 1 KiB and waits (a second) for the
+    interim 100 before sending the body: the server answers it at once, then the request."""
+    server = start_server(config())
+    body = json.dumps({"route": "/open", "action": "note", "data": {"pad": "x" * 2000}}).encode()
+    with socket.create_connection((server.host, server.port), timeout=5) as s:
+        s.sendall(b"POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Authorization: Bearer " + KEY.encode() + b"\r\nExpect: 100-continue\r\n"
+                  b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+        interim = s.recv(4096)
+        assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+        s.sendall(body)
+        final = s.recv(4096)
+        assert final.startswith(b"HTTP/1.1 202 "), final
+        assert b'{"delivered":0}' in final
+
+
+def test_expect_100_continue_refused_without_the_body(start_server):
+    """A request refused on its head (413 here) gets the refusal, not a 100."""
+    server = start_server(config(publish=f'api_key = "{KEY}"\nmax_body = "1KiB"\n'))
+    with socket.create_connection((server.host, server.port), timeout=5) as s:
+        s.sendall(b"POST /publish HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n")
+        answer = s.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 413 "), answer
