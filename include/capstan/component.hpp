@@ -109,8 +109,8 @@ class Component {
   // The [users] provider, or nullptr when users.provider is "none".
   const Users* users() const noexcept;
   // Runs `job` on the server's worker pool (users.workers threads, each with its own
-  // connection to the user database), then the function it returns on this instance's loop.
-  // False when the server has no worker pool (users.provider "none"): nothing runs.
+  // connection to the user database when there is one), then the function it returns on this
+  // instance's loop. False only while the server is not running: nothing runs.
   bool offload(BlockingJob job);
 
  private:

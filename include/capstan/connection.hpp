@@ -26,9 +26,11 @@ namespace db {
 class Database;
 }
 
-// Work that may block (database queries), run off the loop on a worker thread with that
-// thread's database connection (null, and `open_error` a DbError, when it could not be
-// opened). What it returns runs afterwards on the loop it came from.
+// Work that may block (a database query, a blocking HTTP call, a file, a slow hash), run off
+// the loop on a worker thread with that thread's database connection (null, and `open_error` a
+// DbError, when it could not be opened or users.provider is "none"). What it returns runs
+// afterwards on the loop it came from. Jobs of one connection finish in the order given only
+// with users.workers = 1; a connection that needs order waits for each continuation.
 using BlockingJob = std::function<std::function<void()>(db::Database* db, const Error& open_error)>;
 // The same for one connection: the continuation gets the connection, and is not run at all
 // when the connection closed meanwhile.
@@ -39,6 +41,35 @@ struct User {
   int64_t id = 0;        // the users provider's id; with provider "none", the identity if it is a number
   std::string identity;  // the identity claim (Lexik: the e-mail in `username`)
   std::string claims;    // the token's payload, JSON
+};
+
+namespace app {
+class LoopContext;
+class ConnectionImpl;
+}
+
+// A connection named by its id and its loop: what a callback that may outlive the connection
+// keeps (an HTTP answer, a worker's result, a timer of another object) instead of a
+// Connection&. Copyable; safe to keep after the connection closed, and to post through from
+// any thread, for as long as the server runs.
+class ConnectionRef {
+ public:
+  ConnectionRef() noexcept = default;
+  // On the connection's loop thread only: the connection until its close is complete
+  // (on_close has run), then nullptr.
+  Connection* get() const noexcept;
+  // Runs `fn` with the connection on its loop, unless it has closed by then: then nothing runs.
+  // Any thread.
+  void post(std::function<void(Connection&)> fn) const;
+  uint64_t id() const noexcept { return id_; }
+  explicit operator bool() const noexcept { return home_ != nullptr; }
+  friend bool operator==(const ConnectionRef&, const ConnectionRef&) = default;
+
+ private:
+  friend class app::ConnectionImpl;
+  ConnectionRef(app::LoopContext* home, uint64_t id) noexcept : home_(home), id_(id) {}
+  app::LoopContext* home_ = nullptr;
+  uint64_t id_ = 0;
 };
 
 class Connection {
@@ -85,7 +116,7 @@ class Connection {
   void pause_reading() noexcept;
   void resume_reading() noexcept;
   // Runs `job` on the server's worker pool, then its continuation here with this connection
-  // (see BlockingJob). False when the server has no worker pool.
+  // (see BlockingJob). False only while the server is not running.
   bool offload(ConnectionJob job);
 
   // Bytes queued but not yet accepted by the kernel, including what this loop turn has not
@@ -94,6 +125,17 @@ class Connection {
   // Unique within the process.
   uint64_t id() const noexcept;
   Loop& loop() const noexcept;
+  // A handle that outlives the connection (see ConnectionRef).
+  ConnectionRef ref();
+
+  // Timers of this connection: `fn` runs with it on its loop after `delay` (every `interval`),
+  // and never once the connection has closed: its timers end with it, no cancel needed. A
+  // component's deadlines and keep-alives per connection. Cancelling is O(log n), and what
+  // the timer captured is freed then, not at its deadline.
+  TimerId after(Duration delay, std::function<void(Connection&)> fn);
+  TimerId every(Duration interval, std::function<void(Connection&)> fn);
+  // Ids of other connections' timers, fired ones and 0 are ignored.
+  void cancel_timer(TimerId id);
 
   // Per-connection user data, destroyed with the connection.
   template <class T, class... Args>

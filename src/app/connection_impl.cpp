@@ -38,7 +38,10 @@ Extras& ConnectionImpl::extras() {
 
 uint32_t ConnectionImpl::now_ms() const noexcept { return static_cast<uint32_t>(ctx_.loop().now_ms()); }
 
-ConnectionImpl::~ConnectionImpl() { ctx_.jobs().forget(*this); }
+ConnectionImpl::~ConnectionImpl() {
+  ctx_.jobs().forget(*this);
+  release_handles();
+}
 
 void ConnectionImpl::on_event(uint32_t events) {
   if (state_ == State::closed) return;

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "capstan/connection.hpp"
 #include "net/event_loop.hpp"
@@ -38,6 +39,7 @@ class AuthService;
 struct Extras {
   std::optional<User> user;       // authenticated connections
   std::string peer_close_reason;  // kept for on_close
+  std::vector<TimerId> timers;    // Connection::after / every, cancelled with the connection
 };
 struct Route;
 struct TopicLink;
@@ -94,6 +96,13 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   bool jobs_in_flight() const noexcept { return jobs_in_flight_; }
   void set_jobs_in_flight(bool on) noexcept { jobs_in_flight_ = on; }
   size_t pending_output() const noexcept;
+
+  // Connection::after / every / cancel_timer and ref() (connection_timers.cpp).
+  TimerId add_timer(Duration delay, Duration interval, std::function<void(Connection&)> fn);
+  void cancel_timer(TimerId id) noexcept;
+  ConnectionRef make_ref();
+  // The connection is being destroyed: its timers are cancelled, references find nothing.
+  void release_handles() noexcept;
 
   // Intrusive list of the loop's connections, for the sweep and shutdown.
   ConnectionImpl* prev = nullptr;
@@ -162,6 +171,7 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   bool close_received_ : 1 = false;
   bool reading_paused_ : 1 = false;
   bool jobs_in_flight_ : 1 = false;
+  bool listed_ : 1 = false;  // in the loop's ConnectionDirectory: a ConnectionRef was taken
 };
 
 }  // namespace capstan::app

@@ -33,7 +33,7 @@ using BlockingWork = std::function<Continuation(db::Database* db, const Error& o
 
 class JobDispatch {
  public:
-  // `workers` may be null (no users.provider): nothing can be offloaded.
+  // `workers` may be null (a loop made without a server, in tests): nothing can be offloaded.
   JobDispatch(net::EventLoop& loop, db::WorkerPool* workers) : loop_(loop), workers_(workers) {}
 
   // Runs `work` on the worker pool, then its continuation here with `c`, unless `c` is gone.

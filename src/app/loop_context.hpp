@@ -16,6 +16,7 @@
 #include "app/deferred_output.hpp"
 #include "app/endpoint_table.hpp"
 #include "app/ip_limiter.hpp"
+#include "app/connection_directory.hpp"
 #include "app/job_dispatch.hpp"
 #include "app/late_errors.hpp"
 #include "app/metrics.hpp"
@@ -56,7 +57,7 @@ struct ServerShared {
   const Config* config = nullptr;
   const AuthService* auth = nullptr;  // when some route authenticates or users.provider is set
   const Users* users = nullptr;       // users.provider, for components (Component::users)
-  db::WorkerPool* workers = nullptr;  // users.provider's queries and components' offloaded work
+  db::WorkerPool* workers = nullptr;  // users.provider's queries and components' blocking work
   std::string static_root;            // server.static_dir, resolved; empty: no files
   std::unique_ptr<IpLimiter> ip_limiter;  // connections per client address, all loops
   TopicRing topics;                       // every loop's topics, filled as the loops are made
@@ -110,6 +111,7 @@ class LoopContext {
 
   // Blocking work on the worker pool for this loop's connections and components.
   JobDispatch& jobs() noexcept { return jobs_; }
+  ConnectionDirectory& directory() noexcept { return directory_; }
 
   // The receive buffer every connection of this loop reads into.
   uint8_t* read_buffer() noexcept { return read_buffer_.get(); }
@@ -194,6 +196,7 @@ class LoopContext {
   net::EventLoop loop_;
   LoopTopics topics_;  // before the components: they may subscribe from on_start
   JobDispatch jobs_;
+  ConnectionDirectory directory_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   std::vector<Route> routes_;
   EndpointTable endpoints_;

@@ -48,7 +48,7 @@ struct Server::Impl {
   ComponentTypes types;  // by config name; reload() loads the file against them
   std::vector<app::RouteSpec> code_routes;  // from route(), in order
   std::vector<Endpoint> code_endpoints;     // from handle(), in order
-  std::unique_ptr<db::WorkerPool> workers;  // users.provider's queries, off the loops
+  std::unique_ptr<db::WorkerPool> workers;  // users.provider's queries and components' blocking work
   std::unique_ptr<app::AuthService> auth;
   std::unique_ptr<cluster::ClusterBus> cluster;  // [cluster] redis: the other nodes
   app::ServerShared shared;
@@ -193,12 +193,13 @@ Status Server::run() {
   while (s.shared.static_root.size() > 1 && s.shared.static_root.back() == '/') s.shared.static_root.pop_back();
   const bool authenticates = std::any_of(routes.begin(), routes.end(), [](const app::RouteSpec& r) { return r.auth; });
   if (Status started = s.start_services(); !started) return started;
-  if (authenticates || s.workers) {
+  const bool has_users = s.config.users.provider != UserProvider::none;
+  if (authenticates || has_users) {
     Expected<std::unique_ptr<app::AuthService>> service = app::AuthService::create(s.config, authenticates);
     if (!service) return std::move(service).error();
     s.auth = *std::move(service);
     s.shared.auth = s.auth.get();
-    if (s.workers) s.shared.users = s.auth.get();
+    if (has_users) s.shared.users = s.auth.get();
   }
 
   if (!s.config.cluster.redis.empty()) {
@@ -274,10 +275,15 @@ Status Server::run() {
 }
 
 // The worker pool, a server-level service: user lookups, sql actions and any component's
-// offloaded work run there, each worker with its own connection to the user database.
+// offloaded work run there, each worker with its own connection to the user database (none
+// with users.provider "none": the pool then serves blocking work alone).
 Status Server::Impl::start_services() {
   const UsersConfig& users = config.users;
-  if (users.provider == UserProvider::none) return {};
+  if (users.provider == UserProvider::none) {  // blocking work of components still has its threads
+    workers = std::make_unique<db::WorkerPool>(users.workers, db::WorkerPool::Opener{});
+    shared.workers = workers.get();
+    return {};
+  }
   const std::string provider(config::choice_name(config::kUserProviders, users.provider));
   const std::string target = users.provider == UserProvider::sqlite ? util::resolve_path(users.database, config.base_dir) : users.database;
   // One connection now, so a wrong path or connection string stops the start.

@@ -81,7 +81,7 @@ const ServerOption kServerOptions[] = {
        c.users.recheck = r.mode;
        c.users.recheck_interval = r.interval;
      }},
-    {"users", "workers", Type::integer, "2", "threads running user lookups and sql actions", 1, 256,
+    {"users", "workers", Type::integer, "2", "threads running user lookups, sql actions and components' blocking work", 1, 256,
      [](Config& c, const Value& v) { c.users.workers = static_cast<unsigned>(v.integer); }},
 
     {"publish", "api_key", Type::string, "\"\"", "Bearer key of POST /publish; or CAPSTAN_PUBLISH_KEY; empty: no publish API", 0, 0, SET(publish.api_key, text)},

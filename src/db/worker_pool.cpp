@@ -9,11 +9,7 @@
 
 namespace capstan::db {
 
-WorkerPool::WorkerPool(unsigned threads, Opener open) : open_(std::move(open)) {
-  if (threads == 0) threads = 1;
-  threads_.reserve(threads);
-  for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this, i] { run(i); });
-}
+WorkerPool::WorkerPool(unsigned threads, Opener open) : open_(std::move(open)), thread_count_(threads ? threads : 1) {}
 
 WorkerPool::~WorkerPool() {
   {
@@ -28,6 +24,11 @@ void WorkerPool::submit(Job job) {
   {
     std::lock_guard lock(mutex_);
     jobs_.push_back(std::move(job));
+    // Started by the first job: a server whose components never block has no idle threads.
+    if (threads_.empty()) {
+      threads_.reserve(thread_count_);
+      for (unsigned i = 0; i < thread_count_; ++i) threads_.emplace_back([this, i] { run(i); });
+    }
   }
   wake_.notify_one();
 }
@@ -51,7 +52,9 @@ void WorkerPool::run(unsigned index) {
     }
     // Opened on first use, and tried again by the next job while it fails (a database that
     // was down at startup is picked up once it is back).
-    if (!db) {
+    if (!db && !open_) {
+      open_error = Error(DbError::unavailable, "no database (users.provider is \"none\")");
+    } else if (!db) {
       open_error = {};
       try {
         Expected<std::unique_ptr<Database>> opened = open_();

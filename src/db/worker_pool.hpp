@@ -20,7 +20,9 @@ class WorkerPool {
  public:
   // `open` makes one Database per worker thread, called on that thread before its first job;
   // it may fail (then jobs receive a null Database and the Error, and the next job on that
-  // thread calls `open` again). `threads` >= 1 (0 is taken as 1).
+  // thread calls `open` again). An empty `open`: a pool for blocking work without a database
+  // (every job gets nullptr and DbError::unavailable). `threads` >= 1 (0 is taken as 1); they
+  // start with the first job.
   using Opener = std::function<Expected<std::unique_ptr<Database>>()>;
   WorkerPool(unsigned threads, Opener open);
   ~WorkerPool();  // finishes queued jobs, then joins
@@ -34,6 +36,7 @@ class WorkerPool {
  private:
   void run(unsigned index);
   Opener open_;
+  unsigned thread_count_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Job> jobs_;

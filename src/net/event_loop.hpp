@@ -77,6 +77,7 @@ class EventLoop final : public capstan::Loop {
   // capstan::Loop
   TimerId add_timer(Duration delay, Duration interval, std::function<void()> fn);
   void cancel_timer(TimerId id) { timers_.cancel(id); }
+  TimerId running_timer() const noexcept { return timers_.running(); }
   void post_task(std::function<void()> fn);
   unsigned loop_index() const noexcept { return index_; }
   // True on the thread running this loop's turn: what may touch the loop's state directly

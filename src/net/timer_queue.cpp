@@ -60,12 +60,15 @@ void TimerQueue::run_due(TimePoint now) {
       push({next, e.id});
       // Copy: the callback may cancel itself, which erases the stored function.
       auto fn = it->second.fn;
+      running_ = e.id;
       run_guarded(fn, "timer");
     } else {
       auto fn = std::move(it->second.fn);
       timers_.erase(it);
+      running_ = e.id;
       run_guarded(fn, "timer");
     }
+    running_ = 0;
   }
 }
 

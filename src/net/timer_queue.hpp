@@ -26,6 +26,8 @@ class TimerQueue {
   // Runs every timer due at `now`; repeating ones are rescheduled.
   void run_due(TimePoint now);
   bool empty() const noexcept { return timers_.empty(); }
+  // The timer whose callback is running now, 0 outside one: a callback learns its own id.
+  TimerId running() const noexcept { return running_; }
   // Entries in the heap, live and cancelled: what the rebuild bounds (for tests).
   size_t heap_size() const noexcept { return heap_.size(); }
 
@@ -48,6 +50,7 @@ class TimerQueue {
   std::vector<Entry> heap_;  // a min-heap by std::greater<Entry>
   std::unordered_map<TimerId, Timer> timers_;  // cancelled ids vanish here; the heap skips them
   TimerId next_id_ = 1;
+  TimerId running_ = 0;
 };
 
 }  // namespace capstan::net

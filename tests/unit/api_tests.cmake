@@ -6,4 +6,5 @@ target_sources(capstan_unit_tests PRIVATE
   log_test.cpp
   form_urlencoded_test.cpp
   pubsub_test.cpp
+  connection_handles_test.cpp
 )

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
@@ -79,6 +80,43 @@ TEST(WorkerPool, NoJobNoConnection) {
   Opened log;
   { WorkerPool pool(4, fake_opener(log)); }
   EXPECT_TRUE(log.opened_on.empty());
+}
+
+size_t threads_of_this_process() {
+  size_t n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) n += entry.is_directory();
+  return n;
+}
+
+TEST(WorkerPool, ThreadsStartWithTheFirstJob) {
+  const size_t before = threads_of_this_process();
+  Opened log;
+  WorkerPool pool(3, fake_opener(log));
+  EXPECT_EQ(threads_of_this_process(), before) << "an unused pool costs no threads";
+  std::atomic<bool> ran{false};
+  pool.submit([&ran](Database*, const Error&) { ran = true; });
+  while (!ran) std::this_thread::yield();
+  EXPECT_EQ(threads_of_this_process(), before + 3);
+}
+
+// users.provider "none": components' blocking work still runs, told there is no database.
+TEST(WorkerPool, WithoutOpenerJobsRunWithoutADatabase) {
+  std::mutex mutex;
+  std::vector<std::pair<Database*, Error>> seen;
+  {
+    WorkerPool pool(2, WorkerPool::Opener{});
+    for (int k = 0; k < 10; ++k)
+      pool.submit([&](Database* db, const Error& open_error) {
+        std::lock_guard lock(mutex);
+        seen.emplace_back(db, open_error);
+      });
+  }
+  ASSERT_EQ(seen.size(), 10u);
+  for (const auto& [db, error] : seen) {
+    EXPECT_EQ(db, nullptr);
+    EXPECT_EQ(error.code(), make_error_code(DbError::unavailable));
+    EXPECT_NE(error.message().find("users.provider"), std::string::npos) << error.message();
+  }
 }
 
 TEST(WorkerPool, EachThreadOpensOnceOnItselfAndClosesOnItself) {
