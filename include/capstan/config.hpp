@@ -27,6 +27,7 @@ enum class OnLimit : uint8_t { error, close };        // limits.on_limit
 enum class CompressionMode : uint8_t { shared, dedicated };
 enum class UserProvider : uint8_t { none, sqlite, postgres };
 enum class Recheck : uint8_t { never, message, periodic };  // users.recheck
+enum class ProxyMode : uint8_t { fallback, only };  // auth.proxy.mode
 
 struct ServerConfig {
   std::string name = "capstan";
@@ -76,6 +77,14 @@ struct CompressionConfig {
 
 // JWT authentication of upgrade requests (SPEC section 5). Relative paths are resolved
 // against the configuration file's folder.
+// The connect proxy (SPEC 5a): the web application decides who a new connection is.
+struct AuthProxyConfig {
+  std::string url;  // empty: no connect proxy
+  ProxyMode mode = ProxyMode::fallback;  // fallback: a JWT first, the proxy when there is none
+
+  bool operator==(const AuthProxyConfig&) const = default;
+};
+
 struct AuthConfig {
   bool required = true;  // false: anonymous connections allowed, the user attached when valid
   // Where a token is looked for, in order: "query:NAME", "header:NAME" (a Bearer value),
@@ -92,6 +101,7 @@ struct AuthConfig {
   bool require_exp = true;  // a token without exp is refused, as Lexik refuses it
   std::string issuer;    // checked when set
   std::string audience;  // checked when set
+  AuthProxyConfig proxy;
 
   bool operator==(const AuthConfig&) const = default;
 };
@@ -129,6 +139,16 @@ struct MercureConfig {
   bool operator==(const MercureConfig&) const = default;
 };
 
+// The web application, when Capstan calls it (SPEC 5a): the connect proxy, `http` actions, the
+// `proxy` component.
+struct BackendConfig {
+  std::string secret;                // HMAC key of X-Capstan-Signature; or CAPSTAN_BACKEND_SECRET
+  Duration timeout{5000};            // per request
+  unsigned max_in_flight = 256;      // per route (the connect proxy: per server); then an error
+
+  bool operator==(const BackendConfig&) const = default;
+};
+
 // Many nodes through Redis pub/sub (SPEC section 4).
 struct ClusterConfig {
   std::string redis;              // "redis://127.0.0.1:6379"; empty: this node runs alone
@@ -158,6 +178,7 @@ struct Config {
   PublishConfig publish;
   MercureConfig mercure;
   ClusterConfig cluster;
+  BackendConfig backend;
   std::vector<RouteConfig> routes;
   std::string base_dir;  // the configuration file's folder; relative paths start here
   std::string source_path;  // the file it was loaded from (load_config_file), for the state file

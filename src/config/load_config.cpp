@@ -94,12 +94,26 @@ std::optional<Value> Loader::convert(const toml::node& node, Type type, int64_t 
   return std::nullopt;
 }
 
+namespace {
+
+bool has_section(std::string_view name) {
+  for (const auto& opt : server_options())
+    if (opt.section == name) return true;
+  return false;
+}
+
+}  // namespace
+
 void Loader::load_section(const std::string& section, const toml::table& table) {
   for (const auto& [k, node] : table) {
     const std::string key = section + "." + std::string(k.str());
     const ServerOption* found = nullptr;
     for (const auto& opt : server_options())
       if (opt.section == section && opt.key == k.str()) found = &opt;
+    if (!found && node.is_table() && has_section(key)) {  // [auth.proxy]: a section within one
+      load_section(key, *node.as_table());
+      continue;
+    }
     if (!found) {
       error(ConfigError::unknown_key, key, static_cast<int>(k.source().begin.line), "unknown key");
       continue;
@@ -129,6 +143,9 @@ void Loader::check_whole(const toml::table& root) {
       error(ConfigError::not_a_choice, "auth.algorithms", line_at("auth", "algorithms"), "unsupported algorithm \"" + alg + "\"");
   if (cluster::RedisAddress redis; !c.cluster.redis.empty() && !cluster::parse_redis_url(c.cluster.redis, redis))
     error(ConfigError::invalid, "cluster.redis", line_at("cluster", "redis"), "expected \"redis://HOST:PORT\"");
+  const std::string_view proxy_url = c.auth.proxy.url;
+  if (!proxy_url.empty() && !proxy_url.starts_with("http://") && !proxy_url.starts_with("https://"))
+    error(ConfigError::invalid, "auth.proxy.url", line_at("auth", "proxy.url"), "an http:// or https:// URL");
   if (!c.mercure.path.empty() && c.mercure.path[0] != '/')
     error(ConfigError::invalid, "mercure.path", line_at("mercure", "path"), "a path starting with /");
   if (!auth::is_supported_algorithm(c.mercure.publisher_jwt_alg))
@@ -178,7 +195,7 @@ LoadedConfig load(const toml::table& root, const ComponentTypes& types) {
   for (const auto& [k, node] : root) {
     const std::string name(k.str());
     if ((name == "server" || name == "limits" || name == "compression" || name == "auth" || name == "users" ||
-         name == "publish" || name == "mercure" || name == "cluster") &&
+         name == "publish" || name == "mercure" || name == "cluster" || name == "backend") &&
         node.is_table()) {
       loader.load_section(name, *node.as_table());
     } else if (name == "routes") {

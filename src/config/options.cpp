@@ -7,6 +7,7 @@ const std::string_view kLogLevels[4] = {"debug", "info", "warn", "error"};
 const std::string_view kOnLimits[2] = {"error", "close"};
 const std::string_view kCompressionModes[2] = {"shared", "dedicated"};
 const std::string_view kUserProviders[3] = {"none", "sqlite", "postgres"};
+const std::string_view kProxyModes[2] = {"fallback", "only"};
 
 namespace {
 
@@ -83,6 +84,15 @@ const ServerOption kServerOptions[] = {
      }},
     {"users", "workers", Type::integer, "2", "threads running user lookups, sql actions and components' blocking work", 1, 256,
      [](Config& c, const Value& v) { c.users.workers = static_cast<unsigned>(v.integer); }},
+
+    {"auth.proxy", "url", Type::string, "\"\"", "the connect proxy: each new connection's request is POSTed here; empty: none", 0, 0, SET(auth.proxy.url, text)},
+    {"auth.proxy", "mode", Type::choice, "\"fallback\"", "fallback: a JWT first, the proxy when there is no token; only: the proxy alone", 0, 0,
+     CHOOSE(auth.proxy.mode, ProxyMode), kProxyModes},
+
+    {"backend", "secret", Type::string, "\"\"", "HMAC key of X-Capstan-Signature on requests to the application; or CAPSTAN_BACKEND_SECRET", 0, 0, SET(backend.secret, text)},
+    {"backend", "timeout", Type::duration, "\"5s\"", "per request to the application", 1, kDay, SET(backend.timeout, duration)},
+    {"backend", "max_in_flight", Type::integer, "256", "requests to the application in flight per route; then an error", 1, 1'000'000,
+     [](Config& c, const Value& v) { c.backend.max_in_flight = static_cast<unsigned>(v.integer); }},
 
     {"publish", "api_key", Type::string, "\"\"", "Bearer key of POST /publish; or CAPSTAN_PUBLISH_KEY; empty: no publish API", 0, 0, SET(publish.api_key, text)},
     {"publish", "max_body", Type::size, "\"1MiB\"", "largest publish request; then 413", 1, kGiB,

@@ -176,6 +176,13 @@ publisher_jwt_alg = "HS512"
 [cluster]
 redis = "redis://127.0.0.1:6390"
 channel = "other"
+[auth.proxy]
+url = "http://127.0.0.1:8000/ws/connect"
+mode = "only"
+[backend]
+secret = "backend-secret"
+timeout = "2s"
+max_in_flight = 8
 )";
   const Config c = load_ok(toml);
   const Config d;
@@ -232,8 +239,13 @@ channel = "other"
   EXPECT_NE(c.mercure.publisher_jwt_alg, d.mercure.publisher_jwt_alg);
   EXPECT_NE(c.cluster.redis, d.cluster.redis);
   EXPECT_NE(c.cluster.channel, d.cluster.channel);
+  EXPECT_NE(c.auth.proxy.url, d.auth.proxy.url);
+  EXPECT_NE(c.auth.proxy.mode, d.auth.proxy.mode);
+  EXPECT_NE(c.backend.secret, d.backend.secret);
+  EXPECT_NE(c.backend.timeout, d.backend.timeout);
+  EXPECT_NE(c.backend.max_in_flight, d.backend.max_in_flight);
   // And the table has one entry per field above (a new field needs a new option).
-  EXPECT_EQ(config::server_options().size(), 53u);
+  EXPECT_EQ(config::server_options().size(), 58u);
 }
 
 TEST(Config, DefaultsAreWithinTheirOwnBounds) {
@@ -320,6 +332,11 @@ TEST(Config, SectionsAsDottedKeysOrInlineTables) {
   EXPECT_EQ(c.server.name, "inline");
 }
 
+TEST(Config, ConnectProxyUrlIsHttp) {
+  expect_one_error("[auth.proxy]\nurl = \"ftp://127.0.0.1/c\"\n", "auth.proxy.url", 2, "http://");
+  expect_one_error("[auth.proxy]\nmode = \"sometimes\"\n", "auth.proxy.mode", 2, "fallback");
+}
+
 // ---- Unknown keys ----------------------------------------------------------------------------
 
 TEST(Config, UnknownKeyNamesKeyAndLine) {
@@ -333,6 +350,8 @@ idl_timeout = "5s"
   expect_one_error("[server]\nlisten = \"127.0.0.1:1\"\nthread = 2\n", "server.thread", 3, "unknown");
   expect_one_error("\n\n[limit]\nidle_timeout = \"5s\"\n", "limit", 3, "unknown");
   expect_one_error("verbose = true\n", "verbose", 1, "unknown");
+  expect_one_error("[auth.proxy]\nurl = \"http://127.0.0.1:1/c\"\nmodes = \"only\"\n", "auth.proxy.modes", 3, "unknown");
+  expect_one_error("[auth.proxi]\nurl = \"http://127.0.0.1:1/c\"\n", "auth.proxi", 1, "unknown");
   expect_one_error("[[routes]]\ncomponent = \"echo\"\nprotocol = [\"a\"]\n", "routes[0].protocol", 3, "unknown");
 }
 
