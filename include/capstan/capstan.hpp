@@ -8,6 +8,7 @@
 #include "capstan/database.hpp"
 #include "capstan/error.hpp"
 #include "capstan/form_urlencoded.hpp"
+#include "capstan/http_client.hpp"
 #include "capstan/log.hpp"
 #include "capstan/loop.hpp"
 #include "capstan/notify.hpp"

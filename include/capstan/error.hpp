@@ -1,5 +1,5 @@
 // The one error model of the library: every layer reports a failure as a std::error_code of
-// its own category (http, ws, config, auth, db; the system's errno codes for files and
+// its own category (http, ws, config, auth, db, http_client; the system's errno codes for files and
 // sockets), and a call that can fail returns Expected<T>: the value, or an Error that holds
 // that code and the detail a person needs (the path, the claim, the driver's text).
 //
@@ -113,6 +113,20 @@ enum class DbError {
   unavailable,  // no connection could be opened for the job
 };
 
+// A request of the HTTP client (capstan/http_client.hpp) that got no answer; an answer of
+// any status is not an error. The status is what a proxy answers its own client
+// (http_status_of).
+enum class HttpClientError {
+  timeout = 1,         // 504: no complete answer within the request's timeout
+  unreachable,         // 502: the host's name did not resolve, or the connection was refused
+  too_many_in_flight,  // 503: the request's InFlightLimit was full
+  bad_url,             // 500: not an http:// or https:// URL
+  invalid_request,     // 500: a method or header that cannot be sent (a CR or LF in it...)
+  transfer_failed,     // 502: anything else (TLS, a malformed answer); the detail is curl's text
+  response_too_large,  // 502: the answer's body was over its limit
+  shutting_down,       // 503: the loop is ending
+};
+
 }  // namespace capstan
 
 template <> struct std::is_error_code_enum<capstan::HttpError> : std::true_type {};
@@ -120,6 +134,7 @@ template <> struct std::is_error_code_enum<capstan::WsError> : std::true_type {}
 template <> struct std::is_error_code_enum<capstan::ConfigError> : std::true_type {};
 template <> struct std::is_error_code_enum<capstan::AuthError> : std::true_type {};
 template <> struct std::is_error_code_enum<capstan::DbError> : std::true_type {};
+template <> struct std::is_error_code_enum<capstan::HttpClientError> : std::true_type {};
 
 namespace capstan {
 
@@ -128,15 +143,17 @@ const std::error_category& ws_category() noexcept;
 const std::error_category& config_category() noexcept;
 const std::error_category& auth_category() noexcept;
 const std::error_category& db_category() noexcept;
+const std::error_category& http_client_category() noexcept;
 
 inline std::error_code make_error_code(HttpError e) noexcept { return {static_cast<int>(e), http_category()}; }
 inline std::error_code make_error_code(WsError e) noexcept { return {static_cast<int>(e), ws_category()}; }
 inline std::error_code make_error_code(ConfigError e) noexcept { return {static_cast<int>(e), config_category()}; }
 inline std::error_code make_error_code(AuthError e) noexcept { return {static_cast<int>(e), auth_category()}; }
 inline std::error_code make_error_code(DbError e) noexcept { return {static_cast<int>(e), db_category()}; }
+inline std::error_code make_error_code(HttpClientError e) noexcept { return {static_cast<int>(e), http_client_category()}; }
 
-// The status an HTTP refusal is answered with (500 for a code of another category, 0 for
-// no error).
+// The status an HTTP refusal is answered with, or a proxy's answer when its backend did not
+// answer (HttpClientError: 502, 503, 504); 500 for a code of another category, 0 for no error.
 uint16_t http_status_of(std::error_code code) noexcept;
 // The RFC 6455 close code a session failure is closed with (1011 for another category, 0
 // for no error).
@@ -144,6 +161,7 @@ uint16_t close_code_of(std::error_code code) noexcept;
 // The category's fixed text for a code, without allocating (the close reason on the wire).
 const char* describe(HttpError e) noexcept;
 const char* describe(WsError e) noexcept;
+const char* describe(HttpClientError e) noexcept;
 
 // A failure: its code and, when the code alone does not say it, the detail.
 class Error {

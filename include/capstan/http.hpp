@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "capstan/http_client.hpp"
 #include "capstan/loop.hpp"
 #include "capstan/topics.hpp"
 
@@ -104,6 +105,8 @@ class HttpHandler {
   Topics& topics() const noexcept;
   // The other nodes (capstan/cluster.hpp), or nullptr when this server runs alone.
   Cluster* cluster() const noexcept;
+  // This loop's HTTP client (capstan/http_client.hpp), made the first time it is asked for.
+  HttpClient& http_client() const;
   // This loop's instance of the component serving the route at `path` (the server prefix
   // applied, as clients connect to it), or nullptr: how an endpoint hands work to a route.
   Component* route_component(std::string_view path) const noexcept;

@@ -1,6 +1,6 @@
 // The public Component and HttpHandler members the library implements: the defaults (the
 // refusal, the 426, no publications), and what reaches the server's services (the user
-// provider, the worker pool, the topics, the routes) through the loop context.
+// provider, the worker pool, the topics, the HTTP client, the routes) through the loop context.
 #include "app/component_attach.hpp"
 #include "app/loop_context.hpp"
 
@@ -22,6 +22,9 @@ void Component::on_http(const HttpRequest&, HttpResponse response) {
 void Component::on_publish(const Publication&, PublishDone done) {
   done(Error(std::make_error_code(std::errc::operation_not_supported), "the route's component takes no publications"));
 }
+
+HttpClient& Component::http_client() const { return services_->context->http_client(); }
+HttpClient& HttpHandler::http_client() const { return services_->context->http_client(); }
 
 Topics& HttpHandler::topics() const noexcept { return *services_->topics; }
 Cluster* HttpHandler::cluster() const noexcept { return services_->cluster; }

@@ -192,7 +192,16 @@ void LoopContext::end_of_turn() {
   constexpr size_t kKeep = 1 << 20;
   if (deflate_buffer_.capacity() > kKeep) std::string().swap(deflate_buffer_);
   if (inflate_buffer_.capacity() > kKeep) std::string().swap(inflate_buffer_);
-  if (shutting_down_ && connection_count_ == 0) loop_.stop();
+  if (shutting_down_ && may_stop()) loop_.stop();
+}
+
+HttpClient& LoopContext::http_client() {
+  if (!http_client_) http_client_ = std::make_unique<HttpClient>(loop_);
+  return *http_client_;
+}
+
+bool LoopContext::may_stop() const noexcept {
+  return connection_count_ == 0 && (!http_client_ || http_client_->in_flight() == 0 || past_shutdown_deadline_);
 }
 
 void LoopContext::start_sweep_timer() {
@@ -220,9 +229,11 @@ void LoopContext::begin_shutdown() {
     else if (c->state() == ConnectionImpl::State::http || c->state() == ConnectionImpl::State::authenticating) c->close_now();
   }
   loop_.add_timer(server_config().shutdown_timeout, Duration::zero(), [this] {
+    past_shutdown_deadline_ = true;
     for (ConnectionImpl* c = connections_; c; c = c->next) c->close_now();
+    if (http_client_) http_client_->shut_down();  // its dones run now, while the loop still does
   });
-  if (connection_count_ == 0) loop_.stop();
+  if (may_stop()) loop_.stop();
 }
 
 }  // namespace capstan::app

@@ -23,6 +23,7 @@
 #include "app/route.hpp"
 #include "app/topics/loop_topics.hpp"
 #include "capstan/config.hpp"
+#include "capstan/http_client.hpp"
 #include "db/database.hpp"
 #include "db/worker_pool.hpp"
 #include "net/event_loop.hpp"
@@ -88,7 +89,8 @@ class LoopContext {
   uint16_t first_port() const noexcept;
   uint16_t last_port() const noexcept;  // of the listener just opened
   // Loop thread: stop accepting, close every connection with 1001, stop the loop once all
-  // are gone or `server.shutdown_timeout` has passed.
+  // are gone and the HTTP client's requests are told, or `server.shutdown_timeout` has passed
+  // (the requests still in flight then fail with shutting_down).
   void begin_shutdown();
 
   const Route* find_route(std::string_view path) const noexcept;
@@ -112,6 +114,8 @@ class LoopContext {
   // Blocking work on the worker pool for this loop's connections and components.
   JobDispatch& jobs() noexcept { return jobs_; }
   ConnectionDirectory& directory() noexcept { return directory_; }
+  // This loop's HTTP client, made on first use: a loop that never calls out has no curl handle.
+  HttpClient& http_client();
 
   // The receive buffer every connection of this loop reads into.
   uint8_t* read_buffer() noexcept { return read_buffer_.get(); }
@@ -188,6 +192,9 @@ class LoopContext {
   void end_of_turn();
   void unlink(ConnectionImpl* c) noexcept;
   void start_sweep_timer();
+  // Shutting down, the loop stops once its connections are gone and its HTTP requests are
+  // told (or the deadline passed, which fails them).
+  bool may_stop() const noexcept;
 
   ServerShared& shared_;
   metrics::LoopMetrics metrics_;  // written per connection event, never per message
@@ -197,6 +204,9 @@ class LoopContext {
   LoopTopics topics_;  // before the components: they may subscribe from on_start
   JobDispatch jobs_;
   ConnectionDirectory directory_;
+  // After the loop (its Watches and timers), before the components: one may still cancel its
+  // requests as it is destroyed.
+  std::unique_ptr<HttpClient> http_client_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   std::vector<Route> routes_;
   EndpointTable endpoints_;
@@ -217,6 +227,7 @@ class LoopContext {
   Limits limits_;
   MessageLimit message_limit_;
   bool shutting_down_ = false;
+  bool past_shutdown_deadline_ = false;
 };
 
 }  // namespace capstan::app

@@ -1,6 +1,8 @@
 // The http category: why a request is refused before the upgrade, and the status it gets.
+// http_status_of also answers for the HTTP client's category (net/http_client/).
 #include "capstan/error.hpp"
 
+#include "net/http_client/http_client_error.hpp"
 #include "util/error_category.hpp"
 
 namespace capstan {
@@ -59,7 +61,9 @@ const char* describe(HttpError e) noexcept { return entry(static_cast<int>(e)).t
 
 uint16_t http_status_of(std::error_code code) noexcept {
   if (!code) return 0;
-  return code.category() == http_category() ? entry(code.value()).status : 500;
+  if (code.category() == http_category()) return entry(code.value()).status;
+  if (code.category() == http_client_category()) return net::http_client_status(code.value());
+  return 500;
 }
 
 }  // namespace capstan

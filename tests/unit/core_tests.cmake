@@ -1,6 +1,6 @@
 # Unit tests of core pieces the Python integration suite reached alone before: the event loop,
 # a connection's lifecycle, its output path and plain HTTP endpoints over an in-memory transport, the per-address
-# connection limiter and the reload plan.
+# connection limiter and the reload plan; and the loop's own HTTP client in its shutdown.
 target_sources(capstan_unit_tests PRIVATE
   event_loop_test.cpp
   connection_lifecycle_test.cpp
@@ -9,4 +9,5 @@ target_sources(capstan_unit_tests PRIVATE
   topics_test.cpp
   ip_limiter_test.cpp
   config_reload_test.cpp
+  loop_http_client_test.cpp
 )
