@@ -14,7 +14,7 @@ packages=(
   python3 python3-websockets python3-pytest python3-jwt python3-cryptography
   openssl postgresql chromium nodejs
   php-cli php-symfony-mercure php-symfony-http-client redis-server libhiredis-dev
-  libcurl4-openssl-dev php-curl phpunit
+  libcurl4-openssl-dev php-curl php-sqlite3 phpunit
 )
 # Debian's nodejs needs its npm package; a NodeSource nodejs bundles npm and conflicts with it.
 command -v npm >/dev/null 2>&1 || packages+=(npm)

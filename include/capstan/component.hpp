@@ -25,6 +25,7 @@
 #include "capstan/connection.hpp"
 #include "capstan/error.hpp"
 #include "capstan/http.hpp"
+#include "capstan/backend.hpp"
 #include "capstan/http_client.hpp"
 #include "capstan/loop.hpp"
 #include "capstan/topics.hpp"
@@ -110,6 +111,9 @@ class Component {
   // This loop's HTTP client (http_client.hpp): calls to web services that never block the
   // loop. Made the first time any instance of the loop asks for it; valid from on_start on.
   HttpClient& http_client() const;
+  // [backend]: signed requests to the web application and a cap per caller (backend.hpp),
+  // for http_client().
+  const Backend& backend() const;
   // The [users] provider, or nullptr when users.provider is "none".
   const Users* users() const noexcept;
   // Runs `job` on the server's worker pool (users.workers threads, each with its own

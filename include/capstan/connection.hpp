@@ -40,7 +40,8 @@ using ConnectionJob = std::function<std::function<void(Connection&)>(db::Databas
 struct User {
   int64_t id = 0;        // the users provider's id; with provider "none", the identity if it is a number
   std::string identity;  // the identity claim (Lexik: the e-mail in `username`)
-  std::string claims;    // the token's payload, JSON
+  std::string claims;    // the token's payload, JSON ("" when the connect proxy said who it is)
+  std::string data;      // what the connect proxy attached, JSON ("" when none)
 };
 
 namespace app {

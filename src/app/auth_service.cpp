@@ -13,19 +13,33 @@ Expected<std::unique_ptr<AuthService>> AuthService::create(const Config& config,
   const AuthConfig& a = config.auth;
   s->required_ = a.required;
   s->user_query_ = config.users.query;
-  s->looks_up_ = verify && config.users.provider != UserProvider::none;
+  const bool proxy = verify && !a.proxy.url.empty();
+  const bool proxy_only = proxy && a.proxy.mode == ProxyMode::only;
+  if (proxy) {
+    s->backend_ = std::make_unique<Backend>(config.backend);
+    if (!s->backend_->has_secret())
+      return Error(ConfigError::missing,
+                   "backend.secret (or CAPSTAN_BACKEND_SECRET) is needed by auth.proxy.url: the application must be able "
+                   "to trust what Capstan sends it");
+    s->proxy_url_ = a.proxy.url;
+    s->proxy_only_ = proxy_only;
+    s->proxy_limit_ = s->backend_->new_limit();
+  }
+  // Mode "only": the application says who everyone is; tokens, keys and lookups are not used.
+  s->looks_up_ = verify && !proxy_only && config.users.provider != UserProvider::none;
   s->recheck_ = s->looks_up_ && config.users.recheck == Recheck::message;
   if (s->looks_up_ && config.users.recheck == Recheck::periodic) s->recheck_interval_ = config.users.recheck_interval;
-  if (verify) {
+  if (verify && !proxy_only) {
     s->verifies_ = true;
     Expected<std::vector<auth::TokenSource>> sources = auth::parse_token_sources(a.sources);
     if (!sources) return std::move(sources).error();
     s->sources_ = std::move(*sources);
     if (Status loaded = s->reload_keys(a, config.base_dir); !loaded) {
-      if (a.required) return std::move(loaded).error();
-      // Anonymous connections need no key; someone who allows them and configured none
-      // expects the server to start. Said once here, and in each refusal's close reason.
-      log::warn("tokens cannot be verified: anonymous connections only; a connection that sends a token is refused",
+      if (a.required && !proxy) return std::move(loaded).error();
+      // Anonymous connections (or the connect proxy) need no key; someone who allows them and
+      // configured none expects the server to start. Said once here, and in each refusal's
+      // close reason.
+      log::warn("tokens cannot be verified: a connection that sends a token is refused",
                 {{"reason", loaded.error().message()}});
     }
   }

@@ -12,6 +12,7 @@
 
 #include "auth/jwt.hpp"
 #include "auth/token_source.hpp"
+#include "capstan/backend.hpp"
 #include "capstan/config.hpp"
 #include "capstan/error.hpp"
 #include "capstan/users.hpp"
@@ -38,6 +39,15 @@ class AuthService final : public Users {
   bool required() const noexcept { return required_; }
   // A users provider is configured: the identity must be found in the database.
   bool looks_up_users() const noexcept { return looks_up_; }
+  // The connect proxy decides who a connection with this token (maybe none) is: with
+  // auth.proxy.url set, always in mode "only", when there is no token in "fallback".
+  bool proxies(std::string_view token) const noexcept {
+    return !proxy_url_.empty() && (proxy_only_ || token.empty());
+  }
+  const std::string& proxy_url() const noexcept { return proxy_url_; }
+  const Backend& backend() const noexcept { return *backend_; }
+  // The connect proxy's requests in flight, all loops together ([backend] max_in_flight).
+  const std::shared_ptr<InFlightLimit>& proxy_limit() const noexcept { return proxy_limit_; }
   // Users
   bool recheck_each_message() const noexcept override { return recheck_; }
   Duration recheck_interval() const noexcept override { return recheck_interval_; }
@@ -53,6 +63,10 @@ class AuthService final : public Users {
   bool looks_up_ = false;
   bool recheck_ = false;
   Duration recheck_interval_{0};
+  std::string proxy_url_;
+  bool proxy_only_ = false;
+  std::unique_ptr<Backend> backend_;
+  std::shared_ptr<InFlightLimit> proxy_limit_;
 };
 
 }  // namespace capstan::app

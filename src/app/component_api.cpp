@@ -24,6 +24,11 @@ void Component::on_publish(const Publication&, PublishDone done) {
 }
 
 HttpClient& Component::http_client() const { return services_->context->http_client(); }
+
+const Backend& Component::backend() const {
+  static const Backend unconfigured{BackendConfig{}};  // a loop made without a server (tests)
+  return services_ && services_->backend ? *services_->backend : unconfigured;
+}
 HttpClient& HttpHandler::http_client() const { return services_->context->http_client(); }
 
 Topics& HttpHandler::topics() const noexcept { return *services_->topics; }

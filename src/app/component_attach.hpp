@@ -17,6 +17,7 @@ struct ComponentServices {
   const Users* users = nullptr;         // [users] provider, when one is configured
   Topics* topics = nullptr;             // the loop's topics
   Cluster* cluster = nullptr;           // the other nodes, when [cluster] redis is set
+  const Backend* backend = nullptr;     // [backend]
 };
 
 class ComponentAttach {

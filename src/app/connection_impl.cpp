@@ -128,8 +128,12 @@ void ConnectionImpl::resume_reading() noexcept {
   update_interest();
 }
 
-void ConnectionImpl::set_user(int64_t id, std::string identity, std::string claims) {
-  extras().user = User{id, std::move(identity), std::move(claims)};
+void ConnectionImpl::set_user(int64_t id, std::string identity, std::string claims, std::string data) {
+  User& u = extras().user.emplace();
+  u.id = id;
+  u.identity = std::move(identity);
+  u.claims = std::move(claims);
+  u.data = std::move(data);
 }
 
 // What the loop and the public API ask of a connection, done by its parts.

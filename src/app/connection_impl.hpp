@@ -131,7 +131,7 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   void on_readable();
   void update_interest() noexcept;
   Extras& extras();
-  void set_user(int64_t id, std::string identity, std::string claims);
+  void set_user(int64_t id, std::string identity, std::string claims, std::string data = {});
   void component_threw(const char* callback, const char* what) noexcept;
   uint32_t now_ms() const noexcept;
 

@@ -17,6 +17,10 @@ struct Request;
 struct UpgradeCheck;
 }
 
+namespace capstan::backend {
+struct ConnectAnswer;
+}
+
 namespace capstan::app {
 
 class HttpPhase {
@@ -51,6 +55,15 @@ class HttpPhase {
   // sent at once, or once the user was looked up, so a client that sees the connection open
   // is already reachable by user.
   static void start_authentication(ConnectionImpl& c, std::string_view token, std::string switching, const char* after_head, size_t after_size);
+  // The connect proxy's request for `c`, and what its answer makes of the connection.
+  static void start_proxy(ConnectionImpl& c, std::string switching, const char* after_head, size_t after_size);
+  static void finish_proxy(ConnectionImpl& c, const backend::ConnectAnswer& answer);
+  // Holds the 101 and reading while someone is asked who the connection is; release_handshake
+  // sends the 101 (false: the connection closed meanwhile), open_held opens it with what the
+  // client sent early.
+  static void hold_handshake(ConnectionImpl& c, std::string switching, const char* after_head, size_t after_size);
+  static bool release_handshake(ConnectionImpl& c);
+  static void open_held(ConnectionImpl& c);
   static void refuse(ConnectionImpl& c, uint16_t code, std::string_view reason);
   static std::string negotiate_compression(ConnectionImpl& c, const http::Request& request);  // connection_compression.cpp
   // The 101 is queued: records the handshake's duration, then starts the ping clock.

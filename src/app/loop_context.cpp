@@ -23,6 +23,7 @@ LoopContext::LoopContext(unsigned index, ServerShared& shared, const std::vector
   services_.users = shared.users;
   services_.topics = &topics_;
   services_.cluster = shared.cluster;
+  services_.backend = shared.backend.get();
   for (const RouteSpec& spec : routes) {
     Route r;
     r.path = spec.path;

@@ -23,6 +23,7 @@
 #include "app/route.hpp"
 #include "app/topics/loop_topics.hpp"
 #include "capstan/config.hpp"
+#include "capstan/backend.hpp"
 #include "capstan/http_client.hpp"
 #include "db/database.hpp"
 #include "db/worker_pool.hpp"
@@ -64,6 +65,7 @@ struct ServerShared {
   TopicRing topics;                       // every loop's topics, filled as the loops are made
   std::vector<Endpoint> endpoints;        // plain HTTP endpoints: each loop makes its handlers
   Cluster* cluster = nullptr;             // the other nodes ([cluster] redis), for components
+  std::unique_ptr<Backend> backend;       // [backend]: how components call the web application
   std::atomic<uint32_t> connections{0};
   std::atomic<uint64_t> next_connection_id{1};
   ServerStatus status;

@@ -151,7 +151,8 @@ std::string_view name_of(HandshakeFailure reason) noexcept {
 }
 
 std::string_view name_of(AuthFailure reason) noexcept {
-  constexpr std::string_view names[kAuthFailures] = {"no_token", "invalid_token", "unknown_user", "database"};
+  constexpr std::string_view names[kAuthFailures] = {"no_token", "invalid_token", "unknown_user", "database", "proxy_refused",
+                                                            "proxy_failed"};
   return names[static_cast<size_t>(reason)];
 }
 

@@ -81,8 +81,8 @@ inline constexpr size_t kHandshakeFailures = 7;
 HandshakeFailure handshake_failure_for_status(int http_status) noexcept;
 
 // Why a token-bearing route refused a connection after its 101 (connection_auth.cpp).
-enum class AuthFailure : uint8_t { no_token, invalid_token, unknown_user, database };
-inline constexpr size_t kAuthFailures = 4;
+enum class AuthFailure : uint8_t { no_token, invalid_token, unknown_user, database, proxy_refused, proxy_failed };
+inline constexpr size_t kAuthFailures = 6;
 
 // Closes by code. Any code may appear (components and clients pick 3000-4999), so codes get
 // slots as they are first seen: open addressing, the count written before the code is

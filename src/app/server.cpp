@@ -278,6 +278,7 @@ Status Server::run() {
 // offloaded work run there, each worker with its own connection to the user database (none
 // with users.provider "none": the pool then serves blocking work alone).
 Status Server::Impl::start_services() {
+  shared.backend = std::make_unique<Backend>(config.backend);
   const UsersConfig& users = config.users;
   if (users.provider == UserProvider::none) {  // blocking work of components still has its threads
     workers = std::make_unique<db::WorkerPool>(users.workers, db::WorkerPool::Opener{});

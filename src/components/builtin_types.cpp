@@ -5,6 +5,7 @@
 #include "app/echo.hpp"
 #include "app/notify/notify_type.hpp"
 #include "capstan/component_type.hpp"
+#include "components/proxy/proxy_type.hpp"
 #include "components/pubsub/pubsub_type.hpp"
 
 namespace capstan {
@@ -26,6 +27,7 @@ ComponentTypes builtin_component_types() {
   types["echo"] = std::make_shared<EchoType>();
   types["notify"] = std::make_shared<app::NotifyType>();
   types["pubsub"] = std::make_shared<pubsub::PubsubType>();
+  types["proxy"] = std::make_shared<proxy::ProxyType>();
   return types;
 }
 

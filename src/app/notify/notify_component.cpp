@@ -47,6 +47,13 @@ Recipients recipients_from(const Json& to) {
 // ---- connections of this loop ----------------------------------------------------------------
 
 void NotifyComponent::on_start() {
+  const bool calls_backend = std::any_of(route_->actions.begin(), route_->actions.end(),
+                                         [](const auto& named) { return named.second.kind == ActionDef::Kind::http; });
+  if (calls_backend)
+    std::call_once(route_->backend_once, [this] {
+      route_->backend_limit = backend().new_limit();
+      route_->backend_metrics = std::make_unique<BackendMetrics>(route_->path);
+    });
   // A timer through the component API, like any component's: users deleted or banned in the
   // application lose their connections within one interval, without having to speak first.
   const Users* u = users();
@@ -201,6 +208,7 @@ void NotifyComponent::handle(Connection& c, Entry& entry, std::string_view text)
   switch (def.kind) {
     case ActionDef::Kind::relay: return run_relay(c, def, m, to);
     case ActionDef::Kind::sql: return run_sql(c, entry, def, m, std::move(to));
+    case ActionDef::Kind::http: return run_http(c, entry, def, m, std::move(to));
     case ActionDef::Kind::handler: return run_handler(c, def, m, std::move(to));
   }
 }

@@ -15,6 +15,7 @@
 
 #include "app/notify/notify_route.hpp"
 #include "capstan/component.hpp"
+#include "capstan/json.hpp"
 #include "util/byte_buffer.hpp"
 
 namespace capstan::app {
@@ -91,6 +92,9 @@ class NotifyComponent final : public Component {
   void run_relay(Connection& c, const ActionDef& def, const ActionMessage& m, const Recipients& to);
   void run_sql(Connection& c, Entry& entry, const ActionDef& def, const ActionMessage& m, Recipients to);
   void run_handler(Connection& c, const ActionDef& def, const ActionMessage& m, Recipients to);
+  // http actions (notify_http_action.cpp): the request, then its answer as the reply.
+  void run_http(Connection& c, Entry& entry, const ActionDef& def, const ActionMessage& m, Recipients to);
+  void answered(Connection& c, const ActionDef& def, const Expected<HttpClientResponse>& answer, Recipients to);
   void recheck_user(Connection& c, Entry& entry, std::string_view text);
   size_t deliver_local(const std::string& frame, const Recipients& recipients);
   // users.recheck as a duration: every connected user of this loop looked up in one job.
@@ -104,6 +108,7 @@ class NotifyComponent final : public Component {
   bool recheck_in_flight_ = false;
   std::string scratch_;     // replies are built here
   util::ByteBuffer relay_reply_{256};  // a relayed message's reply, data included
+  JsonParser json_parser_;             // http actions' answers
 };
 
 // Recipients of a `users` target: data.to, a user id or identity, or a list of them.

@@ -2,6 +2,7 @@
 // (capstan/route_keys.hpp), and read back from the checked values in for_route.
 #include "app/notify/notify_keys.hpp"
 
+#include <cstdlib>
 #include <string>
 
 #include "capstan/database.hpp"
@@ -11,7 +12,7 @@ namespace capstan::app {
 namespace {
 
 // In the order of ActionDef::Kind and of Target, which the loader's choice index maps to.
-const std::vector<std::string> kKinds = {"relay", "sql"};
+const std::vector<std::string> kKinds = {"relay", "sql", "http"};
 const std::vector<std::string> kTargets = {"all", "sender", "self", "users", "none"};
 
 std::string quoted_choices(const std::vector<std::string>& choices) {
@@ -27,7 +28,8 @@ std::vector<KeyDecl> action_keys() {
   return {
       {.name = "name", .default_text = "(required)", .help = "the action's name, as clients send it"},
       {.name = "kind", .type = KeyType::choice, .default_text = "(required)",
-       .help = "relay: forward the client's data; sql: answer from the user database", .choices = kKinds},
+       .help = "relay: forward the client's data; sql: answer from the user database; http: answer from the web application (SPEC 5a)",
+       .choices = kKinds},
       {.name = "to", .type = KeyType::choice, .default_text = "\"all\"",
        .help = "who gets the reply: every client of the route, the sender, the sender's user on all connections, the users in data.to, nobody",
        .choices = kTargets},
@@ -35,6 +37,7 @@ std::vector<KeyDecl> action_keys() {
       {.name = "query", .default_text = "(required for sql)", .help = "sql: the query; :name binds data.name"},
       {.name = "one", .type = KeyType::boolean, .default_text = "true", .help = "sql: one row (else a list)"},
       {.name = "not_found", .default_text = "\"Not found\"", .help = "sql: the error when no row matches"},
+      {.name = "url", .default_text = "(required for http)", .help = "http: where the action is POSTed"},
       {.name = "relative_dates", .type = KeyType::string_list, .default_text = "[]",
        .help = "sql: columns rendered as \"5 minutes ago\""},
   };
@@ -70,8 +73,16 @@ std::vector<ConfigFault> check_notify_keys(const RouteKeys& keys, const Config& 
     const RouteKeys& a = actions[i];
     const std::string at = "actions[" + std::to_string(i) + "]";
     if (!a.find("kind")) fault(ConfigError::missing, at + ".kind", a.line, "missing: " + quoted_choices(kKinds));
-    const bool sql = a.choice("kind", ActionDef::Kind::relay) == ActionDef::Kind::sql;
+    const ActionDef::Kind kind = a.choice("kind", ActionDef::Kind::relay);
+    const bool sql = kind == ActionDef::Kind::sql;
     const std::string query = a.text("query");
+    const std::string url = a.text("url");
+    if (kind == ActionDef::Kind::http && !url.starts_with("http://") && !url.starts_with("https://"))
+      fault(ConfigError::missing, at + ".url", a.line, "an http action needs an http:// or https:// url");
+    if (kind != ActionDef::Kind::http && !url.empty()) fault(ConfigError::invalid, at + ".url", a.line, "only http actions have a url");
+    if (kind == ActionDef::Kind::http && config.backend.secret.empty() && !std::getenv("CAPSTAN_BACKEND_SECRET"))
+      fault(ConfigError::missing, at + ".kind", a.line,
+            "http actions are signed: set backend.secret (or CAPSTAN_BACKEND_SECRET) so the application can trust them");
     if (a.text("name").empty()) fault(ConfigError::missing, at + ".name", a.line, "missing: every action has a name");
     if (sql && query.empty()) fault(ConfigError::missing, at + ".query", a.line, "missing: an sql action needs a query");
     if (!sql && !query.empty()) fault(ConfigError::invalid, at + ".query", a.line, "only sql actions have a query");
@@ -107,6 +118,7 @@ std::vector<ActionDef> configured_actions(const RouteKeys& keys) {
     def.one = a.boolean("one", true);
     def.not_found = a.text("not_found", "Not found");
     def.relative_dates = a.list("relative_dates");
+    def.url = a.text("url");
     out.push_back(std::move(def));
   }
   return out;

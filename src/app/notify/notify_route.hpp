@@ -6,9 +6,11 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "capstan/backend.hpp"
 #include "capstan/notify.hpp"
 
 namespace capstan::app {
@@ -16,7 +18,7 @@ namespace capstan::app {
 class NotifyComponent;
 
 struct ActionDef {
-  enum class Kind : uint8_t { relay, sql, handler };
+  enum class Kind : uint8_t { relay, sql, http, handler };  // the config's order, then C++ handlers
   std::string name;
   Kind kind = Kind::relay;
   Target to = Target::all;
@@ -26,6 +28,7 @@ struct ActionDef {
   bool one = true;
   std::string not_found;
   std::vector<std::string> relative_dates;
+  std::string url;                      // http
   ActionHandler handler;  // handler
 };
 
@@ -38,6 +41,12 @@ struct NotifyRoute {
   // Every connection of the route subscribes to it: a broadcast is one topic publication,
   // which reaches every loop and every node.
   std::string topic;
+  std::string path;
+  // http actions: the route's cap on requests in flight (every loop's together) and its
+  // /metrics counts, made by the first instance to start.
+  std::once_flag backend_once;
+  std::shared_ptr<InFlightLimit> backend_limit;
+  std::unique_ptr<BackendMetrics> backend_metrics;
   // One instance per loop, in loop order; filled while the loops are built, read-only after.
   std::vector<NotifyComponent*> instances;
 };

@@ -13,6 +13,7 @@ namespace {
 // route's topic is named by its path, so the same route on another node shares it.
 ComponentFactory factory_for(std::shared_ptr<NotifyRoute> route, std::string_view path) {
   route->topic = "notify:" + std::string(path);
+  route->path = path;
   return [route]() -> std::unique_ptr<Component> {
     auto instance = std::make_unique<NotifyComponent>(route);
     route->instances.push_back(instance.get());

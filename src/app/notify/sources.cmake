@@ -4,6 +4,7 @@ target_sources(capstan PRIVATE
   app/notify/notify_route.cpp
   app/notify/notify_component.cpp
   app/notify/notify_actions.cpp
+  app/notify/notify_http_action.cpp
   app/notify/notify_type.cpp
   app/notify/notify_keys.cpp
   components/builtin_types.cpp
@@ -14,4 +15,6 @@ target_sources(capstan PRIVATE
   components/pubsub/pubsub_cluster.cpp
   components/pubsub/bus_messages.cpp
   components/pubsub/pubsub_type.cpp
+  components/proxy/proxy_type.cpp
+  components/proxy/proxy_component.cpp
 )

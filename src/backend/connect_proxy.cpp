@@ -1,0 +1,79 @@
+#include "backend/connect_proxy.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+#include "capstan/json.hpp"
+#include "capstan/users.hpp"
+
+namespace capstan::backend {
+
+std::string connect_body(std::string_view path, std::string_view query, std::span<const HttpHeader> headers,
+                         std::string_view address) {
+  // Ordered by name, so the application (and its tests) see the same text for the same request.
+  std::map<std::string, std::string, std::less<>> merged;
+  for (const HttpHeader& h : headers) {
+    std::string name(h.name);
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    auto [it, fresh] = merged.try_emplace(std::move(name), h.value);
+    if (!fresh) it->second.append(it->first == "cookie" ? "; " : ", ").append(h.value);
+  }
+  std::string out;
+  JsonWriter w(out);
+  w.raw("{\"path\":").string(path).raw(",\"query\":").string(query).raw(",\"headers\":{");
+  bool first = true;
+  for (const auto& [name, value] : merged) {
+    if (!first) w.raw(",");
+    first = false;
+    w.string(name).raw(":").string(value);
+  }
+  w.raw("},\"address\":").string(address).raw("}");
+  return out;
+}
+
+namespace {
+
+ConnectAnswer failed(std::string reason) {
+  ConnectAnswer a;
+  a.kind = ConnectAnswer::Kind::failed;
+  a.reason = std::move(reason);
+  return a;
+}
+
+}  // namespace
+
+ConnectAnswer read_connect_answer(const Expected<HttpClientResponse>& response) {
+  if (!response) return failed("connect proxy unavailable: " + response.error().message());
+  const int status = response->status;
+  if (status == 401 || status == 403) {
+    ConnectAnswer a;
+    a.kind = ConnectAnswer::Kind::refused;
+    a.reason = "refused by the connect proxy (" + std::to_string(status) + ")";
+    return a;
+  }
+  if (status != 200) return failed("connect proxy answered " + std::to_string(status));
+  JsonParser parser;
+  Expected<Json> root = parser.parse(response->body);
+  if (!root || root->type() != Json::Type::object) return failed("connect proxy answer is not a JSON object");
+  if ((*root)["anonymous"].as_bool().value_or(false)) {
+    ConnectAnswer a;
+    a.kind = ConnectAnswer::Kind::anonymous;
+    return a;
+  }
+  const std::optional<std::string_view> identity = (*root)["user"].as_string();
+  if (!identity || identity->empty()) return failed("connect proxy answer has no \"user\" string");
+  ConnectAnswer a;
+  a.kind = ConnectAnswer::Kind::user;
+  a.identity = *identity;
+  const Json id = (*root)["id"];
+  if (std::optional<int64_t> number = id.as_int()) a.id = *number;
+  else if (std::optional<std::string_view> text = id.as_string()) a.id = Users::id_from_identity(*text);
+  else if (id.exists() && id.type() != Json::Type::null) return failed("connect proxy answer's \"id\" is not an integer");
+  else a.id = Users::id_from_identity(a.identity);
+  const Json data = (*root)["data"];
+  if (data.exists() && data.type() != Json::Type::null) a.data = data.dump();
+  return a;
+}
+
+}  // namespace capstan::backend
