@@ -48,8 +48,9 @@ void HttpPhase::start_authentication(ConnectionImpl& c_, std::string_view token,
   }
 
   if (!auth.looks_up_users()) {
-    c_.set_user(AuthService::id_from_identity(verified->identity), std::move(verified->identity),
-             std::move(verified->claims));
+    // The id first: arguments are evaluated in no set order, and the identity is moved.
+    const int64_t id = AuthService::id_from_identity(verified->identity);
+    c_.set_user(id, std::move(verified->identity), std::move(verified->claims));
     open_now(c_, after_head, after_size);
     return;
   }
