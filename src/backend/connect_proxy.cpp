@@ -6,8 +6,30 @@
 
 #include "capstan/json.hpp"
 #include "capstan/users.hpp"
+#include "ws/utf8.hpp"
 
 namespace capstan::backend {
+
+namespace {
+
+// HTTP allows bytes past ASCII in a header (obs-text, ISO-8859-1 by history) and a raw path;
+// JSON strings are UTF-8. Text that is not UTF-8 is read as Latin-1, so it arrives, readable.
+std::string as_utf8(std::string_view text) {
+  if (ws::is_valid_utf8(text)) return std::string(text);
+  std::string out;
+  out.reserve(text.size() * 2);
+  for (unsigned char ch : text) {
+    if (ch < 0x80) {
+      out.push_back(static_cast<char>(ch));
+    } else {
+      out.push_back(static_cast<char>(0xC0 | (ch >> 6)));
+      out.push_back(static_cast<char>(0x80 | (ch & 0x3F)));
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string connect_body(std::string_view path, std::string_view query, std::span<const HttpHeader> headers,
                          std::string_view address) {
@@ -16,12 +38,12 @@ std::string connect_body(std::string_view path, std::string_view query, std::spa
   for (const HttpHeader& h : headers) {
     std::string name(h.name);
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    auto [it, fresh] = merged.try_emplace(std::move(name), h.value);
-    if (!fresh) it->second.append(it->first == "cookie" ? "; " : ", ").append(h.value);
+    auto [it, fresh] = merged.try_emplace(as_utf8(name), as_utf8(h.value));
+    if (!fresh) it->second.append(it->first == "cookie" ? "; " : ", ").append(as_utf8(h.value));
   }
   std::string out;
   JsonWriter w(out);
-  w.raw("{\"path\":").string(path).raw(",\"query\":").string(query).raw(",\"headers\":{");
+  w.raw("{\"path\":").string(as_utf8(path)).raw(",\"query\":").string(as_utf8(query)).raw(",\"headers\":{");
   bool first = true;
   for (const auto& [name, value] : merged) {
     if (!first) w.raw(",");

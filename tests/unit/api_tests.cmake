@@ -9,4 +9,5 @@ target_sources(capstan_unit_tests PRIVATE
   form_urlencoded_test.cpp
   pubsub_test.cpp
   connection_handles_test.cpp
+  backend_test.cpp
 )
