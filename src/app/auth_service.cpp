@@ -24,6 +24,7 @@ Expected<std::unique_ptr<AuthService>> AuthService::create(const Config& config,
     s->proxy_url_ = a.proxy.url;
     s->proxy_only_ = proxy_only;
     s->proxy_limit_ = s->backend_->new_limit();
+    s->proxy_metrics_ = std::make_unique<BackendMetrics>("auth.proxy");
   }
   // Mode "only": the application says who everyone is; tokens, keys and lookups are not used.
   s->looks_up_ = verify && !proxy_only && config.users.provider != UserProvider::none;

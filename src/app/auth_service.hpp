@@ -48,6 +48,8 @@ class AuthService final : public Users {
   const Backend& backend() const noexcept { return *backend_; }
   // The connect proxy's requests in flight, all loops together ([backend] max_in_flight).
   const std::shared_ptr<InFlightLimit>& proxy_limit() const noexcept { return proxy_limit_; }
+  // Its requests in /metrics, under route="auth.proxy".
+  BackendMetrics& proxy_metrics() const noexcept { return *proxy_metrics_; }
   // Users
   bool recheck_each_message() const noexcept override { return recheck_; }
   Duration recheck_interval() const noexcept override { return recheck_interval_; }
@@ -67,6 +69,7 @@ class AuthService final : public Users {
   bool proxy_only_ = false;
   std::unique_ptr<Backend> backend_;
   std::shared_ptr<InFlightLimit> proxy_limit_;
+  std::unique_ptr<BackendMetrics> proxy_metrics_;
 };
 
 }  // namespace capstan::app

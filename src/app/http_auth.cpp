@@ -87,7 +87,8 @@ void HttpPhase::start_proxy(ConnectionImpl& c_, std::string switching, const cha
   // The connection may close before the answer (a hang-up, the handshake timeout): the
   // answer then finds nothing by its reference.
   c_.ctx_.http_client().request(auth.backend().request(auth.proxy_url(), body),
-                                [ref = c_.make_ref()](Expected<HttpClientResponse> response) {
+                                [ref = c_.make_ref(), &auth](Expected<HttpClientResponse> response) {
+                                  auth.proxy_metrics().count(response);
                                   Connection* c = ref.get();
                                   if (c) finish_proxy(static_cast<ConnectionImpl&>(*c), backend::read_connect_answer(response));
                                 },
