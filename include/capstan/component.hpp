@@ -114,6 +114,9 @@ class Component {
   // [backend]: signed requests to the web application and a cap per caller (backend.hpp),
   // for http_client().
   const Backend& backend() const;
+  // This loop's instances of every route's component, this one's included: how a component
+  // hands a Publication to the routes that take it (a channel: the pubsub routes).
+  std::vector<Component*> route_components() const;
   // The [users] provider, or nullptr when users.provider is "none".
   const Users* users() const noexcept;
   // Runs `job` on the server's worker pool (users.workers threads, each with its own

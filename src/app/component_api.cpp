@@ -40,10 +40,19 @@ Component* HttpHandler::route_component(std::string_view path) const noexcept {
   return route ? route->component.get() : nullptr;
 }
 
-std::vector<Component*> HttpHandler::route_components() const {
+namespace {
+
+std::vector<Component*> components_of(const app::LoopContext& context) {
   std::vector<Component*> out;
-  for (const app::Route& r : services_->context->routes()) out.push_back(r.component.get());
+  for (const app::Route& r : context.routes()) out.push_back(r.component.get());
   return out;
+}
+
+}  // namespace
+
+std::vector<Component*> HttpHandler::route_components() const { return components_of(*services_->context); }
+std::vector<Component*> Component::route_components() const {
+  return services_ ? components_of(*services_->context) : std::vector<Component*>{};
 }
 
 void Component::on_refused(Connection& connection, uint16_t code, std::string_view) {

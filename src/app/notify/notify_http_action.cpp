@@ -80,6 +80,15 @@ void NotifyComponent::answered(Connection& c, const ActionDef& def, const Expect
   } else if (target["users"].exists()) {
     where = Target::users;
     to = recipients_from(target["users"]);
+  } else if (const std::optional<std::string_view> channel = target["channel"].as_string()) {
+    // The pubsub routes' channel of that name, as the publish API would deliver it.
+    Publication p;
+    p.action = def.name;
+    p.data = data;
+    p.channel = *channel;
+    for (Component* route : route_components())
+      if (route != this) route->on_publish(p, [](Expected<size_t>) {});
+    return;
   } else if (target.exists() && target.type() != Json::Type::null) {
     log::warn("http action answer names a target this route does not have", {{"action", def.name}, {"to", target.dump()}});
     return send_error(c, "Backend failed");

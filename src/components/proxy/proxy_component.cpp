@@ -150,6 +150,16 @@ void ProxyComponent::send_to(const ConnectionRef& self, const Json& to, std::str
       if (std::optional<int64_t> id = users[i].as_int()) topics().publish(id_topic(route_->topic, *id), text);
       else if (std::optional<std::string_view> identity = users[i].as_string()) topics().publish(user_topic(route_->topic, *identity), text);
     }
+  } else if (const std::optional<std::string_view> channel = to["channel"].as_string()) {
+    // A channel is the pubsub routes': each takes the publication as its publish API would.
+    Publication p;
+    p.action = "message";
+    std::string message;
+    JsonWriter(message).string(text);
+    p.data = message;
+    p.channel = *channel;
+    for (Component* route : route_components())
+      if (route != this) route->on_publish(p, [](Expected<size_t>) {});
   } else {
     log::warn("proxy send command to a target this route does not have", {{"route", route_->path}, {"to", to.dump()}});
   }
