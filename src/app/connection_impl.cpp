@@ -50,7 +50,7 @@ void ConnectionImpl::on_event(uint32_t events) {
   if (state_ == State::closed) return;
   if (reading_paused_) {
     // Only hang-ups and errors are reported while paused; input stays in the kernel.
-    if (events & (EPOLLHUP | EPOLLERR)) close_now();
+    if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) close_now();
     return;
   }
   if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) on_readable();
@@ -111,7 +111,10 @@ void ConnectionImpl::component_threw(const char* callback, const char* what) noe
 }
 
 void ConnectionImpl::update_interest() noexcept {
-  const uint32_t read = reading_paused_ ? 0u : uint32_t{EPOLLIN | EPOLLRDHUP};
+  // While paused, input stays in the kernel; a client that hangs up while it is being
+  // authenticated is still noticed (EPOLLRDHUP), so nobody is asked about it for nothing.
+  const uint32_t paused = state_ == State::authenticating ? uint32_t{EPOLLRDHUP} : 0u;
+  const uint32_t read = reading_paused_ ? paused : uint32_t{EPOLLIN | EPOLLRDHUP};
   // A socket the kernel will not watch as asked (ENOMEM) could wait forever for EPOLLOUT.
   if (!ctx_.loop().modify(fd_, this, read | (writable_armed_ ? uint32_t{EPOLLOUT} : 0u))) close_now();
 }
