@@ -579,7 +579,7 @@ unknown_action_message = "Unknown action"
 TEST(Config, BadActionsNameTheirKey) {
   const std::string head = "[[routes]]\ncomponent = \"notify\"\n[[routes.actions]]\n";
   // A choice names the allowed values, at the value's own line.
-  expect_one_error(head + "name = \"a\"\nkind = \"teleport\"\n", "routes[0].actions[0].kind", 5, "\"relay\" or \"sql\"");
+  expect_one_error(head + "name = \"a\"\nkind = \"teleport\"\n", "routes[0].actions[0].kind", 5, "\"relay\", \"sql\" or \"http\"");
   expect_one_error(head + "name = \"a\"\nkind = \"relay\"\nto = \"everyone\"\n", "routes[0].actions[0].to", 6,
                    "\"all\", \"sender\", \"self\", \"users\" or \"none\"");
   expect_one_error(head + "name = \"a\"\n", "routes[0].actions[0].kind", 3, "missing");
@@ -589,6 +589,21 @@ TEST(Config, BadActionsNameTheirKey) {
                    "user database");
   expect_one_error(head + "kind = \"relay\"\n", "routes[0].actions[0].name", 3);
   expect_one_error(head + "name = \"a\"\nkind = \"relay\"\nqueri = \"x\"\n", "routes[0].actions[0].queri", 6);
+  // http actions: a URL of their own, and a secret to sign with.
+  const std::string secret = "[backend]\nsecret = \"s\"\n";
+  expect_one_error(secret + head + "name = \"a\"\nkind = \"http\"\n", "routes[0].actions[0].url", 5, "http://");
+  expect_one_error(secret + head + "name = \"a\"\nkind = \"relay\"\nurl = \"http://127.0.0.1:1/a\"\n", "routes[0].actions[0].url", 5,
+                   "only http actions");
+  expect_one_error(head + "name = \"a\"\nkind = \"http\"\nurl = \"http://127.0.0.1:1/a\"\n", "routes[0].actions[0].kind", 3,
+                   "backend.secret");
+  EXPECT_TRUE(load_config_string(secret + head + "name = \"a\"\nkind = \"http\"\nurl = \"http://127.0.0.1:1/a\"\n").ok());
+}
+
+TEST(Config, ProxyRoutesNeedAUrlAndASecret) {
+  const std::string route = "[[routes]]\ncomponent = \"proxy\"\n";
+  expect_one_error("[backend]\nsecret = \"s\"\n" + route, "routes[0].url", 0, "http://");
+  expect_one_error(route + "url = \"http://127.0.0.1:1/e\"\n", "routes[0].component", 3, "backend.secret");
+  EXPECT_TRUE(load_config_string("[backend]\nsecret = \"s\"\n" + route + "url = \"http://127.0.0.1:1/e\"\ntimer_interval = \"1s\"\n").ok());
 }
 
 TEST(Config, KeysOfAnotherComponentAreUnknownOnARoute) {
