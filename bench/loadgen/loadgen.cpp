@@ -9,7 +9,9 @@
 //   action     the same against a notify route: each message is a 55-byte
 //              {"action":"echo","data":{"id":N,"text":"hello"}} and the reply must be exactly
 //              {"action":"echo","data":"{\"id\":N,\"text\":\"hello\"}"} (a relay action to the
-//              sender, data sent back as a string holding JSON).
+//              sender, data sent back as a string holding JSON). --action NAME sends and
+//              expects NAME in place of "echo" (an sql or http action that answers the same
+//              data: bench/backend-proxy.sh).
 //   handshake  N clients, each in a loop: connect, send the upgrade request, read and check the
 //              101, reset the connection (SO_LINGER 0: no TIME_WAIT on either side, so ports
 //              never run out). Reports handshakes/s and the server's CPU time per handshake
@@ -78,6 +80,7 @@ struct Options : CommonOptions {
     Mode mode = Mode::echo;
     bool idle = false;            // mode == idle: messages are never sent
     bool check_action = false;    // first check that one action round trip works on --path
+    std::string action = "echo";  // action mode: the action's name, in the message and the reply
     double idle_wait = 2;         // idle mode: settle time before reading VmRSS
     int src_addrs = 0;            // 0: one 127.0.0.x source address per 20,000 connections
 };
@@ -88,10 +91,11 @@ void usage() {
         "         [--mode echo|action|handshake|idle] [--connections 100] [--size 20]\n"
         "         [--duration 10] [--warmup 2] [--idle-wait 2] [--connect-timeout 60]\n"
         "         [--src-addrs K] [--probe-cpu SERVER_CPU [--near-ns 250]]\n"
-        "         [--token-file FILE] [--check-action 1]\n"
+        "         [--token-file FILE] [--check-action 1] [--action echo]\n"
         "  --url-path is --path; --token-file appends token=<the file's content> to its query.\n"
         "  --check-action 1: before measuring, one connection must get {\"action\":\"echo\",\n"
         "  \"data\":\"1\"} back for {\"action\":\"echo\",\"data\":1} (a refused token fails).\n"
+        "  --action NAME: action mode sends and expects action NAME in place of \"echo\".\n"
         "  --mode fanout has options of its own: --mode fanout --help.\n",
         stderr);
     std::exit(2);
@@ -108,6 +112,7 @@ Options parse_args(int argc, char** argv) {
         if (parse_common_option(o, a, v)) continue;
         if (a == "--token-file") token_file = v;
         else if (a == "--check-action") o.check_action = std::atoi(v) != 0;
+        else if (a == "--action") o.action = v;
         else if (a == "--idle-wait") o.idle_wait = std::atof(v);
         else if (a == "--src-addrs") o.src_addrs = std::atoi(v);
         else if (a == "--mode") {
@@ -129,6 +134,8 @@ Options parse_args(int argc, char** argv) {
         o.path += token;
     }
     if (!common_options_valid(o)) usage();
+    if (o.action.empty() || o.action.find_first_of("\"\\") != std::string::npos)
+        die("--action must be a name without quotes or backslashes");
     if (o.src_addrs <= 0) o.src_addrs = 1 + o.conns / 20000;
     if (o.src_addrs > 250) die("--src-addrs must be at most 250");
     return o;
@@ -137,14 +144,14 @@ Options parse_args(int argc, char** argv) {
 // ---------------------------------------------------------------------------------------------
 // Action mode: the message and the reply the notify component sends for it (a relay action to
 // the sender; data_as_string, the default, sends data back as a string holding its JSON).
-// With an 8-digit id, both have a fixed size: 55 and 63 bytes.
+// With an 8-digit id, both have a fixed size: 55 and 63 bytes for the action "echo".
 
-std::string action_message(const std::string& id) {
-    return "{\"action\":\"echo\",\"data\":{\"id\":" + id + ",\"text\":\"hello\"}}";
+std::string action_message(const std::string& name, const std::string& id) {
+    return "{\"action\":\"" + name + "\",\"data\":{\"id\":" + id + ",\"text\":\"hello\"}}";
 }
 
-std::string action_reply(const std::string& id) {
-    return "{\"action\":\"echo\",\"data\":\"{\\\"id\\\":" + id +
+std::string action_reply(const std::string& name, const std::string& id) {
+    return "{\"action\":\"" + name + "\",\"data\":\"{\\\"id\\\":" + id +
            ",\\\"text\\\":\\\"hello\\\"}\"}";
 }
 
@@ -478,7 +485,7 @@ private:
     // Bytes of what one operation sends: the message, or the upgrade request.
     size_t message_size() const {
         return opt_.mode == Mode::handshake ? hs_request_size_
-               : opt_.mode == Mode::action  ? action_message("10000000").size()
+               : opt_.mode == Mode::action  ? action_message(opt_.action, "10000000").size()
                                             : opt_.size;
     }
 
@@ -630,7 +637,8 @@ private:
             // An 8-digit id that changes with every message, so a stale reply cannot pass. It is
             // written in place into both strings (no allocation: the load generator's cost
             // per message should stay as close to echo's as it can).
-            static const std::string message = action_message("10000000"), reply = action_reply("10000000");
+            static const std::string message = action_message(opt_.action, "10000000"),
+                                     reply = action_reply(opt_.action, "10000000");
             static const size_t at_message = message.find("10000000"), at_reply = reply.find("10000000");
             if (c.payload.size() != message.size()) {
                 c.payload = message;
