@@ -78,7 +78,9 @@ thread_local const EventLoop* EventLoop::current_ = nullptr;
 void EventLoop::turn(int max_wait_ms) {
   current_ = this;
   epoll_event events[kMaxEvents];
-  int timeout = timers_.next_timeout_ms(now_);
+  // From the clock of now, not the turn's: a timer added during the last turn (libcurl's
+  // "act now") was stamped later than the turn's clock, and would wait a whole millisecond.
+  int timeout = timers_.next_timeout_ms(Clock::now());
   if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms)) timeout = max_wait_ms;
   int n = syscalls.epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
   if (n < 0) {
