@@ -12,7 +12,9 @@
 #include <string_view>
 
 #include "capstan/config.hpp"
+#include "capstan/connection.hpp"
 #include "capstan/http_client.hpp"
+#include "capstan/json.hpp"
 #include "capstan/metrics.hpp"
 
 namespace capstan {
@@ -20,6 +22,10 @@ namespace capstan {
 // X-Capstan-Signature's value: "t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed
 // with `secret`>". The application refuses a wrong one, or a `t` more than 300 s away.
 std::string backend_signature(std::string_view body, std::string_view secret, int64_t unix_seconds);
+
+// The user as SPEC 5a's bodies carry it: {"id","identity","data"} (data: what the connect
+// proxy attached, else null), or null for an anonymous connection.
+void write_backend_user(JsonWriter& w, const User* user);
 
 class Backend {
  public:
@@ -50,10 +56,8 @@ class Backend {
 class BackendMetrics {
  public:
   explicit BackendMetrics(std::string_view route);
-  void count(const Expected<HttpClientResponse>& answer, Duration elapsed) noexcept;
-  void count(const Expected<HttpClientResponse>& answer) noexcept {
-    count(answer, answer ? answer->elapsed : Duration::zero());
-  }
+  // A failure counts no time: only an answer says how long it took.
+  void count(const Expected<HttpClientResponse>& answer) noexcept;
 
  private:
   Counter *ok_, *refused_, *failed_, *timeout_, *unreachable_, *busy_, *error_, *milliseconds_;

@@ -114,9 +114,11 @@ class Component {
   // [backend]: signed requests to the web application and a cap per caller (backend.hpp),
   // for http_client().
   const Backend& backend() const;
-  // This loop's instances of every route's component, this one's included: how a component
-  // hands a Publication to the routes that take it (a channel: the pubsub routes).
+  // This loop's instances of every route's component, this one's included.
   std::vector<Component*> route_components() const;
+  // Hands `p` to every other route of this loop, as the publish API would; routes that do not
+  // take it (a channel, on a route without channels) refuse it quietly.
+  void publish_to_routes(const Publication& p) const;
   // The [users] provider, or nullptr when users.provider is "none".
   const Users* users() const noexcept;
   // Runs `job` on the server's worker pool (users.workers threads, each with its own

@@ -8,7 +8,7 @@ namespace capstan::app {
 
 AuthService::~AuthService() = default;
 
-Expected<std::unique_ptr<AuthService>> AuthService::create(const Config& config, bool verify) {
+Expected<std::unique_ptr<AuthService>> AuthService::create(const Config& config, bool verify, const Backend& backend) {
   std::unique_ptr<AuthService> s(new AuthService());
   const AuthConfig& a = config.auth;
   s->required_ = a.required;
@@ -16,14 +16,14 @@ Expected<std::unique_ptr<AuthService>> AuthService::create(const Config& config,
   const bool proxy = verify && !a.proxy.url.empty();
   const bool proxy_only = proxy && a.proxy.mode == ProxyMode::only;
   if (proxy) {
-    s->backend_ = std::make_unique<Backend>(config.backend);
-    if (!s->backend_->has_secret())
+    s->backend_ = &backend;
+    if (!backend.has_secret())
       return Error(ConfigError::missing,
                    "backend.secret (or CAPSTAN_BACKEND_SECRET) is needed by auth.proxy.url: the application must be able "
                    "to trust what Capstan sends it");
     s->proxy_url_ = a.proxy.url;
     s->proxy_only_ = proxy_only;
-    s->proxy_limit_ = s->backend_->new_limit();
+    s->proxy_limit_ = backend.new_limit();
     s->proxy_metrics_ = std::make_unique<BackendMetrics>("auth.proxy");
   }
   // Mode "only": the application says who everyone is; tokens, keys and lookups are not used.

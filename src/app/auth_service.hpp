@@ -23,7 +23,8 @@ class AuthService final : public Users {
  public:
   // `verify`: some route authenticates (keys are loaded). Fails when a token source is bad
   // or a key fails (unless anonymous connections are allowed).
-  static Expected<std::unique_ptr<AuthService>> create(const Config& config, bool verify);
+  // `backend`: the server's [backend], which the connect proxy calls; it outlives the service.
+  static Expected<std::unique_ptr<AuthService>> create(const Config& config, bool verify, const Backend& backend);
   ~AuthService();
 
   // The verifier of the moment: a reload (SIGHUP) may replace it while loops verify, so each
@@ -67,7 +68,7 @@ class AuthService final : public Users {
   Duration recheck_interval_{0};
   std::string proxy_url_;
   bool proxy_only_ = false;
-  std::unique_ptr<Backend> backend_;
+  const Backend* backend_ = nullptr;  // the server's [backend]
   std::shared_ptr<InFlightLimit> proxy_limit_;
   std::unique_ptr<BackendMetrics> proxy_metrics_;
 };

@@ -55,6 +55,11 @@ std::vector<Component*> Component::route_components() const {
   return services_ ? components_of(*services_->context) : std::vector<Component*>{};
 }
 
+void Component::publish_to_routes(const Publication& p) const {
+  for (Component* route : route_components())
+    if (route != this) route->on_publish(p, [](Expected<size_t>) {});
+}
+
 void Component::on_refused(Connection& connection, uint16_t code, std::string_view) {
   connection.close(code, code == close_code::policy_violation ? "Invalid request" : "Internal error");
 }

@@ -195,7 +195,7 @@ Status Server::run() {
   if (Status started = s.start_services(); !started) return started;
   const bool has_users = s.config.users.provider != UserProvider::none;
   if (authenticates || has_users) {
-    Expected<std::unique_ptr<app::AuthService>> service = app::AuthService::create(s.config, authenticates);
+    Expected<std::unique_ptr<app::AuthService>> service = app::AuthService::create(s.config, authenticates, *s.shared.backend);
     if (!service) return std::move(service).error();
     s.auth = *std::move(service);
     s.shared.auth = s.auth.get();

@@ -13,6 +13,15 @@ Backend::Backend(const BackendConfig& config)
     if (const char* env = std::getenv("CAPSTAN_BACKEND_SECRET")) secret_ = env;
 }
 
+void write_backend_user(JsonWriter& w, const User* user) {
+  if (!user) {
+    w.raw("null");
+    return;
+  }
+  w.raw("{\"id\":").integer(user->id).raw(",\"identity\":").string(user->identity).raw(",\"data\":");
+  w.raw(user->data.empty() ? std::string_view("null") : std::string_view(user->data)).raw("}");
+}
+
 HttpClientRequest Backend::request(std::string url, std::string json) const {
   HttpClientRequest r;
   r.method = "POST";
@@ -42,9 +51,9 @@ BackendMetrics::BackendMetrics(std::string_view route) {
                            "time spent waiting for the web application, summed, by route", {{"route", r}});
 }
 
-void BackendMetrics::count(const Expected<HttpClientResponse>& answer, Duration elapsed) noexcept {
-  milliseconds_->add(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()));
+void BackendMetrics::count(const Expected<HttpClientResponse>& answer) noexcept {
   if (answer) {
+    milliseconds_->add(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(answer->elapsed).count()));
     const int status = answer->status;
     (status >= 200 && status < 300 ? ok_ : status >= 400 && status < 500 ? refused_ : failed_)->add();
   } else if (answer.error() == HttpClientError::timeout) {

@@ -75,6 +75,17 @@ async def welcomed(ws, identity):
     assert await recv_json(ws) == {"joined": identity}
 
 
+async def alice_then_bob(server):
+    """Alice, then Bob, join /chat; each is welcomed, and Alice hears that Bob joined (the
+    route: every client of /chat)."""
+    alice = await join(server, "/chat", ALICE_COOKIE)
+    await welcomed(alice, "alice@example.com")
+    bob = await join(server, "/chat", BOB_COOKIE)
+    await welcomed(bob, "bob")
+    assert await recv_json(alice) == {"joined": "bob"}
+    return alice, bob
+
+
 async def quiet(clients, seconds=0.3):
     got = await asyncio.gather(*(receive_until_quiet(ws, seconds) for ws in clients))
     assert got == [[]] * len(clients), got
@@ -94,11 +105,7 @@ def test_open_welcomes_the_user_and_tells_the_route(start_server, backend_app):
     server = start_server(config(app))
 
     async def scenario():
-        alice = await join(server, "/chat", ALICE_COOKIE)
-        await welcomed(alice, "alice@example.com")
-        bob = await join(server, "/chat", BOB_COOKIE)
-        await welcomed(bob, "bob")
-        assert await recv_json(alice) == {"joined": "bob"}  # the route: every client of /chat
+        alice, bob = await alice_then_bob(server)
         guest = await join(server, "/lobby")  # another route, auth = false
         await welcomed(guest, "guest")
         await quiet([alice, bob, guest])
@@ -122,11 +129,7 @@ def test_messages_go_where_the_commands_say(start_server, backend_app):
     server = start_server(config(app))
 
     async def scenario():
-        alice = await join(server, "/chat", ALICE_COOKIE)
-        await welcomed(alice, "alice@example.com")
-        bob = await join(server, "/chat", BOB_COOKIE)
-        await welcomed(bob, "bob")
-        assert await recv_json(alice) == {"joined": "bob"}
+        alice, bob = await alice_then_bob(server)
         guest = await join(server, "/lobby")
         await welcomed(guest, "guest")
 
@@ -154,11 +157,7 @@ def test_bye_sends_goodbye_then_closes_4000_and_the_close_is_posted(start_server
     server = start_server(config(app))
 
     async def scenario():
-        alice = await join(server, "/chat", ALICE_COOKIE)
-        await welcomed(alice, "alice@example.com")
-        bob = await join(server, "/chat", BOB_COOKIE)
-        await welcomed(bob, "bob")
-        assert await recv_json(alice) == {"joined": "bob"}
+        alice, bob = await alice_then_bob(server)
 
         await alice.send("bye")
         assert await recv_text(alice) == "goodbye alice@example.com"  # commands run in order

@@ -17,13 +17,7 @@ std::string action_body(const Connection& c, const ActionDef& def, const ActionM
   w.raw("{\"route\":").string(c.path()).raw(",\"action\":").string(def.name).raw(",\"data\":");
   w.value(JsonAccess::wrap(m.data));
   w.raw(",\"user\":");
-  if (const User* u = c.user()) {
-    w.raw("{\"id\":").integer(u->id).raw(",\"identity\":").string(u->identity).raw(",\"data\":");
-    w.raw(u->data.empty() ? std::string_view("null") : std::string_view(u->data));
-    w.raw("}");
-  } else {
-    w.raw("null");
-  }
+  write_backend_user(w, c.user());
   w.raw(",\"connection\":").string(std::to_string(c.id())).raw("}");
   return out;
 }
@@ -86,9 +80,7 @@ void NotifyComponent::answered(Connection& c, const ActionDef& def, const Expect
     p.action = def.name;
     p.data = data;
     p.channel = *channel;
-    for (Component* route : route_components())
-      if (route != this) route->on_publish(p, [](Expected<size_t>) {});
-    return;
+    return publish_to_routes(p);
   } else if (target.exists() && target.type() != Json::Type::null) {
     log::warn("http action answer names a target this route does not have", {{"action", def.name}, {"to", target.dump()}});
     return send_error(c, "Backend failed");

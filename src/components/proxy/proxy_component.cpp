@@ -31,12 +31,7 @@ std::string ProxyComponent::event(std::string_view name, const Connection& c) co
   JsonWriter w(out);
   w.raw("{\"event\":").string(name).raw(",\"route\":").string(route_->path);
   w.raw(",\"connection\":").string(std::to_string(c.id())).raw(",\"user\":");
-  if (const User* u = c.user()) {
-    w.raw("{\"id\":").integer(u->id).raw(",\"identity\":").string(u->identity).raw(",\"data\":");
-    w.raw(u->data.empty() ? std::string_view("null") : std::string_view(u->data)).raw("}");
-  } else {
-    w.raw("null");
-  }
+  write_backend_user(w, c.user());
   return out;  // the caller adds its fields and the closing brace
 }
 
@@ -99,11 +94,18 @@ void ProxyComponent::pump(uint64_t id) {
 }
 
 void ProxyComponent::answered(uint64_t id, const Expected<HttpClientResponse>& answer) {
-  route_->metrics->count(answer);
   auto it = queues_.find(id);
-  if (it == queues_.end()) return;
+  if (it == queues_.end()) {
+    route_->metrics->count(answer);
+    return;
+  }
   it->second.in_flight = false;
-  const ConnectionRef self = it->second.ref;
+  run_commands(it->second.ref, answer);
+  pump(id);  // the next event of this connection, now that this one is answered
+}
+
+void ProxyComponent::run_commands(const ConnectionRef& self, const Expected<HttpClientResponse>& answer) {
+  route_->metrics->count(answer);
   if (!answer) {
     log::warn("proxy event failed", {{"route", route_->path}, {"reason", answer.error().message()}});
   } else if (answer->status < 200 || answer->status >= 300) {
@@ -113,7 +115,6 @@ void ProxyComponent::answered(uint64_t id, const Expected<HttpClientResponse>& a
   } else {
     run_commands(self, (*body)["commands"]);
   }
-  pump(id);  // the next event of this connection, now that this one is answered
 }
 
 void ProxyComponent::run_commands(const ConnectionRef& self, const Json& commands) {
@@ -158,8 +159,7 @@ void ProxyComponent::send_to(const ConnectionRef& self, const Json& to, std::str
     JsonWriter(message).string(text);
     p.data = message;
     p.channel = *channel;
-    for (Component* route : route_components())
-      if (route != this) route->on_publish(p, [](Expected<size_t>) {});
+    publish_to_routes(p);
   } else {
     log::warn("proxy send command to a target this route does not have", {{"route", route_->path}, {"to", to.dump()}});
   }
@@ -173,13 +173,7 @@ void ProxyComponent::tick() {
   http_client().request(backend().request(route_->url, std::move(body)),
                         [this](Expected<HttpClientResponse> answer) {
                           timer_in_flight_ = false;
-                          route_->metrics->count(answer);
-                          if (!answer || answer->status < 200 || answer->status >= 300) {
-                            log::warn("proxy timer event failed", {{"route", route_->path}});
-                            return;
-                          }
-                          if (Expected<Json> body = parser_.parse(answer->body); body && body->type() == Json::Type::object)
-                            run_commands(ConnectionRef(), (*body)["commands"]);
+                          run_commands(ConnectionRef(), answer);  // no connection: "self" reaches nobody
                         },
                         route_->limit);
 }

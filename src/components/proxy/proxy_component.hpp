@@ -53,6 +53,8 @@ class ProxyComponent final : public Component {
   void enqueue(Connection& c, std::string body);
   void pump(uint64_t id);
   void answered(uint64_t id, const Expected<HttpClientResponse>& answer);
+  // The application's answer (any event's): counted, and its commands run, or why not logged.
+  void run_commands(const ConnectionRef& self, const Expected<HttpClientResponse>& answer);
   void run_commands(const ConnectionRef& self, const Json& commands);
   void send_to(const ConnectionRef& self, const Json& to, std::string_view text);
   void tick();
