@@ -29,6 +29,19 @@ enum class UserProvider : uint8_t { none, sqlite, postgres };
 enum class Recheck : uint8_t { never, message, periodic };  // users.recheck
 enum class ProxyMode : uint8_t { fallback, only };  // auth.proxy.mode
 
+// [server.tls]: native TLS on its own listeners, beside the plain ones (server.listen).
+struct TlsConfig {
+  std::vector<std::string> listen;  // HOST:PORT addresses served with TLS; empty: no TLS
+  std::vector<std::string> cert;    // PEM chains (leaf first), one per certificate; SNI picks by their names
+  std::vector<std::string> key;     // the matching private keys, in the same order
+  std::string passphrase;           // for encrypted keys; or CAPSTAN_TLS_PASSPHRASE
+  std::string min_version = "1.2";  // "1.2" or "1.3"
+  std::string ciphers;              // TLS 1.2 cipher list, OpenSSL syntax; empty: OpenSSL's default
+  std::string ciphersuites;         // TLS 1.3 suites; empty: OpenSSL's default
+
+  bool operator==(const TlsConfig&) const = default;
+};
+
 struct ServerConfig {
   std::string name = "capstan";
   std::vector<std::string> listen = {"127.0.0.1:8080"};
@@ -40,6 +53,7 @@ struct ServerConfig {
   LogFormat log_format = LogFormat::text;
   LogLevel log_level = LogLevel::info;
   Duration shutdown_timeout{std::chrono::seconds(10)};
+  TlsConfig tls;
 
   bool operator==(const ServerConfig&) const = default;
 };

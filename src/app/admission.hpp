@@ -19,11 +19,12 @@ class Admission {
       : connections_(connections), per_address_(per_address), metrics_(metrics) {}
 
   // True: admitted and counted in (the reap counts it out, and releases its address). False:
-  // refused, and `fd` is closed.
-  bool admit(int fd, const net::CompactAddress& address, uint32_t max_connections, uint64_t now_ms);
+  // refused (with an HTTP answer when `answer`: not on a TLS port, whose client expects a
+  // handshake), and `fd` is closed.
+  bool admit(int fd, const net::CompactAddress& address, uint32_t max_connections, uint64_t now_ms, bool answer = true);
 
  private:
-  static void refuse(int fd, int status, const char* reason) noexcept;
+  static void refuse(int fd, int status, const char* reason, bool answer) noexcept;
 
   std::atomic<uint32_t>& connections_;
   IpLimiter& per_address_;

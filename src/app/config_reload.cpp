@@ -17,6 +17,7 @@ ReloadPlan plan_reload(const Config& running, const Config& next) {
     if (differs) plan.needs_restart.emplace_back(what);
   };
   changed(a.listen != b.listen, "server.listen");
+  changed(a.tls.listen != b.tls.listen, "server.tls.listen");  // certificates and ciphers are reread on every reload
   changed(a.threads != b.threads, "server.threads");
   changed(a.prefix != b.prefix, "server.prefix");
   changed(a.name != b.name, "server.name");

@@ -24,6 +24,7 @@
 #include "capstan/connection.hpp"
 #include "net/event_loop.hpp"
 #include "net/socket_address.hpp"
+#include "net/transport.hpp"
 #include "ws/frame_decoder.hpp"
 
 namespace capstan::http {
@@ -40,6 +41,7 @@ struct Extras {
   std::optional<User> user;       // authenticated connections
   std::string peer_close_reason;  // kept for on_close
   std::vector<TimerId> timers;    // Connection::after / every, cancelled with the connection
+  std::unique_ptr<net::Transport> transport;  // any stream but plain TCP (TLS)
 };
 struct Route;
 struct TopicLink;
@@ -52,7 +54,8 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   enum class State : uint8_t { http, authenticating, open, closing, draining, closed };
   static constexpr uint8_t kNoSubprotocol = 0xFF;
 
-  ConnectionImpl(LoopContext& ctx, int fd, const sockaddr* peer, uint64_t id);
+  // `transport`: what carries the connection when it is not plain TCP (null: plain TCP).
+  ConnectionImpl(LoopContext& ctx, int fd, const sockaddr* peer, uint64_t id, std::unique_ptr<net::Transport> transport = nullptr);
   ~ConnectionImpl();
 
   void on_event(uint32_t events) override;
@@ -97,6 +100,29 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   void set_jobs_in_flight(bool on) noexcept { jobs_in_flight_ = on; }
   size_t pending_output() const noexcept;
 
+  // The stream under the connection (net/transport.hpp): plain TCP called directly, any other
+  // transport through its interface. Every read, write and half-close of a connection is one
+  // of these.
+  ssize_t stream_read(uint8_t* buf, size_t capacity) noexcept {
+    if (!own_transport_) [[likely]] return net::TcpTransport::read_plain(fd_, buf, capacity);
+    return transported_read(buf, capacity);
+  }
+  ssize_t stream_write(const iovec* iov, size_t count) noexcept {
+    if (!own_transport_) [[likely]] return net::TcpTransport::write_plain(fd_, iov, count);
+    return transported_write(iov, count);
+  }
+  ssize_t stream_send(const char* data, size_t size) noexcept {
+    if (!own_transport_) [[likely]] return net::TcpTransport::send_plain(fd_, data, size);
+    const iovec piece{const_cast<char*>(data), size};
+    return transported_write(&piece, 1);
+  }
+  void stream_shutdown() noexcept;
+  // The transport, when not plain TCP.
+  net::Transport* own_transport() const noexcept { return own_transport_ ? extras_->transport.get() : nullptr; }
+  // What the loop reports this connection's readiness to: itself, or a transport that turns
+  // readiness into what the connection must do (net::Transport::watcher).
+  net::Pollable* watcher() noexcept { return own_transport_ ? extras_->transport->watcher(this) : this; }
+
   // Connection::after / every / cancel_timer and ref() (connection_timers.cpp).
   TimerId add_timer(Duration delay, Duration interval, std::function<void(Connection&)> fn);
   void cancel_timer(TimerId id) noexcept;
@@ -129,6 +155,10 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   friend struct DecoderEvents;       // ws_session.cpp
 
   void on_readable();
+  void on_input(uint8_t* data, size_t size);
+  void read_buffered();  // what a transport holds that no readiness will report
+  ssize_t transported_read(uint8_t* buf, size_t capacity) noexcept;
+  ssize_t transported_write(const iovec* iov, size_t count) noexcept;
   void update_interest() noexcept;
   Extras& extras();
   void set_user(int64_t id, std::string identity, std::string claims, std::string data = {});
@@ -172,6 +202,7 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   bool reading_paused_ : 1 = false;
   bool jobs_in_flight_ : 1 = false;
   bool listed_ : 1 = false;  // in the loop's ConnectionDirectory: a ConnectionRef was taken
+  bool own_transport_ : 1 = false;  // carried by extras_->transport, not plain TCP
 };
 
 }  // namespace capstan::app

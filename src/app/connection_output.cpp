@@ -1,10 +1,8 @@
-// Writing side of a connection: corked frames, the outbox the kernel could not take yet,
-// EPOLLOUT only while that outbox exists, and the send-buffer cap for slow readers.
-#include <sys/socket.h>
+// Writing side of a connection: corked frames, the outbox the stream could not take yet,
+// writability watched only while that outbox exists, and the send-buffer cap for slow readers.
 #include <sys/uio.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <new>
 
@@ -30,7 +28,7 @@ void OutputPath::enter_draining(ConnectionImpl& c_) {
 void OutputPath::finish_drain_if_flushed(ConnectionImpl& c_) {
   if (c_.state_ != ConnectionImpl::State::draining || c_.write_shut_ || c_.outbox_ || c_.deferred_ || c_.ctx_.is_corked(&c_)) return;
   // Our last word is with the kernel: half-close and wait for the peer to hang up.
-  ::shutdown(c_.fd_, SHUT_WR);
+  c_.stream_shutdown();
   c_.write_shut_ = true;
 }
 
@@ -96,12 +94,9 @@ SendStatus OutputPath::queue_frame(ConnectionImpl& c_, Opcode opcode, const char
 }
 
 size_t OutputPath::write_through(ConnectionImpl& c_, const iovec (&frame)[2]) {
-  msghdr msg{};
-  msg.msg_iov = const_cast<iovec*>(frame);
-  msg.msg_iovlen = 2;
-  ssize_t n = net::syscalls.sendmsg(c_.fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  const ssize_t n = c_.stream_write(frame, 2);
   if (n < 0) {
-    if (errno != EAGAIN && errno != EINTR) c_.close_now();
+    c_.close_now();
     return 0;
   }
   return static_cast<size_t>(n);
@@ -131,14 +126,8 @@ void OutputPath::write_out(ConnectionImpl& c_, const char* data, size_t size) {
   if (c_.state_ == ConnectionImpl::State::closed) return;
   size_t written = 0;
   if (!c_.outbox_) {
-    ssize_t n = net::syscalls.send(c_.fd_, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno != EAGAIN && errno != EINTR) {
-        c_.close_now();
-        return;
-      }
-      n = 0;
-    }
+    const ssize_t n = c_.stream_send(data, size);
+    if (n < 0) return c_.close_now();
     written = static_cast<size_t>(n);
   }
   if (written < size) {
@@ -160,8 +149,7 @@ void OutputPath::write_frames(ConnectionImpl& c_, const iovec* iov, size_t count
   // Small frames leave faster as one contiguous buffer than as an iovec each: the kernel's
   // per-segment work outweighs a copy of a few KiB (fan-out, bursts of 10: measured).
   constexpr size_t kGatherMax = 16 * 1024;
-  // One piece (a broadcast of one message per turn): send(2), which skips sendmsg's copy of
-  // the message header and iovec array.
+  // One piece (a broadcast of one message per turn) goes as it is.
   if (count == 1 && total <= kGatherMax) return write_out(c_, static_cast<const char*>(iov[0].iov_base), total);
   if (count > 1 && total <= kGatherMax) {
     thread_local char gathered[kGatherMax];
@@ -174,25 +162,10 @@ void OutputPath::write_frames(ConnectionImpl& c_, const iovec* iov, size_t count
   }
   size_t written = 0;
   if (!c_.outbox_) {
-    // sendmsg takes at most IOV_MAX iovecs: piece after piece while the kernel takes them
-    // whole. All of them are written (or kept) before the draining half-close below.
-    constexpr size_t kMaxIov = 1024;
-    for (size_t at = 0; at < count;) {
-      const size_t pieces = std::min(count - at, kMaxIov);
-      size_t piece_bytes = total;
-      if (pieces != count) {
-        piece_bytes = 0;
-        for (size_t i = at; i < at + pieces; ++i) piece_bytes += iov[i].iov_len;
-      }
-      msghdr msg{};
-      msg.msg_iov = const_cast<iovec*>(iov + at);
-      msg.msg_iovlen = pieces;
-      const ssize_t n = net::syscalls.sendmsg(c_.fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n < 0 && errno != EAGAIN && errno != EINTR) return c_.close_now();
-      written += n > 0 ? static_cast<size_t>(n) : 0;
-      if (n < 0 || static_cast<size_t>(n) < piece_bytes) break;
-      at += pieces;
-    }
+    // All of it is written (or kept) before the draining half-close below.
+    const ssize_t n = c_.stream_write(iov, count);
+    if (n < 0) return c_.close_now();
+    written = static_cast<size_t>(n);
   }
   if (written < total) {
     const size_t held = (c_.outbox_ ? c_.outbox_->pending() : 0) + total - written;
@@ -217,11 +190,8 @@ void OutputPath::on_writable(ConnectionImpl& c_) {
     return;
   }
   Outbox& box = *c_.outbox_;
-  ssize_t n = net::syscalls.send(c_.fd_, box.data.data() + box.offset, box.pending(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  if (n < 0) {
-    if (errno != EAGAIN && errno != EINTR) c_.close_now();
-    return;
-  }
+  const ssize_t n = c_.stream_send(box.data.data() + box.offset, box.pending());
+  if (n < 0) return c_.close_now();
   box.offset += static_cast<size_t>(n);
   if (box.pending() == 0) {
     c_.outbox_.reset();

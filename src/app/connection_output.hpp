@@ -1,6 +1,6 @@
 // The output of a connection: frames into the loop's cork (the connection being handled) or
 // its deferred output (anyone else), what the kernel refuses into the connection's outbox with
-// EPOLLOUT armed only meanwhile, the send-buffer cap for slow readers, and the half-close
+// writability watched only meanwhile, the send-buffer cap for slow readers, and the half-close
 // after our last word. A part of ConnectionImpl: no state of its
 // own: functions of the connection, which they take first.
 #pragma once
@@ -44,7 +44,7 @@ class OutputPath {
   // A frame too big for the cap: straight to the kernel, and the rest (if it fits) queued.
   static size_t write_through(ConnectionImpl& c, const iovec (&frame)[2]);
   // What the kernel did not take of `iov` (its first `written` bytes left) goes to the
-  // outbox, which then waits for EPOLLOUT. Throws std::bad_alloc.
+  // outbox, which then waits for writability. Throws std::bad_alloc.
   static void keep_unsent(ConnectionImpl& c, const iovec* iov, size_t count, size_t written);
   static Outbox& make_outbox(ConnectionImpl& c);  // throws std::bad_alloc (also when failure injection says so)
   // Memory ran out while queueing output (compression, the outbox): this connection is dropped.

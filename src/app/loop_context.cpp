@@ -1,5 +1,7 @@
 #include "app/loop_context.hpp"
 
+#include "net/tls/tls_transport.hpp"
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -52,8 +54,8 @@ LoopContext::~LoopContext() {
   }
 }
 
-Status LoopContext::listen(const net::ListenAddress& address) {
-  auto l = std::make_unique<net::Listener>(loop_, [this](int fd, const sockaddr* peer) { adopt(fd, peer); });
+Status LoopContext::listen(const net::ListenAddress& address, bool tls) {
+  auto l = std::make_unique<net::Listener>(loop_, [this, tls](int fd, const sockaddr* peer) { adopt(fd, peer, tls); });
   if (Status opened = l->open(address); !opened) return opened;
   listeners_.push_back(std::move(l));
   return {};
@@ -75,21 +77,30 @@ const Route* LoopContext::find_route(std::string_view path) const noexcept {
   return best;
 }
 
-void LoopContext::adopt(int fd, const sockaddr* peer) {
+void LoopContext::adopt(int fd, const sockaddr* peer, bool tls) {
   if (shutting_down_) {
     ::close(fd);
     return;
   }
-  if (!admission_.admit(fd, net::CompactAddress::from(peer), limits().max_connections, loop_.now_ms())) return;
+  std::unique_ptr<net::Transport> transport;
+  if (tls) {
+    transport = net::tls::TlsTransport::make(shared_.tls->current(), fd);
+    if (!transport) {  // no memory for a TLS session: this client is turned away, nothing else changes
+      ::close(fd);
+      return;
+    }
+  }
+  // A refusal is answered in plain HTTP only where the client speaks it.
+  if (!admission_.admit(fd, net::CompactAddress::from(peer), limits().max_connections, loop_.now_ms(), !tls)) return;
   uint64_t id = shared_.next_connection_id.fetch_add(1, std::memory_order_relaxed);
   // From here on a connection has one way to die: close_now(), then the reap at the end of
   // the turn, which unlinks it, releases its address and counts it out, once.
-  auto* c = new ConnectionImpl(*this, fd, peer, id);
+  auto* c = new ConnectionImpl(*this, fd, peer, id, std::move(transport));
   c->next = connections_;
   if (connections_) connections_->prev = c;
   connections_ = c;
   ++connection_count_;
-  if (!loop_.add(fd, c, EPOLLIN | EPOLLRDHUP)) c->close_now();  // out of epoll watches or memory
+  if (!loop_.add(fd, c->watcher(), net::Interest::read)) c->close_now();  // out of epoll watches or memory
 }
 
 void LoopContext::notify_reload() {

@@ -29,6 +29,7 @@
 #include "db/worker_pool.hpp"
 #include "net/event_loop.hpp"
 #include "net/listener.hpp"
+#include "net/tls/tls_context.hpp"
 #include "util/byte_buffer.hpp"
 #include "util/check.hpp"
 #include "ws/deflate_codec.hpp"
@@ -66,6 +67,7 @@ struct ServerShared {
   std::vector<Endpoint> endpoints;        // plain HTTP endpoints: each loop makes its handlers
   Cluster* cluster = nullptr;             // the other nodes ([cluster] redis), for components
   std::unique_ptr<Backend> backend;       // [backend]: how components call the web application
+  std::unique_ptr<net::tls::TlsStore> tls;  // [server.tls]: the certificates new handshakes use
   std::atomic<uint32_t> connections{0};
   std::atomic<uint64_t> next_connection_id{1};
   ServerStatus status;
@@ -82,11 +84,12 @@ class LoopContext {
   const Limits& limits() const noexcept { return limits_; }
   const ServerConfig& server_config() const noexcept { return shared_.config->server; }
 
-  Status listen(const net::ListenAddress& address);
+  // `tls`: the listener's connections are carried by TLS (shared_.tls's certificates).
+  Status listen(const net::ListenAddress& address, bool tls = false);
   // Takes a connected socket as a new connection: from a listener, or from a test that
   // holds the other end of a socketpair (the in-memory transport of the lifecycle tests).
   // Refused with 503 or 429 (and closed) over the connection limits (Admission).
-  void adopt(int fd, const sockaddr* peer);
+  void adopt(int fd, const sockaddr* peer, bool tls = false);
   size_t connection_count() const noexcept { return connection_count_; }
   uint16_t first_port() const noexcept;
   uint16_t last_port() const noexcept;  // of the listener just opened

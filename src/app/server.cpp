@@ -20,6 +20,7 @@
 #include "cluster/cluster_bus.hpp"
 #include "services/service_endpoints.hpp"
 #include "app/loop_context.hpp"
+#include "app/server_tls.hpp"
 #include "config/options.hpp"
 #include "config/route_path.hpp"
 #include "db/worker_pool.hpp"
@@ -65,6 +66,7 @@ struct Server::Impl {
   Status start_services();
   void reload();
   Status bind_all();
+  Status bind_each(const std::vector<std::string>& addresses, bool tls);
 };
 
 Server::Server(Config config) : Server(std::move(config), builtin_component_types()) {}
@@ -152,13 +154,18 @@ Status Server::Impl::resolve_endpoints(const std::vector<app::RouteSpec>& routes
 }
 
 Status Server::Impl::bind_all() {
-  for (const std::string& text : config.server.listen) {
+  if (Status plain = bind_each(config.server.listen, false); !plain) return plain;
+  return bind_each(config.server.tls.listen, true);
+}
+
+Status Server::Impl::bind_each(const std::vector<std::string>& addresses, bool tls) {
+  for (const std::string& text : addresses) {
     auto address = net::parse_listen_address(text);
-    if (!address) return address.error().prefixed("server.listen: ");
+    if (!address) return address.error().prefixed(tls ? "server.tls.listen: " : "server.listen: ");
     if (net::address_in_use(*address))
       return Error(std::make_error_code(std::errc::address_in_use), "cannot listen on " + text + ": address already in use");
     for (size_t i = 0; i < loops.size(); ++i) {
-      if (Status listening = loops[i]->listen(*address); !listening) return listening;
+      if (Status listening = loops[i]->listen(*address, tls); !listening) return listening;
       if (i == 0) {
         // Port 0: every loop must share the port the kernel picked for the first.
         uint16_t port = loops[0]->last_port();  // this address's: each asked for port 0 gets its own
@@ -168,7 +175,7 @@ Status Server::Impl::bind_all() {
         if (this->port == 0) this->port = port;
         shared.status.listening.push_back(net::CompactAddress::from(sa).to_string());  // port 0 resolved
         std::string shown = text.substr(0, text.rfind(':') + 1) + std::to_string(port);
-        log::info("listening", {{"address", shown}, {"loops", std::to_string(loops.size())}});
+        log::info("listening", {{"address", shown}, {"loops", std::to_string(loops.size())}, {"tls", tls ? "yes" : "no"}});
       }
     }
   }
@@ -191,6 +198,11 @@ Status Server::run() {
   const std::string& dir = s.config.server.static_dir;
   s.shared.static_root = util::resolve_path(dir, s.config.base_dir);
   while (s.shared.static_root.size() > 1 && s.shared.static_root.back() == '/') s.shared.static_root.pop_back();
+  if (!s.config.server.tls.listen.empty()) {
+    auto contexts = app::load_tls(s.config);
+    if (!contexts) return std::move(contexts).error();
+    s.shared.tls = std::make_unique<net::tls::TlsStore>(*std::move(contexts));
+  }
   const bool authenticates = std::any_of(routes.begin(), routes.end(), [](const app::RouteSpec& r) { return r.auth; });
   if (Status started = s.start_services(); !started) return started;
   const bool has_users = s.config.users.provider != UserProvider::none;
@@ -333,6 +345,18 @@ void Server::Impl::reload() {
       note("auth keys");
     } else {
       log::error("reload: the new keys were refused, the old ones stay", {{"reason", loaded.error().message()}});
+    }
+  }
+  if (shared.tls) {
+    // Always: a renewed certificate has the same path. New handshakes use it; connections keep theirs.
+    if (auto contexts = app::load_tls(next)) {
+      shared.tls->replace(*std::move(contexts));
+      std::vector<std::string> listening = std::move(reloaded.server.tls.listen);  // sockets stay as they are
+      reloaded.server.tls = next.server.tls;
+      reloaded.server.tls.listen = std::move(listening);
+      note("tls certificates");
+    } else {
+      log::error("reload: the TLS certificates were refused, the old ones stay", {{"reason", contexts.error().message()}});
     }
   }
   if (plan.log) {

@@ -132,7 +132,19 @@ void Loader::check_whole(const toml::table& root) {
     if (auto parsed = net::parse_listen_address(address); !parsed)
       error(ConfigError::invalid, "server.listen", line_at("server", "listen"), parsed.error().message());
   }
-  if (c.server.listen.empty()) error(ConfigError::missing, "server.listen", line_at("server", "listen"), "needs at least one address");
+  for (const std::string& address : c.server.tls.listen) {
+    if (auto parsed = net::parse_listen_address(address); !parsed)
+      error(ConfigError::invalid, "server.tls.listen", line_at("server", "tls.listen"), parsed.error().message());
+  }
+  if (c.server.listen.empty() && c.server.tls.listen.empty())
+    error(ConfigError::missing, "server.listen", line_at("server", "listen"), "needs at least one address (or server.tls.listen)");
+  const TlsConfig& tls = c.server.tls;
+  if (!tls.listen.empty() && tls.cert.empty())
+    error(ConfigError::missing, "server.tls.cert", line_at("server", "tls.listen"), "TLS listeners need a certificate and its key");
+  if (tls.cert.size() != tls.key.size())
+    error(ConfigError::invalid, "server.tls.key", line_at("server", "tls.key"), "one key per certificate, in the same order");
+  if (!tls.cert.empty() && tls.listen.empty())
+    error(ConfigError::missing, "server.tls.listen", line_at("server", "tls.cert"), "a certificate, but no address to serve TLS on");
   // The message bucket counts in microseconds in 32 bits: its depth must stay under ~35 minutes.
   if (c.limits.messages_per_second &&
       uint64_t{c.limits.message_burst} * (1'000'000 / c.limits.messages_per_second) >= (1ULL << 31))

@@ -8,6 +8,7 @@ const std::string_view kOnLimits[2] = {"error", "close"};
 const std::string_view kCompressionModes[2] = {"shared", "dedicated"};
 const std::string_view kUserProviders[3] = {"none", "sqlite", "postgres"};
 const std::string_view kProxyModes[2] = {"fallback", "only"};
+const std::string_view kTlsVersions[2] = {"1.2", "1.3"};
 
 namespace {
 
@@ -29,6 +30,15 @@ const ServerOption kServerOptions[] = {
     {"server", "log_format", Type::choice, "\"text\"", "one line per event, human-readable or JSON", 0, 0, CHOOSE(server.log_format, LogFormat), kLogFormats},
     {"server", "log_level", Type::choice, "\"info\"", "the least severe level logged", 0, 0, CHOOSE(server.log_level, LogLevel), kLogLevels},
     {"server", "shutdown_timeout", Type::duration, "\"10s\"", "how long a stop lets queued sends drain", 0, kDay, SET(server.shutdown_timeout, duration)},
+
+    {"server.tls", "listen", Type::string_or_list, "[]", "HOST:PORT served with TLS (wss://, https://), beside server.listen's plain ones", 0, 0, SET(server.tls.listen, list)},
+    {"server.tls", "cert", Type::string_or_list, "[]", "PEM certificate chain, leaf first; a list for several, chosen by SNI from their names (the first is the default); reread on SIGHUP", 0, 0, SET(server.tls.cert, list)},
+    {"server.tls", "key", Type::string_or_list, "[]", "PEM private key of each certificate, in the same order", 0, 0, SET(server.tls.key, list)},
+    {"server.tls", "passphrase", Type::string, "\"\"", "for encrypted keys; or CAPSTAN_TLS_PASSPHRASE", 0, 0, SET(server.tls.passphrase, text)},
+    {"server.tls", "min_version", Type::choice, "\"1.2\"", "the oldest TLS version accepted", 0, 0,
+     [](Config& c, const Value& v) { c.server.tls.min_version = std::string(kTlsVersions[v.integer]); }, kTlsVersions},
+    {"server.tls", "ciphers", Type::string, "\"\"", "TLS 1.2 cipher list in OpenSSL's syntax; empty: OpenSSL's default", 0, 0, SET(server.tls.ciphers, text)},
+    {"server.tls", "ciphersuites", Type::string, "\"\"", "TLS 1.3 cipher suites in OpenSSL's syntax; empty: OpenSSL's default", 0, 0, SET(server.tls.ciphersuites, text)},
 
     {"limits", "max_message_size", Type::size, "\"1MiB\"", "largest frame or reassembled message; then close 1009", 1, 4 * kGiB, SET(limits.max_message_size, size)},
     {"limits", "max_header_size", Type::size, "\"16KiB\"", "largest HTTP request head; then 431", 256, 1 << 20,

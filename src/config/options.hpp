@@ -63,6 +63,6 @@ struct RecheckSetting {
 std::optional<RecheckSetting> parse_recheck(std::string_view text) noexcept;
 // The choices of the enum-valued keys, in enum order: the one place that spells them.
 extern const std::string_view kLogFormats[2], kLogLevels[4], kOnLimits[2], kCompressionModes[2], kUserProviders[3],
-    kProxyModes[2];
+    kProxyModes[2], kTlsVersions[2];
 
 }  // namespace capstan::config

@@ -183,6 +183,14 @@ mode = "only"
 secret = "backend-secret"
 timeout = "2s"
 max_in_flight = 8
+[server.tls]
+listen = "127.0.0.1:8443"
+cert = ["a.pem"]
+key = ["a.key"]
+passphrase = "tp"
+min_version = "1.3"
+ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256"
+ciphersuites = "TLS_AES_128_GCM_SHA256"
 )";
   const Config c = load_ok(toml);
   const Config d;
@@ -244,8 +252,15 @@ max_in_flight = 8
   EXPECT_NE(c.backend.secret, d.backend.secret);
   EXPECT_NE(c.backend.timeout, d.backend.timeout);
   EXPECT_NE(c.backend.max_in_flight, d.backend.max_in_flight);
+  EXPECT_NE(c.server.tls.listen, d.server.tls.listen);
+  EXPECT_NE(c.server.tls.cert, d.server.tls.cert);
+  EXPECT_NE(c.server.tls.key, d.server.tls.key);
+  EXPECT_NE(c.server.tls.passphrase, d.server.tls.passphrase);
+  EXPECT_NE(c.server.tls.min_version, d.server.tls.min_version);
+  EXPECT_NE(c.server.tls.ciphers, d.server.tls.ciphers);
+  EXPECT_NE(c.server.tls.ciphersuites, d.server.tls.ciphersuites);
   // And the table has one entry per field above (a new field needs a new option).
-  EXPECT_EQ(config::server_options().size(), 58u);
+  EXPECT_EQ(config::server_options().size(), 65u);
 }
 
 TEST(Config, DefaultsAreWithinTheirOwnBounds) {

@@ -1,0 +1,61 @@
+// TLS under one connection (OpenSSL, non-blocking, over the socket itself): the handshake is
+// driven by readiness like any read, never blocking the loop; reads hand out decrypted bytes,
+// writes encrypt what the output path offers (a retry offers the same bytes, as OpenSSL
+// requires); the half-close sends close_notify first. A read that must write (a handshake
+// flight the socket refused) or a write that must read asks for that readiness itself.
+//
+// What goes wrong is counted in /metrics (capstan_tls_handshakes_total by outcome,
+// capstan_tls_stream_errors_total by kind) and ends only this connection.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <memory>
+
+#include "net/tls/tls_context.hpp"
+#include "net/transport.hpp"
+
+namespace capstan::net::tls {
+
+class TlsTransport final : public Transport, public Pollable {
+ public:
+  // Null when OpenSSL has no memory for the session.
+  static std::unique_ptr<TlsTransport> make(std::shared_ptr<const TlsContexts> contexts, int fd);
+  ~TlsTransport() override;
+
+  ssize_t read(int fd, uint8_t* buf, size_t capacity) noexcept override;
+  ssize_t write(int fd, const iovec* iov, size_t count) noexcept override;
+  void shutdown_write(int fd) noexcept override;
+
+  uint32_t own_interest() const noexcept override;
+  bool take_interest_change() noexcept override;
+  Pollable* watcher(Pollable* caller) noexcept override {
+    caller_ = caller;
+    return this;
+  }
+  void on_event(uint32_t events) override;  // the readiness, as it matters to the caller
+  bool has_buffered_input() const noexcept override { return SSL_pending(ssl_) > 0; }
+  bool established() const noexcept override { return established_; }
+  void abandoned() noexcept override;
+
+  // The negotiated protocol and suite, for logs and tests ("TLSv1.3", "TLS_AES_256_GCM_SHA384").
+  const char* version() const noexcept { return SSL_get_version(ssl_); }
+
+ private:
+  TlsTransport(std::shared_ptr<const TlsContexts> contexts, SSL* ssl) : contexts_(std::move(contexts)), ssl_(ssl) {}
+  bool handshake(int fd) noexcept;  // true once established; false: not yet, or failed_
+  // An SSL call returned `result`: records what it waits for; false when the stream failed.
+  bool note_wait(int result, bool in_handshake) noexcept;
+  void set_waits(bool read_wants_write, bool write_wants_read) noexcept;
+
+  std::shared_ptr<const TlsContexts> contexts_;  // alive while the SNI callback may use them
+  Pollable* caller_ = nullptr;
+  SSL* ssl_;
+  bool established_ = false;
+  bool failed_ = false;
+  bool read_wants_write_ = false;  // a read (or the handshake) waits for the socket to drain
+  bool write_wants_read_ = false;  // a write waits for input (TLS 1.2 renegotiation is refused; kept for safety)
+  bool interest_changed_ = false;
+};
+
+}  // namespace capstan::net::tls
