@@ -93,8 +93,10 @@ void WsSession::sweep(ConnectionImpl& c_, uint64_t now64) {
     case ConnectionImpl::State::authenticating:
       if (c_.handshake_ && c_.handshake_->exchange) return;  // an answer in the making, or a stream
       if (passed(c_.phase_start_ms_, l.handshake_timeout)) {
+        net::Transport* transport = c_.own_transport();
+        if (transport && !transport->established()) transport->abandoned();  // a stalled TLS handshake: counted there
         // A kept-alive connection idle between requests is no failed handshake.
-        if (!c_.handshake_ || !c_.handshake_->served) c_.ctx_.metrics().handshake_failed(metrics::HandshakeFailure::timeout);
+        else if (!c_.handshake_ || !c_.handshake_->served) c_.ctx_.metrics().handshake_failed(metrics::HandshakeFailure::timeout);
         c_.close_now();
       }
       return;
