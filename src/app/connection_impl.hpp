@@ -71,6 +71,14 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   State state() const noexcept { return state_; }
   LoopContext& context() const noexcept { return ctx_; }
   const net::CompactAddress& peer() const noexcept { return peer_; }
+  // Behind a trusted proxy the client's address comes later (a PROXY header first when
+  // `proxy_header`, else X-Forwarded-For), and only then is it counted per address
+  // (http_client_address.cpp); the reap releases only an address that was counted.
+  void await_client_address(bool proxy_header) noexcept {
+    address_pending_ = true;
+    proxy_header_due_ = proxy_header;
+  }
+  bool address_counted() const noexcept { return !address_pending_; }
 
   // While paused, nothing is read: input waits in the kernel (and TCP pushes back on the
   // client). Used while the user is looked up, before the connection's messages may run.
@@ -123,7 +131,7 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   // The connection's parts: each owns one phase or concern of the connection's life and works
   // on the state below, which stays here so an idle connection is one small object.
   friend class capstan::Connection;  // the public handle (connection_api.cpp)
-  friend class HttpPhase;            // http_phase.cpp, http_auth.cpp
+  friend class HttpPhase;            // http_phase.cpp, http_auth.cpp, http_client_address.cpp
   friend class WsSession;            // ws_session.cpp
   friend class OutputPath;           // connection_output.cpp
   friend struct DecoderEvents;       // ws_session.cpp
@@ -172,6 +180,8 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   bool reading_paused_ : 1 = false;
   bool jobs_in_flight_ : 1 = false;
   bool listed_ : 1 = false;  // in the loop's ConnectionDirectory: a ConnectionRef was taken
+  bool address_pending_ : 1 = false;   // the client's address is not known (nor counted) yet
+  bool proxy_header_due_ : 1 = false;  // a trusted proxy's PROXY header comes before the request
 };
 
 }  // namespace capstan::app

@@ -80,7 +80,10 @@ void LoopContext::adopt(int fd, const sockaddr* peer) {
     ::close(fd);
     return;
   }
-  if (!admission_.admit(fd, net::CompactAddress::from(peer), limits().max_connections, loop_.now_ms())) return;
+  const net::CompactAddress address = net::CompactAddress::from(peer);
+  // A trusted proxy's connections are counted per address once the client behind it is known.
+  const bool via_proxy = shared_.trusted_proxies.contains(address);
+  if (!admission_.admit(fd, address, limits().max_connections, loop_.now_ms(), !via_proxy)) return;
   uint64_t id = shared_.next_connection_id.fetch_add(1, std::memory_order_relaxed);
   // From here on a connection has one way to die: close_now(), then the reap at the end of
   // the turn, which unlinks it, releases its address and counts it out, once.
@@ -89,6 +92,7 @@ void LoopContext::adopt(int fd, const sockaddr* peer) {
   if (connections_) connections_->prev = c;
   connections_ = c;
   ++connection_count_;
+  if (via_proxy) c->await_client_address(server_config().proxy_protocol);
   if (!loop_.add(fd, c, EPOLLIN | EPOLLRDHUP)) c->close_now();  // out of epoll watches or memory
 }
 
@@ -182,7 +186,7 @@ void LoopContext::end_of_turn() {
       unlink(c);
       c->notify_closed();
       topics_.forget(*c);  // after on_close, which may still look at its topics
-      shared_.ip_limiter->release(c->peer(), loop_.now_ms());
+      if (c->address_counted()) shared_.ip_limiter->release(c->peer(), loop_.now_ms());
       delete c;
       connection_closed();
     }

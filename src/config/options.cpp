@@ -29,6 +29,12 @@ const ServerOption kServerOptions[] = {
     {"server", "log_format", Type::choice, "\"text\"", "one line per event, human-readable or JSON", 0, 0, CHOOSE(server.log_format, LogFormat), kLogFormats},
     {"server", "log_level", Type::choice, "\"info\"", "the least severe level logged", 0, 0, CHOOSE(server.log_level, LogLevel), kLogLevels},
     {"server", "shutdown_timeout", Type::duration, "\"10s\"", "how long a stop lets queued sends drain", 0, kDay, SET(server.shutdown_timeout, duration)},
+    {"server", "trusted_proxies", Type::string_list, "[]",
+     "proxies whose X-Forwarded-For or PROXY header names the client: addresses or CIDR blocks, e.g. [\"127.0.0.1\", \"10.0.0.0/8\"]; empty: none",
+     0, 0, SET(server.trusted_proxies, list)},
+    {"server", "proxy_protocol", Type::boolean, "false",
+     "connections from trusted_proxies start with a PROXY protocol header (v1 or v2; nginx proxy_protocol on, HAProxy send-proxy)",
+     0, 0, SET(server.proxy_protocol, boolean)},
 
     {"limits", "max_message_size", Type::size, "\"1MiB\"", "largest frame or reassembled message; then close 1009", 1, 4 * kGiB, SET(limits.max_message_size, size)},
     {"limits", "max_header_size", Type::size, "\"16KiB\"", "largest HTTP request head; then 431", 256, 1 << 20,
