@@ -41,6 +41,9 @@ for preset in release asan; do
     tests/integration tests/conformance tests/abuse -q -p no:cacheprovider
 done
 
+step "deployment files: Dockerfile build steps in a copy, compose, systemd unit (once, release)"
+run env CAPSTAN_BIN="$root/build/release/capstan" /usr/bin/python3 -m pytest tests/deploy -q -p no:cacheprovider
+
 step "browser test (headless Chromium, playwright-core)"
 run env CAPSTAN_BIN="$root/build/release/capstan" tests/browser/run.sh
 

@@ -53,6 +53,10 @@ struct ServerConfig {
   LogFormat log_format = LogFormat::text;
   LogLevel log_level = LogLevel::info;
   Duration shutdown_timeout{std::chrono::seconds(10)};
+  // Proxies (addresses, CIDR blocks) whose X-Forwarded-For or PROXY header names the client;
+  // empty: every peer is the client itself.
+  std::vector<std::string> trusted_proxies;
+  bool proxy_protocol = false;  // trusted proxies start each connection with a PROXY header
   TlsConfig tls;
 
   bool operator==(const ServerConfig&) const = default;

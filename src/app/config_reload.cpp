@@ -25,6 +25,8 @@ ReloadPlan plan_reload(const Config& running, const Config& next) {
   changed(a.static_dir != b.static_dir, "server.static_dir");
   changed(a.allowed_origins != b.allowed_origins, "server.allowed_origins");
   changed(a.shutdown_timeout != b.shutdown_timeout, "server.shutdown_timeout");
+  changed(a.trusted_proxies != b.trusted_proxies, "server.trusted_proxies");
+  changed(a.proxy_protocol != b.proxy_protocol, "server.proxy_protocol");
   changed(!(running.compression == next.compression), "compression");
   changed(!(running.users == next.users), "users");
   changed(!(running.routes == next.routes), "routes");

@@ -52,7 +52,7 @@ struct Compression;
 class ConnectionImpl final : public capstan::Connection, public net::Pollable {
  public:
   enum class State : uint8_t { http, authenticating, open, closing, draining, closed };
-  static constexpr uint8_t kNoSubprotocol = 0xFF;
+  static constexpr uint8_t kNoSubprotocol = 0x7F;  // 7 bits: routes offer fewer protocols
 
   // `transport`: what carries the connection when it is not plain TCP (null: plain TCP).
   ConnectionImpl(LoopContext& ctx, int fd, const sockaddr* peer, uint64_t id, std::unique_ptr<net::Transport> transport = nullptr);
@@ -74,6 +74,14 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   State state() const noexcept { return state_; }
   LoopContext& context() const noexcept { return ctx_; }
   const net::CompactAddress& peer() const noexcept { return peer_; }
+  // Behind a trusted proxy the client's address comes later (a PROXY header first when
+  // `proxy_header`, else X-Forwarded-For), and only then is it counted per address
+  // (http_client_address.cpp); the reap releases only an address that was counted.
+  void await_client_address(bool proxy_header) noexcept {
+    address_pending_ = true;
+    proxy_header_due_ = proxy_header;
+  }
+  bool address_counted() const noexcept { return !address_pending_; }
 
   // While paused, nothing is read: input waits in the kernel (and TCP pushes back on the
   // client). Used while the user is looked up, before the connection's messages may run.
@@ -149,7 +157,7 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   // The connection's parts: each owns one phase or concern of the connection's life and works
   // on the state below, which stays here so an idle connection is one small object.
   friend class capstan::Connection;  // the public handle (connection_api.cpp)
-  friend class HttpPhase;            // http_phase.cpp, http_auth.cpp
+  friend class HttpPhase;            // http_phase.cpp, http_auth.cpp, http_client_address.cpp
   friend class WsSession;            // ws_session.cpp
   friend class OutputPath;           // connection_output.cpp
   friend struct DecoderEvents;       // ws_session.cpp
@@ -190,7 +198,8 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   int fd_;
   uint16_t peer_close_code_ = close_code::abnormal;
   State state_ = State::http;
-  uint8_t subprotocol_ = kNoSubprotocol;  // index into the route's protocols
+  uint8_t subprotocol_ : 7 = kNoSubprotocol;  // index into the route's protocols
+  bool proxy_header_due_ : 1 = false;          // a trusted proxy's PROXY header comes before the request
   // Flags the send path reads per delivery are whole bytes; the rarer ones share one byte, which
   // leaves room for topic_links within 248 bytes (malloc's 256).
   bool deferred_ = false;  // owed frames in the loop's deferred output this turn
@@ -203,6 +212,7 @@ class ConnectionImpl final : public capstan::Connection, public net::Pollable {
   bool jobs_in_flight_ : 1 = false;
   bool listed_ : 1 = false;  // in the loop's ConnectionDirectory: a ConnectionRef was taken
   bool own_transport_ : 1 = false;  // carried by extras_->transport, not plain TCP
+  bool address_pending_ : 1 = false;   // the client's address is not known (nor counted) yet
 };
 
 }  // namespace capstan::app

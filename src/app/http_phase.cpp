@@ -30,6 +30,7 @@ void HttpPhase::on_data(ConnectionImpl& c_, const char* data, size_t size) {
     hs.buffer.append(data, size);
     return;
   }
+  if (c_.proxy_header_due_) return on_proxy_header_data(c_, data, size);
   // Usually the whole request arrives in one read: parse it where it lies.
   if (hs.buffer.empty()) return parse_requests(c_, std::string_view(data, size), false);
   hs.buffer.append(data, size);
@@ -49,6 +50,7 @@ void HttpPhase::parse_requests(ConnectionImpl& c_, std::string_view input, bool 
     http::ParseResult r = hs.parser.parse(rest, hs.request);
     if (r.status == http::ParseResult::Status::incomplete) return keep(offset);
     if (r.status == http::ParseResult::Status::error) return refuse_upgrade(c_, r.error);
+    if (c_.address_pending_ && !settle_forwarded_client(c_, hs.request)) return;  // refused: draining
     const http::UpgradeCheck upgrade = http::check_upgrade(hs.request);
     if (upgrade.kind != http::UpgradeCheck::Kind::not_websocket)
       return handle_upgrade(c_, hs.request, upgrade, rest.data() + r.head_size, rest.size() - r.head_size);

@@ -66,6 +66,14 @@ class HttpPhase {
   static void open_held(ConnectionImpl& c);
   static void refuse(ConnectionImpl& c, uint16_t code, std::string_view reason);
   static std::string negotiate_compression(ConnectionImpl& c, const http::Request& request);  // connection_compression.cpp
+  // http_client_address.cpp: the client behind a trusted proxy. Bytes while its PROXY header
+  // is due (the header read, the rest handed to parse_requests; a malformed one closes).
+  static void on_proxy_header_data(ConnectionImpl& c, const char* data, size_t size);
+  // The first request of a trusted proxy's connection: X-Forwarded-For names the client, who
+  // is counted per address then. False: refused (429) and draining.
+  static bool settle_forwarded_client(ConnectionImpl& c, const http::Request& request);
+  // Counts the connection's address in the per-address limits; false: refused and draining.
+  static bool admit_client(ConnectionImpl& c);
   // The 101 is queued: records the handshake's duration, then starts the ping clock.
   static void switching_protocols_sent(ConnectionImpl& c) noexcept;
   // The connection is the component's: on_open, then the frames that came behind the request.

@@ -90,8 +90,11 @@ void LoopContext::adopt(int fd, const sockaddr* peer, bool tls) {
       return;
     }
   }
+  const net::CompactAddress address = net::CompactAddress::from(peer);
+  // A trusted proxy's connections are counted per address once the client behind it is known.
+  const bool via_proxy = shared_.trusted_proxies.contains(address);
   // A refusal is answered in plain HTTP only where the client speaks it.
-  if (!admission_.admit(fd, net::CompactAddress::from(peer), limits().max_connections, loop_.now_ms(), !tls)) return;
+  if (!admission_.admit(fd, address, limits().max_connections, loop_.now_ms(), !via_proxy, !tls)) return;
   uint64_t id = shared_.next_connection_id.fetch_add(1, std::memory_order_relaxed);
   // From here on a connection has one way to die: close_now(), then the reap at the end of
   // the turn, which unlinks it, releases its address and counts it out, once.
@@ -100,6 +103,9 @@ void LoopContext::adopt(int fd, const sockaddr* peer, bool tls) {
   if (connections_) connections_->prev = c;
   connections_ = c;
   ++connection_count_;
+  // A PROXY header precedes the TLS handshake, outside the stream TLS carries: it is read on
+  // plain listeners; behind a proxy, TLS listeners learn the client from X-Forwarded-For.
+  if (via_proxy) c->await_client_address(server_config().proxy_protocol && !tls);
   if (!loop_.add(fd, c->watcher(), net::Interest::read)) c->close_now();  // out of epoll watches or memory
 }
 
@@ -193,7 +199,7 @@ void LoopContext::end_of_turn() {
       unlink(c);
       c->notify_closed();
       topics_.forget(*c);  // after on_close, which may still look at its topics
-      shared_.ip_limiter->release(c->peer(), loop_.now_ms());
+      if (c->address_counted()) shared_.ip_limiter->release(c->peer(), loop_.now_ms());
       delete c;
       connection_closed();
     }

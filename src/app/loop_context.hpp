@@ -28,6 +28,7 @@
 #include "db/database.hpp"
 #include "db/worker_pool.hpp"
 #include "net/event_loop.hpp"
+#include "net/address_set.hpp"
 #include "net/listener.hpp"
 #include "net/tls/tls_context.hpp"
 #include "util/byte_buffer.hpp"
@@ -63,6 +64,7 @@ struct ServerShared {
   db::WorkerPool* workers = nullptr;  // users.provider's queries and components' blocking work
   std::string static_root;            // server.static_dir, resolved; empty: no files
   std::unique_ptr<IpLimiter> ip_limiter;  // connections per client address, all loops
+  net::AddressSet trusted_proxies;        // server.trusted_proxies: whose word on the client is believed
   TopicRing topics;                       // every loop's topics, filled as the loops are made
   std::vector<Endpoint> endpoints;        // plain HTTP endpoints: each loop makes its handlers
   Cluster* cluster = nullptr;             // the other nodes ([cluster] redis), for components
@@ -99,6 +101,9 @@ class LoopContext {
   void begin_shutdown();
 
   const Route* find_route(std::string_view path) const noexcept;
+  // The client behind a trusted proxy: who counts as one, and its per-address limits.
+  const net::AddressSet& trusted_proxies() const noexcept { return shared_.trusted_proxies; }
+  Admission& admission() noexcept { return admission_; }
   // This loop's plain HTTP endpoints (/status, /publish, a program's own).
   const EndpointTable& endpoints() const noexcept { return endpoints_; }
   bool shutting_down() const noexcept { return shutting_down_; }

@@ -146,7 +146,7 @@ std::string_view name_of(LimitKind kind) noexcept {
 
 std::string_view name_of(HandshakeFailure reason) noexcept {
   constexpr std::string_view names[kHandshakeFailures] = {"bad_request", "too_large", "version", "not_found",
-                                                          "origin",      "too_many",  "timeout"};
+                                                          "origin",      "too_many",  "timeout",  "proxy_header"};
   return names[static_cast<size_t>(reason)];
 }
 

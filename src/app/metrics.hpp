@@ -75,9 +75,10 @@ inline constexpr size_t kLimitKinds = 4;
 
 // Why a handshake got no 101: a malformed request (400, 405, 505), a request head too large
 // (431), an unsupported WebSocket version (426), no route (404), an origin not allowed
-// (403), refused at accept by a limit (429, 503), or no complete handshake in time.
-enum class HandshakeFailure : uint8_t { bad_request, too_large, version, not_found, origin, too_many, timeout };
-inline constexpr size_t kHandshakeFailures = 7;
+// (403), refused at accept by a limit (429, 503), no complete handshake in time, or a
+// malformed PROXY protocol header from a trusted proxy (closed without an answer).
+enum class HandshakeFailure : uint8_t { bad_request, too_large, version, not_found, origin, too_many, timeout, proxy_header };
+inline constexpr size_t kHandshakeFailures = 8;
 HandshakeFailure handshake_failure_for_status(int http_status) noexcept;
 
 // Why a token-bearing route refused a connection after its 101 (connection_auth.cpp).

@@ -195,6 +195,10 @@ Status Server::run() {
   if (Status resolved = s.resolve_endpoints(routes); !resolved) return resolved;
   s.shared.ip_limiter = std::make_unique<app::IpLimiter>(s.config.limits.connections_per_ip,
                                                          s.config.limits.connection_rate_per_ip);
+  // Checked here too: a program may build its Config without the loader.
+  for (const std::string& proxy : s.config.server.trusted_proxies)
+    if (!s.shared.trusted_proxies.add(proxy))
+      return Error(ConfigError::invalid, "server.trusted_proxies: \"" + proxy + "\" is not an address or CIDR block");
   const std::string& dir = s.config.server.static_dir;
   s.shared.static_root = util::resolve_path(dir, s.config.base_dir);
   while (s.shared.static_root.size() > 1 && s.shared.static_root.back() == '/') s.shared.static_root.pop_back();

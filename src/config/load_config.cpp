@@ -15,6 +15,7 @@
 #include "cluster/redis_address.hpp"
 #include "config/loader.hpp"
 #include "config/options.hpp"
+#include "net/address_set.hpp"
 #include "net/socket_address.hpp"
 
 namespace capstan::config {
@@ -132,6 +133,13 @@ void Loader::check_whole(const toml::table& root) {
     if (auto parsed = net::parse_listen_address(address); !parsed)
       error(ConfigError::invalid, "server.listen", line_at("server", "listen"), parsed.error().message());
   }
+  for (const std::string& proxy : c.server.trusted_proxies)
+    if (net::AddressSet probe; !probe.add(proxy))
+      error(ConfigError::invalid, "server.trusted_proxies", line_at("server", "trusted_proxies"),
+            "\"" + proxy + "\" is not an IPv4 or IPv6 address or CIDR block (\"10.0.0.0/8\")");
+  if (c.server.proxy_protocol && c.server.trusted_proxies.empty())
+    error(ConfigError::missing, "server.trusted_proxies", line_at("server", "proxy_protocol"),
+          "proxy_protocol needs the proxies' addresses: a PROXY header is read only from them");
   for (const std::string& address : c.server.tls.listen) {
     if (auto parsed = net::parse_listen_address(address); !parsed)
       error(ConfigError::invalid, "server.tls.listen", line_at("server", "tls.listen"), parsed.error().message());

@@ -30,6 +30,12 @@ const ServerOption kServerOptions[] = {
     {"server", "log_format", Type::choice, "\"text\"", "one line per event, human-readable or JSON", 0, 0, CHOOSE(server.log_format, LogFormat), kLogFormats},
     {"server", "log_level", Type::choice, "\"info\"", "the least severe level logged", 0, 0, CHOOSE(server.log_level, LogLevel), kLogLevels},
     {"server", "shutdown_timeout", Type::duration, "\"10s\"", "how long a stop lets queued sends drain", 0, kDay, SET(server.shutdown_timeout, duration)},
+    {"server", "trusted_proxies", Type::string_list, "[]",
+     "proxies whose X-Forwarded-For or PROXY header names the client: addresses or CIDR blocks, e.g. [\"127.0.0.1\", \"10.0.0.0/8\"]; empty: none",
+     0, 0, SET(server.trusted_proxies, list)},
+    {"server", "proxy_protocol", Type::boolean, "false",
+     "connections from trusted_proxies start with a PROXY protocol header (v1 or v2; nginx proxy_protocol on, HAProxy send-proxy)",
+     0, 0, SET(server.proxy_protocol, boolean)},
 
     {"server.tls", "listen", Type::string_or_list, "[]", "HOST:PORT served with TLS (wss://, https://), beside server.listen's plain ones", 0, 0, SET(server.tls.listen, list)},
     {"server.tls", "cert", Type::string_or_list, "[]", "PEM certificate chain, leaf first; a list for several, chosen by SNI from their names (the first is the default); reread on SIGHUP", 0, 0, SET(server.tls.cert, list)},

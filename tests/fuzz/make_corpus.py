@@ -129,6 +129,30 @@ UTF8_SEEDS = {
 }
 
 
+def proxy_seed(header, limit_index=0, piece=3):
+    """fuzz_proxy_header: limit and piece size, a split seed, then the bytes after accept."""
+    return bytes([limit_index | (piece << 2), 0x5A]) + header
+
+
+def proxy_v2(command, family, body):
+    return b"\r\n\r\n\x00\r\nQUIT\n" + bytes([0x20 | command, family]) + struct.pack(">H", len(body)) + body
+
+
+REQUEST = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+PROXY_SEEDS = {
+    "v1_tcp4": proxy_seed(b"PROXY TCP4 203.0.113.7 127.0.0.1 51234 8080\r\n" + REQUEST),
+    "v1_tcp6": proxy_seed(b"PROXY TCP6 2001:db8::7 ::1 65535 443\r\n"),
+    "v1_unknown": proxy_seed(b"PROXY UNKNOWN\r\n" + REQUEST),
+    "v1_bad_port": proxy_seed(b"PROXY TCP4 203.0.113.7 127.0.0.1 65536 80\r\n"),
+    "v2_inet_tlv": proxy_seed(proxy_v2(1, 0x11, bytes([203, 0, 113, 7, 127, 0, 0, 1, 0xC8, 0x22, 0x1F, 0x90])
+                                       + b"\x01\x00\x02h2") + REQUEST),
+    "v2_inet6": proxy_seed(proxy_v2(1, 0x21, bytes(15) + b"\x07" + bytes(15) + b"\x01\x01\x00\x01\xbb")),
+    "v2_local": proxy_seed(proxy_v2(0, 0x00, b"")),
+    "v2_small_limit": proxy_seed(proxy_v2(1, 0x11, bytes(12)), limit_index=2),
+    "plain_http": proxy_seed(REQUEST),
+}
+
+
 def write(target, seeds):
     folder = ROOT / target
     folder.mkdir(parents=True, exist_ok=True)
@@ -141,3 +165,4 @@ write("fuzz_frame_decoder", FRAME_SEEDS)
 write("fuzz_http_parser", HTTP_SEEDS)
 write("fuzz_config", CONFIG_SEEDS)
 write("fuzz_utf8", UTF8_SEEDS)
+write("fuzz_proxy_header", PROXY_SEEDS)

@@ -17,7 +17,7 @@ seconds=${1:-20}
 build_dir=${2:-build/fuzz}
 # A relative BUILD_DIR is taken from the current folder, else from the repository.
 if [[ ! -d $build_dir && $build_dir != /* ]]; then build_dir="$root/$build_dir"; fi
-targets=(fuzz_frame_decoder fuzz_http_parser fuzz_config fuzz_utf8 fuzz_deflate fuzz_timestamp fuzz_jwt fuzz_action_json fuzz_cluster_message fuzz_pubsub_bus fuzz_connect_answer)
+targets=(fuzz_frame_decoder fuzz_http_parser fuzz_config fuzz_utf8 fuzz_deflate fuzz_timestamp fuzz_jwt fuzz_action_json fuzz_cluster_message fuzz_pubsub_bus fuzz_connect_answer fuzz_proxy_header)
 
 if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 1)); then
   echo "usage: $0 [SECONDS] [BUILD_DIR]" >&2

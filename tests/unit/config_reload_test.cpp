@@ -29,6 +29,8 @@ allowed_origins = ["https://a.example"]
 log_format = "text"
 log_level = "info"
 shutdown_timeout = "10s"
+trusted_proxies = ["127.0.0.1"]
+proxy_protocol = false
 
 [limits]
 idle_timeout = "120s"
@@ -183,6 +185,8 @@ TEST(ConfigReload, OtherServerKeysNeedARestart) {
            {"static_dir = \"/srv/static\"", "static_dir = \"/srv/www\"", "server.static_dir"},
            {"allowed_origins = [\"https://a.example\"]", "allowed_origins = []", "server.allowed_origins"},
            {"shutdown_timeout = \"10s\"", "shutdown_timeout = \"1s\"", "server.shutdown_timeout"},
+           {"trusted_proxies = [\"127.0.0.1\"]", "trusted_proxies = [\"10.0.0.0/8\"]", "server.trusted_proxies"},
+           {"proxy_protocol = false", "proxy_protocol = true", "server.proxy_protocol"},
        }) {
     SCOPED_TRACE(c.key);
     expect_restart_only(plan_for(edited(c.from, c.to)), Names{std::string(c.key)});

@@ -126,6 +126,8 @@ allowed_origins = ["https://a.example"]
 log_format = "json"
 log_level = "debug"
 shutdown_timeout = "1s"
+trusted_proxies = ["10.0.0.0/8"]
+proxy_protocol = true
 [limits]
 max_message_size = "2MiB"
 max_header_size = "8KiB"
@@ -204,6 +206,8 @@ ciphersuites = "TLS_AES_128_GCM_SHA256"
   EXPECT_NE(c.server.log_format, d.server.log_format);
   EXPECT_NE(c.server.log_level, d.server.log_level);
   EXPECT_NE(c.server.shutdown_timeout, d.server.shutdown_timeout);
+  EXPECT_NE(c.server.trusted_proxies, d.server.trusted_proxies);
+  EXPECT_NE(c.server.proxy_protocol, d.server.proxy_protocol);
   EXPECT_NE(c.limits.max_message_size, d.limits.max_message_size);
   EXPECT_NE(c.limits.max_header_size, d.limits.max_header_size);
   EXPECT_NE(c.limits.handshake_timeout, d.limits.handshake_timeout);
@@ -260,7 +264,7 @@ ciphersuites = "TLS_AES_128_GCM_SHA256"
   EXPECT_NE(c.server.tls.ciphers, d.server.tls.ciphers);
   EXPECT_NE(c.server.tls.ciphersuites, d.server.tls.ciphersuites);
   // And the table has one entry per field above (a new field needs a new option).
-  EXPECT_EQ(config::server_options().size(), 65u);
+  EXPECT_EQ(config::server_options().size(), 67u);
 }
 
 TEST(Config, DefaultsAreWithinTheirOwnBounds) {
@@ -437,6 +441,16 @@ TEST(Config, InvalidListenAddress) {
   expect_one_error("[server]\nlisten = \"127.0.0.1:70000\"\n", "server.listen", 2, "port");
   expect_one_error("[server]\nlisten = \"[::1:80\"\n", "server.listen", 2);
   expect_one_error("[server]\nlisten = []\n", "server.listen", 2, "at least one");
+}
+
+TEST(Config, TrustedProxiesAreAddressesOrCidrBlocks) {
+  const Config c = load_ok("[server]\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"fd00::/8\"]\nproxy_protocol = true\n");
+  EXPECT_EQ(c.server.trusted_proxies.size(), 3u);
+  EXPECT_TRUE(c.server.proxy_protocol);
+  expect_one_error("[server]\nname = \"a\"\ntrusted_proxies = [\"10.0.0.0/33\"]\n", "server.trusted_proxies", 3, "10.0.0.0/33");
+  expect_one_error("[server]\ntrusted_proxies = [\"proxy.example\"]\n", "server.trusted_proxies", 2, "CIDR");
+  // A PROXY header is read only from trusted proxies: without any, the switch would do nothing.
+  expect_one_error("[server]\nname = \"a\"\nproxy_protocol = true\n", "server.trusted_proxies", 3, "proxy_protocol needs");
 }
 
 TEST(Config, LogFormat) {

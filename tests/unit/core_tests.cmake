@@ -8,6 +8,10 @@ target_sources(capstan_unit_tests PRIVATE
   http_endpoints_test.cpp
   topics_test.cpp
   ip_limiter_test.cpp
+  client_address_test.cpp
+  proxy_header_test.cpp
+  address_set_test.cpp
+  forwarded_for_test.cpp
   config_reload_test.cpp
   loop_http_client_test.cpp
 )
