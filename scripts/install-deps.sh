@@ -1,24 +1,42 @@
 #!/usr/bin/env bash
 # Installs what building, testing and benchmarking Capstan needs on Debian 12.
 # Idempotent: packages already present are skipped, so a second run costs one dpkg query.
-#   scripts/install-deps.sh          build + test dependencies
+#   scripts/install-deps.sh          build + test dependencies (what scripts/test.sh needs)
+#   scripts/install-deps.sh --demo   only what building and running the program and the demo
+#                                    need (scripts/run.sh): no test tools, browser or databases
 #   scripts/install-deps.sh --bench  also the peers the benchmark compares against
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+mode=${1:-}
+case $mode in
+  "" | --demo | --bench) ;;
+  *) echo "usage: $0 [--demo|--bench]" >&2; exit 2 ;;
+esac
+
+# Building libcapstan and the capstan program (the libraries CMakeLists.txt finds), and
+# python3 for the demo's database setup (examples/notify/setup.py, standard library only).
 packages=(
-  cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
+  cmake ninja-build g++ pkg-config
   libssl-dev zlib1g-dev libtomlplusplus-dev libcli11-dev libsimdjson-dev
-  libsqlite3-dev libpq-dev
-  libgtest-dev libgmock-dev
-  python3 python3-websockets python3-pytest python3-jwt python3-cryptography
-  openssl postgresql chromium nodejs
-  php-cli php-symfony-mercure php-symfony-http-client redis-server libhiredis-dev
-  libcurl4-openssl-dev php-curl php-sqlite3 phpunit
+  libsqlite3-dev libpq-dev libhiredis-dev libcurl4-openssl-dev
+  python3
 )
-# Debian's nodejs needs its npm package; a NodeSource nodejs bundles npm and conflicts with it.
-command -v npm >/dev/null 2>&1 || packages+=(npm)
-if [[ "${1:-}" == "--bench" ]]; then
+if [[ $mode != --demo ]]; then
+  # The test suites: sanitizers and fuzzers (clang), unit tests, the Python, browser, PHP and
+  # Node clients, and the servers they run against.
+  packages+=(
+    clang libclang-rt-14-dev
+    libgtest-dev libgmock-dev
+    python3-websockets python3-pytest python3-jwt python3-cryptography
+    openssl postgresql chromium nodejs
+    php-cli php-symfony-mercure php-symfony-http-client redis-server
+    php-curl php-sqlite3 phpunit
+  )
+  # Debian's nodejs needs its npm package; a NodeSource nodejs bundles npm and conflicts with it.
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
+fi
+if [[ $mode == --bench ]]; then
   packages+=(libboost1.81-dev libbenchmark-dev)
 fi
 
@@ -36,7 +54,7 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [[ "${1:-}" == "--bench" && ! -d bench/node/node_modules/ws ]]; then
+if [[ $mode == --bench && ! -d bench/node/node_modules/ws ]]; then
   (cd bench/node && npm ci --silent --no-audit --no-fund)
 fi
 echo "install-deps: ok"
