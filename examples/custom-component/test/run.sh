@@ -20,11 +20,14 @@ check() {  # check NAME BINARY shared|static
   local name=$1 bin=$2 kind=$3
   echo "--- custom-component: $name"
   # Which libcapstan the binary runs with: the shared build must load libcapstan.so, the
-  # static one must not need it.
-  if [[ $kind == shared ]] && ! LD_LIBRARY_PATH=$libdir ldd "$bin" | grep -q "libcapstan.so"; then
+  # static one must not need it. (ldd's output is read whole: grep -q stopping early would
+  # fail the pipe under pipefail.)
+  local libs
+  libs=$(LD_LIBRARY_PATH=$libdir ldd "$bin")
+  if [[ $kind == shared && $libs != *libcapstan.so* ]]; then
     echo "FAILED: $name does not load libcapstan.so"; status=1; return
   fi
-  if [[ $kind == static ]] && ldd "$bin" | grep -q "libcapstan"; then
+  if [[ $kind == static && $libs == *libcapstan* ]]; then
     echo "FAILED: $name loads a shared libcapstan"; status=1; return
   fi
   # Not through LD_LIBRARY_PATH for the find_package builds: CMake gives them a run path.
