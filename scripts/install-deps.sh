@@ -1,29 +1,41 @@
 #!/usr/bin/env bash
 # Installs what building, testing and benchmarking Capstan needs on Debian 12.
 # Idempotent: packages already present are skipped, so a second run costs one dpkg query.
-#   scripts/install-deps.sh            build + test dependencies
-#   scripts/install-deps.sh --bench    also the peers the benchmark compares against
-#   scripts/install-deps.sh --build    only what building the capstan program needs (the
-#                                      Dockerfile's build stage; the demo's setup.py included)
+#   scripts/install-deps.sh            build + test dependencies (what scripts/test.sh needs)
+#   scripts/install-deps.sh --demo     only what building and running the program and the demo
+#                                      need (scripts/run.sh): no test tools, browser or databases
+#   scripts/install-deps.sh --build    the same list, for the Dockerfile's build stage
 #   scripts/install-deps.sh --runtime  only what running it needs (the Dockerfile's runtime
 #                                      stage): the shared libraries `capstan` links
+#   scripts/install-deps.sh --bench    also the peers the benchmark compares against
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+mode=${1:-}
+case $mode in
+  "" | --demo | --build | --runtime | --bench) ;;
+  *) echo "usage: $0 [--demo|--build|--runtime|--bench]" >&2; exit 2 ;;
+esac
+
+# Building libcapstan and the capstan program (the libraries CMakeLists.txt finds), and
+# python3 for the demo's database setup (examples/notify/setup.py, standard library only).
 build_packages=(
   cmake ninja-build g++ pkg-config
   libssl-dev zlib1g-dev libtomlplusplus-dev libcli11-dev libsimdjson-dev
-  libsqlite3-dev libpq-dev libhiredis-dev libcurl4-openssl-dev python3
+  libsqlite3-dev libpq-dev libhiredis-dev libcurl4-openssl-dev
+  python3
 )
 # tests/deploy/test_container_files.py checks this list against `ldd capstan`.
 runtime_packages=(
   libstdc++6 libssl3 zlib1g libtomlplusplus3 libsimdjson14 libsqlite3-0 libpq5 libhiredis0.14 libcurl4
   ca-certificates
 )
-case "${1:-}" in
-  --build) packages=("${build_packages[@]}") ;;
+case $mode in
+  --demo | --build) packages=("${build_packages[@]}") ;;
   --runtime) packages=("${runtime_packages[@]}") ;;
   *)
+    # The test suites: sanitizers and fuzzers (clang), unit tests, the Python, browser, PHP and
+    # Node clients, and the servers they run against.
     packages=(
       "${build_packages[@]}" clang libclang-rt-14-dev
       libgtest-dev libgmock-dev
@@ -37,7 +49,7 @@ case "${1:-}" in
     command -v npm >/dev/null 2>&1 || packages+=(npm)
     ;;
 esac
-if [[ "${1:-}" == "--bench" ]]; then
+if [[ $mode == --bench ]]; then
   packages+=(libboost1.81-dev libbenchmark-dev)
 fi
 
@@ -55,7 +67,7 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [[ "${1:-}" == "--bench" && ! -d bench/node/node_modules/ws ]]; then
+if [[ $mode == --bench && ! -d bench/node/node_modules/ws ]]; then
   (cd bench/node && npm ci --silent --no-audit --no-fund)
 fi
 echo "install-deps: ok"

@@ -3,7 +3,8 @@
 # integration, conformance (Autobahn case groups) and abuse suites against the release build,
 # all again under ASan+UBSan, the headless-Chromium test of the demo, the PHP client
 # library's PHPUnit tests, the fuzzers for a
-# bounded time, and a build of an example against the installed package. A throwaway
+# bounded time, and examples built against the installed package (shared and static, CMake
+# and pkg-config), one of them run and tested. A throwaway
 # PostgreSQL server (scripts/postgres.sh) serves the PostgreSQL tests and is stopped at exit.
 # Usage: scripts/test.sh        (FUZZ_SECONDS=20 by default per target)
 set -euo pipefail
@@ -58,11 +59,16 @@ cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz
 run tests/fuzz/run.sh "$FUZZ_SECONDS" build/fuzz
 
-step "install + find_package(capstan) + pkg-config"
+step "install + find_package(capstan) + pkg-config, shared and static"
 cmake --install build/release --prefix "$prefix" >/dev/null
 run cmake -S examples/chat -B "$prefix/example-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 run cmake --build "$prefix/example-build"
-run bash -c "g++ -o '$prefix/chat-pc' examples/chat/chat.cpp \$(PKG_CONFIG_PATH='$prefix/lib/pkgconfig' pkg-config --static --cflags --libs capstan)"
+# As the README says: the shared library with the plain flags, the static one with capstan-static.
+for module in capstan capstan-static; do
+  run bash -c "g++ -o '$prefix/chat-$module' examples/chat/chat.cpp \$(PKG_CONFIG_PATH='$prefix/lib/pkgconfig' pkg-config --cflags --libs $module)"
+done
+# A component type of a program's own, built against the install four ways and run over ws://.
+run examples/custom-component/test/run.sh "$prefix" "$prefix/custom-component"
 
 if [[ $status -eq 0 ]]; then echo "ALL SUITES PASSED"; else echo "SOME SUITES FAILED"; fi
 exit $status

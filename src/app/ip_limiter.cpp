@@ -17,16 +17,32 @@ size_t IpLimiter::KeyHash::operator()(const Key& k) const noexcept {
 }
 
 IpLimiter::Key IpLimiter::key_of(const net::CompactAddress& address) noexcept {
+  const net::CompactAddress a = address.unmapped();
   Key k{};
-  k.family = address.family;
-  std::memcpy(k.bytes, address.bytes, sizeof k.bytes);
+  k.family = a.family;
+  std::memcpy(k.bytes, a.bytes, sizeof k.bytes);
   return k;
 }
 
-void IpLimiter::configure(uint32_t max_per_ip, uint32_t rate_per_second) {
+void IpLimiter::configure(uint32_t max_per_ip, uint32_t rate_per_second, uint64_t now_ms) {
+  const uint64_t now_us = now_ms * 1000;
   std::lock_guard lock(mutex_);
   max_per_ip_ = max_per_ip;
+  if (rate_per_second == rate_per_second_) return;
+  // A debt is tat - now microseconds: connections times the old interval. Kept in
+  // microseconds, a client that used one of a slow rate's connections would owe a whole second
+  // at a fast rate (refused though far under it), and a burst at a fast rate would be paid off
+  // within a second at a slow one. Once per reload, over recent clients only.
+  const uint64_t old_interval = rate_per_second_ ? 1'000'000 / rate_per_second_ : 0;
+  const uint64_t new_interval = rate_per_second ? 1'000'000 / rate_per_second : 0;
   rate_per_second_ = rate_per_second;
+  for (auto e = entries_.begin(); e != entries_.end();) {
+    uint64_t& tat = e->second.tat_us;
+    if (tat > now_us && old_interval && new_interval) tat = now_us + (tat - now_us) * new_interval / old_interval;
+    else tat = 0;  // paid, or no rate before (nothing was counted) or now (nothing is owed)
+    e = e->second.open == 0 && tat <= now_us ? entries_.erase(e) : std::next(e);
+  }
+  swept_size_ = entries_.size();
 }
 
 IpLimiter::Verdict IpLimiter::admit(const net::CompactAddress& address, uint64_t now_ms) {

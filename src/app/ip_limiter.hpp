@@ -1,7 +1,8 @@
 // Connections per client address, across all loops: how many are open (connections_per_ip)
 // and how fast new ones come (connection_rate_per_ip, a GCRA bucket one second deep). One
 // lock per accept and per close, never per message; addresses with nothing open and no rate
-// debt are forgotten, so the table holds only recent clients.
+// debt are forgotten, so the table holds only recent clients. An IPv4 client is one address
+// whether it came over IPv4 or as ::ffff:a.b.c.d on a dual-stack listener.
 #pragma once
 
 #include <cstdint>
@@ -19,8 +20,10 @@ class IpLimiter {
   IpLimiter(uint32_t max_per_ip, uint32_t rate_per_second) noexcept
       : max_per_ip_(max_per_ip), rate_per_second_(rate_per_second) {}
 
-  // New limits (a reload); connections already open stay.
-  void configure(uint32_t max_per_ip, uint32_t rate_per_second);
+  // New limits (a reload) at `now_ms`; connections already open stay. What each address owes
+  // under the old rate is carried over as the same number of connections at the new rate; a
+  // rate of 0 (no limit) forgets every debt.
+  void configure(uint32_t max_per_ip, uint32_t rate_per_second, uint64_t now_ms);
   // A new connection from `address` at `now_ms`; when admitted, release() must follow.
   Verdict admit(const net::CompactAddress& address, uint64_t now_ms);
   void release(const net::CompactAddress& address, uint64_t now_ms);

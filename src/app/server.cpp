@@ -339,7 +339,7 @@ void Server::Impl::reload() {
       app::LoopContext* c = ctx.get();
       c->loop().post_task([c, limits = next.limits] { c->set_limits(limits); });
     }
-    shared.ip_limiter->configure(next.limits.connections_per_ip, next.limits.connection_rate_per_ip);
+    shared.ip_limiter->configure(next.limits.connections_per_ip, next.limits.connection_rate_per_ip, loops[0]->loop().now_ms());  // reload runs on loop 0
     reloaded.limits = next.limits;
     note("limits");
   }

@@ -93,7 +93,9 @@ void EventLoop::turn(int max_wait_ms) {
   for (int i = 0; i < n; ++i) static_cast<Pollable*>(events[i].data.ptr)->on_event(events[i].events);
   timers_.run_due(now_);
   run_posted();
-  if (end_of_turn_) end_of_turn_();
+  // Guarded like timers and posted work: the hook is the application's, and a throw out of it
+  // would end the loop thread with every connection on it.
+  if (end_of_turn_) run_guarded(end_of_turn_, "end of turn");
   free_released();  // last: timers, posted work and the hook may release too
 }
 

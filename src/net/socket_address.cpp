@@ -24,6 +24,16 @@ CompactAddress CompactAddress::from(const sockaddr* sa) noexcept {
   return a;
 }
 
+CompactAddress CompactAddress::unmapped() const noexcept {
+  static constexpr uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (family != AF_INET6 || std::memcmp(bytes, kMappedPrefix, sizeof kMappedPrefix) != 0) return *this;
+  CompactAddress a;
+  a.family = AF_INET;
+  a.port = port;
+  std::memcpy(a.bytes, bytes + 12, 4);  // the rest stays zero, as from() leaves an IPv4 address
+  return a;
+}
+
 std::string CompactAddress::to_string() const {
   char buf[INET6_ADDRSTRLEN] = "?";
   if (family == AF_INET) {

@@ -20,6 +20,10 @@ struct CompactAddress {
 
   static CompactAddress from(const sockaddr* sa) noexcept;
   std::string to_string() const;  // "127.0.0.1:8080" or "[::1]:8080"
+  // The IPv4 address an IPv4-mapped IPv6 one (::ffff:a.b.c.d, RFC 4291 §2.5.5.2) stands for,
+  // else this address. A dual-stack listener reports IPv4 clients that way, so whatever counts
+  // clients (the per-address limits) compares unmapped addresses: one client, one address.
+  CompactAddress unmapped() const noexcept;
 };
 
 struct ListenAddress {

@@ -2,8 +2,8 @@
 // threads (runs on the loop thread, exactly once, in per-thread order), one-shot and periodic
 // timers (cancelled from outside and from inside their callback), stop(), the order of a turn
 // (dispatch, timers, posted work, then the end-of-turn hook), Pollable add/modify/remove on
-// an eventfd and a pipe, and a throwing timer or posted task that is logged and survived
-// (src/net/guarded.hpp). Every wait is bounded by a few seconds.
+// an eventfd and a pipe, and a throwing timer, posted task or end-of-turn hook that is logged
+// and survived (src/net/guarded.hpp). Every wait is bounded by a few seconds.
 #include "net/event_loop.hpp"
 
 #include <gtest/gtest.h>
@@ -512,6 +512,57 @@ TEST(EventLoop, ThrowingTimerAndPostedWorkAreLoggedAndTheLoopGoesOn) {
   EXPECT_NE(log.find("not derived from std::exception"), std::string::npos) << log;
   EXPECT_NE(log.find("posted work"), std::string::npos) << log;
   EXPECT_NE(log.find("timer"), std::string::npos) << log;
+}
+
+TEST(EventLoop, ThrowingEndOfTurnHookIsLoggedAndTheLoopGoesOn) {
+  // Driven turn by turn on this thread: on a loop thread, a throw out of run() would end the
+  // whole test binary instead of failing this test.
+  struct Counted final : ReleasedPollable {
+    explicit Counted(std::atomic<int>& freed) : freed_(freed) {}
+    ~Counted() override { ++freed_; }
+    void on_event(uint32_t) override {}
+    std::atomic<int>& freed_;
+  };
+  testing::internal::CaptureStderr();
+  std::atomic<int> freed{0};
+  int hook_calls = 0, posted_after = 0;
+  {
+    EventLoop loop(3);
+    loop.set_end_of_turn([&] {
+      ++hook_calls;
+      if (hook_calls == 1) throw std::runtime_error("hook boom");
+      if (hook_calls == 2) throw 7;
+    });
+    loop.post_task([&] { loop.release(std::make_unique<Counted>(freed)); });
+    EXPECT_NO_THROW(loop.turn(0)) << "the hook's exception left the turn";
+    EXPECT_EQ(freed.load(), 1) << "what the turn released was not freed after the throwing hook";
+    EXPECT_NO_THROW(loop.turn(0));
+    loop.post_task([&] { ++posted_after; });
+    EXPECT_NO_THROW(loop.turn(0));
+    EXPECT_EQ(posted_after, 1);
+    EXPECT_EQ(hook_calls, 3) << "the hook stays installed after it threw";
+  }
+  const std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("hook boom"), std::string::npos) << log;
+  EXPECT_NE(log.find("end of turn"), std::string::npos) << log;
+  EXPECT_NE(log.find("not derived from std::exception"), std::string::npos) << log;
+}
+
+TEST(EventLoop, RunSurvivesAThrowingEndOfTurnHook) {
+  LoopThread t;
+  std::atomic<int> hook_calls{0};
+  std::atomic<bool> sentinel{false};
+  testing::internal::CaptureStderr();
+  t.loop().set_end_of_turn([&] {
+    if (++hook_calls <= 3) throw std::runtime_error("hook boom in run");
+  });
+  t.loop().add_timer(1ms, 1ms, [] {});  // a turn every millisecond, each with the hook
+  t.start();
+  t.loop().post_task([&] { sentinel = true; });
+  EXPECT_TRUE(wait_until([&] { return sentinel.load() && hook_calls.load() > 3; }));
+  EXPECT_FALSE(t.wait_finished(0ms)) << "run() ended on the hook's exception";
+  t.stop_and_join();
+  testing::internal::GetCapturedStderr();
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // IpLimiter (src/app/ip_limiter.*): concurrent connections per address (too_many, release),
-// which addresses count as one (the port does not; IPv4 and IPv6 are apart), the GCRA rate one
-// second deep (too_fast, admitted again after 1/R s), rate owed without an open connection,
-// configure() at run time, forgetting idle addresses (tracked()), and admit/release from
+// which addresses count as one (the port does not; IPv4 and IPv6 are apart, but an IPv4-mapped
+// IPv6 client is its IPv4 address), the GCRA rate one second deep (too_fast, admitted again
+// after 1/R s), rate owed without an open connection, configure() at run time (debts rescaled
+// to a new rate), forgetting idle addresses (tracked()), and admit/release from
 // several threads. The limiter's clock is the now_ms argument: time is driven, never slept.
 #include "app/ip_limiter.hpp"
 
@@ -128,6 +129,36 @@ TEST(IpLimiter, IPv6AddressesDifferingOnlyInTheirLastBytesAreApart) {
   EXPECT_EQ(limiter.admit(v6("2001:db8:1:2:3:4:5:6"), t0), Verdict::too_many);
 }
 
+TEST(IpLimiter, AnIPv4MappedClientIsTheSameAddressAsOverIPv4) {
+  // A dual-stack listener ([::]) reports an IPv4 client as ::ffff:a.b.c.d; over an IPv4
+  // listener the same client is a.b.c.d. Both count against one budget.
+  IpLimiter limiter(2, 0);
+  const auto plain = v4("203.0.113.9"), mapped = v6("::ffff:203.0.113.9");
+  EXPECT_EQ(limiter.admit(plain, t0), Verdict::admitted);
+  EXPECT_EQ(limiter.admit(mapped, t0), Verdict::admitted);
+  EXPECT_EQ(limiter.tracked(), 1u);
+  EXPECT_EQ(limiter.admit(plain, t0), Verdict::too_many);
+  EXPECT_EQ(limiter.admit(mapped, t0), Verdict::too_many);
+  limiter.release(mapped, t0);  // released through either form
+  EXPECT_EQ(limiter.admit(plain, t0), Verdict::admitted);
+  limiter.release(plain, t0);
+  limiter.release(plain, t0);
+  EXPECT_EQ(limiter.tracked(), 0u);
+  // Only ::ffff:0:0/96 is mapped: the deprecated IPv4-compatible form and NAT64 stay IPv6.
+  EXPECT_EQ(limiter.admit(v6("::203.0.113.9"), t0), Verdict::admitted);
+  EXPECT_EQ(limiter.admit(v6("64:ff9b::203.0.113.9"), t0), Verdict::admitted);
+  EXPECT_EQ(limiter.admit(plain, t0), Verdict::admitted);
+  EXPECT_EQ(limiter.tracked(), 3u);
+}
+
+TEST(IpLimiter, AnIPv4MappedClientSharesTheRateOfIPv4) {
+  IpLimiter limiter(1000, 2);
+  EXPECT_EQ(limiter.admit(v4("203.0.113.9"), t0), Verdict::admitted);
+  EXPECT_EQ(limiter.admit(v6("::ffff:203.0.113.9"), t0), Verdict::admitted);
+  EXPECT_EQ(limiter.admit(v6("::ffff:203.0.113.9"), t0), Verdict::too_fast);
+  EXPECT_EQ(limiter.admit(v4("203.0.113.9"), t0), Verdict::too_fast);
+}
+
 TEST(IpLimiter, PortsOfOneAddressCountAsOneAddress) {
   IpLimiter limiter(2, 0);
   const auto a = v4("198.51.100.7", 50001), same_other_port = v4("198.51.100.7", 50002);
@@ -238,10 +269,10 @@ TEST(IpLimiter, ConfigureChangesTheConnectionLimitAndKeepsOpenConnections) {
   ASSERT_EQ(limiter.admit(a, t0), Verdict::admitted);
   ASSERT_EQ(limiter.admit(a, t0), Verdict::admitted);
   ASSERT_EQ(limiter.admit(a, t0), Verdict::too_many);
-  limiter.configure(3, 0);
+  limiter.configure(3, 0, t0);
   EXPECT_EQ(limiter.admit(a, t0), Verdict::admitted);
   EXPECT_EQ(limiter.admit(a, t0), Verdict::too_many);
-  limiter.configure(1, 0);  // 3 open, limit 1: they stay, nothing new until under the limit
+  limiter.configure(1, 0, t0);  // 3 open, limit 1: they stay, nothing new until under the limit
   EXPECT_EQ(limiter.admit(a, t0), Verdict::too_many);
   limiter.release(a, t0);
   limiter.release(a, t0);
@@ -254,12 +285,72 @@ TEST(IpLimiter, ConfigureTurnsTheRateOnAndOff) {
   IpLimiter limiter(1000, 0);
   const auto a = v4("192.0.2.1");
   for (int i = 0; i < 50; ++i) ASSERT_EQ(limiter.admit(a, t0), Verdict::admitted) << "rate 0 is off";
-  limiter.configure(1000, 1);
+  limiter.configure(1000, 1, t0);
   EXPECT_EQ(limiter.admit(a, t0), Verdict::admitted);
   EXPECT_EQ(limiter.admit(a, t0), Verdict::too_fast);
-  limiter.configure(1000, 0);
+  limiter.configure(1000, 0, t0);
   EXPECT_EQ(limiter.admit(a, t0), Verdict::admitted);
   EXPECT_EQ(limiter.admit(a, t0), Verdict::admitted);
+}
+
+TEST(IpLimiter, ARaisedRateCountsTheDebtInConnectionsNotSeconds) {
+  // One connection at 1/s owes a second; at 1000/s that connection is a thousandth of the
+  // burst, not a second's worth of refusals.
+  IpLimiter limiter(10'000, 1);
+  const auto a = v4("192.0.2.1");
+  ASSERT_EQ(limiter.admit(a, t0), Verdict::admitted);
+  ASSERT_EQ(limiter.admit(a, t0), Verdict::too_fast);
+  limiter.configure(10'000, 1000, t0);
+  int admitted = 0;
+  while (admitted < 2000 && limiter.admit(a, t0) == Verdict::admitted) ++admitted;
+  EXPECT_EQ(admitted, 999) << "the burst of 1000 less the one connection already made";
+}
+
+TEST(IpLimiter, ALoweredRateKeepsTheBurstOwed) {
+  // 100 connections in a burst at 100/s; at 1/s they are 100 seconds of debt, not the one
+  // second they were worth at the old rate.
+  IpLimiter limiter(10'000, 100);
+  const auto a = v4("192.0.2.1");
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(limiter.admit(a, t0), Verdict::admitted) << i;
+  ASSERT_EQ(limiter.admit(a, t0), Verdict::too_fast);
+  limiter.configure(10'000, 1, t0);
+  EXPECT_EQ(limiter.admit(a, t0 + 1'000), Verdict::too_fast);
+  EXPECT_EQ(limiter.admit(a, t0 + 99'999), Verdict::too_fast);
+  EXPECT_EQ(limiter.admit(a, t0 + 100'000), Verdict::admitted);
+  EXPECT_EQ(limiter.admit(a, t0 + 100'000), Verdict::too_fast);
+}
+
+TEST(IpLimiter, RescaledDebtCountsFromTheReload) {
+  // Half the debt was paid before the reload: the other half is rescaled.
+  IpLimiter limiter(10'000, 10);
+  const auto a = v4("192.0.2.1");
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(limiter.admit(a, t0), Verdict::admitted);  // owes 1 s
+  limiter.configure(10'000, 1, t0 + 500);  // 0.5 s left = 5 connections = 5 s at 1/s
+  EXPECT_EQ(limiter.admit(a, t0 + 5'499), Verdict::too_fast);
+  EXPECT_EQ(limiter.admit(a, t0 + 5'500), Verdict::admitted);
+}
+
+TEST(IpLimiter, TurningTheRateOffForgetsDebtsAndAddressesWithNothingOpen) {
+  IpLimiter limiter(10, 1);
+  const auto a = v4("192.0.2.1"), b = v4("192.0.2.2");
+  ASSERT_EQ(limiter.admit(a, t0), Verdict::admitted);
+  ASSERT_EQ(limiter.admit(b, t0), Verdict::admitted);
+  limiter.release(b, t0);  // b left owing
+  ASSERT_EQ(limiter.tracked(), 2u);
+  limiter.configure(10, 0, t0);
+  EXPECT_EQ(limiter.tracked(), 1u) << "b owes nothing without a rate and has nothing open";
+  limiter.configure(10, 1, t0);  // back on: what was made while off is not owed
+  EXPECT_EQ(limiter.admit(a, t0), Verdict::admitted);
+  EXPECT_EQ(limiter.admit(a, t0), Verdict::too_fast);
+}
+
+TEST(IpLimiter, AnUnchangedRateKeepsEveryDebt) {
+  IpLimiter limiter(10, 1);
+  const auto a = v4("192.0.2.1");
+  ASSERT_EQ(limiter.admit(a, t0), Verdict::admitted);
+  limiter.configure(20, 1, t0);  // only the connection limit changed
+  EXPECT_EQ(limiter.admit(a, t0 + 999), Verdict::too_fast);
+  EXPECT_EQ(limiter.admit(a, t0 + 1'000), Verdict::admitted);
 }
 
 // ---- Forgetting idle addresses -------------------------------------------------------------

@@ -1,11 +1,12 @@
 // parse_listen_address ("host:port", "[v6]:port", localhost; nothing resolved) and
-// CompactAddress (from a sockaddr and back to text).
+// CompactAddress (from a sockaddr and back to text, an IPv4-mapped address unmapped).
 #include "net/socket_address.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 
+#include <cstring>
 #include <string>
 
 namespace capstan::net {
@@ -115,6 +116,27 @@ TEST(CompactAddress, FromSockaddrIn6) {
   EXPECT_EQ(a.family, AF_INET6);
   EXPECT_EQ(a.port, 65535);
   EXPECT_EQ(a.to_string(), "[2001:db8::1:0:0:1]:65535");
+}
+
+TEST(CompactAddress, UnmappedTurnsAnIPv4MappedAddressIntoIPv4) {
+  sockaddr_in6 sa{};
+  sa.sin6_family = AF_INET6;
+  sa.sin6_port = htons(4711);
+  ASSERT_EQ(inet_pton(AF_INET6, "::ffff:127.0.0.1", &sa.sin6_addr), 1);
+  const CompactAddress mapped = CompactAddress::from(reinterpret_cast<const sockaddr*>(&sa));
+  const CompactAddress a = mapped.unmapped();
+  EXPECT_EQ(a.family, AF_INET);
+  EXPECT_EQ(a.port, 4711);
+  EXPECT_EQ(a.to_string(), "127.0.0.1:4711");
+  const uint8_t zeros[12] = {};
+  EXPECT_EQ(std::memcmp(a.bytes + 4, zeros, sizeof zeros), 0) << "laid out as from() lays out IPv4";
+  EXPECT_EQ(mapped.to_string(), "[::ffff:127.0.0.1]:4711") << "from() itself keeps what the kernel said";
+  for (const char* other : {"::1", "::127.0.0.1", "64:ff9b::7f00:1", "::fffe:7f00:1", "ffff::7f00:1"}) {
+    ASSERT_EQ(inet_pton(AF_INET6, other, &sa.sin6_addr), 1) << other;
+    const CompactAddress v6 = CompactAddress::from(reinterpret_cast<const sockaddr*>(&sa));
+    EXPECT_EQ(v6.unmapped().family, AF_INET6) << other;
+    EXPECT_EQ(std::memcmp(v6.unmapped().bytes, v6.bytes, 16), 0) << other;
+  }
 }
 
 TEST(CompactAddress, UnknownFamily) {
