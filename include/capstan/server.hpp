@@ -23,7 +23,8 @@ namespace capstan {
 
 // What a started server serves, for the program around it (state files, a readiness signal).
 struct ServerInfo {
-  std::vector<std::string> listen;  // real addresses, port 0 resolved: "127.0.0.1:43211"
+  std::vector<std::string> listen;      // real addresses, port 0 resolved: "127.0.0.1:43211"
+  std::vector<std::string> listen_tls;  // those of them served with TLS ([server.tls] listen)
   struct Route {
     std::string path;       // prefix applied
     std::string component;  // its config name, "c++" for a route()

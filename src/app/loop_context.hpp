@@ -47,6 +47,7 @@ class LoopContext;
 struct ServerStatus {
   std::vector<LoopContext*> loops;                // every loop: the endpoints sum them
   std::vector<std::string> listening;             // real addresses
+  std::vector<std::string> listening_tls;         // those of them served with TLS
   std::vector<std::string> route_components;      // by route index: config name, or "c++"
   int64_t started_unix = 0;
   std::chrono::steady_clock::time_point started;

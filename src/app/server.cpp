@@ -174,6 +174,7 @@ Status Server::Impl::bind_each(const std::vector<std::string>& addresses, bool t
         else reinterpret_cast<sockaddr_in6*>(sa)->sin6_port = htons(port);
         if (this->port == 0) this->port = port;
         shared.status.listening.push_back(net::CompactAddress::from(sa).to_string());  // port 0 resolved
+        if (tls) shared.status.listening_tls.push_back(shared.status.listening.back());
         std::string shown = text.substr(0, text.rfind(':') + 1) + std::to_string(port);
         log::info("listening", {{"address", shown}, {"loops", std::to_string(loops.size())}, {"tls", tls ? "yes" : "no"}});
       }
@@ -239,6 +240,7 @@ Status Server::run() {
   Status bound = s.bind_all();
   ServerInfo info;
   info.listen = s.shared.status.listening;
+  info.listen_tls = s.shared.status.listening_tls;
   for (const auto& r : routes) info.routes.push_back({r.path, r.component_name.empty() ? "c++" : r.component_name});
   if (bound && s.on_listening) bound = s.on_listening(info);
   if (!bound) {
