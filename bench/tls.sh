@@ -5,7 +5,7 @@
 # BoringSSL) side by side. Prints a markdown table with the issue's target: wss keeps at least
 # 80% of ws's throughput.
 #
-#   bench/tls.sh                                  defaults: 3 rounds of 3 s windows (~6 minutes)
+#   bench/tls.sh                                  defaults: 3 rounds of 3 s windows (~5 minutes quiet, ~10 busy)
 #   DURATION=2 WARMUP=1 REPEAT=1 bench/tls.sh     a quick check
 #   SERVERS=capstan TLS_VERSION=1.2 bench/tls.sh
 #
@@ -14,7 +14,7 @@
 # 16384"), HS_CLIENTS (concurrent handshaking clients, default 32), SERVERS (default "capstan
 # bun"), TLS_VERSION (the only version the load generator offers, default 1.3), CAPSTAN (the
 # binary, default build/release/capstan), RETRIES (runs measured again when disturbed or with
-# the CPUs far apart, default 1), QUIET_PCT, QUIET_TIMEOUT (default 20 s here), XCPU_NEAR_NS (as
+# the CPUs far apart, default 0), QUIET_PCT, QUIET_TIMEOUT (default 5 s here: the run stays bounded on a busy machine), XCPU_NEAR_NS (as
 # in run.sh, see bench/README.md).
 # Every server runs alone, pinned to CPU 0 (Capstan with threads = 1); the load generator runs
 # on CPU 1. Loopback only, ports 19401-19500. Certificates are made for the run with openssl.
@@ -31,15 +31,16 @@ SIZES=${SIZES:-"20 16384"}
 HS_CLIENTS=${HS_CLIENTS:-32}
 SERVERS=${SERVERS:-"capstan bun"}
 TLS_VERSION=${TLS_VERSION:-1.3}
-RETRIES=${RETRIES:-1}
+RETRIES=${RETRIES:-0}
 QUIET_PCT=${QUIET_PCT:-10}
-QUIET_TIMEOUT=${QUIET_TIMEOUT:-20}
+QUIET_TIMEOUT=${QUIET_TIMEOUT:-5}
 XCPU_NEAR_NS=${XCPU_NEAR_NS:-250}
 
 BUILD=$ROOT/build/bench
 CAPSTAN=${CAPSTAN:-$ROOT/build/release/capstan}
 BUN=$ROOT/bench/node/node_modules/.bin/bun
-LOADGEN=$BUILD/capstan_loadgen  # shellcheck disable=SC2034  # run_loadgen_bounded (lib.sh) uses it
+# shellcheck disable=SC2034  # run_loadgen_bounded (lib.sh) uses it
+LOADGEN=$BUILD/capstan_loadgen
 OUT=$BUILD/results/$(date +%Y%m%d-%H%M%S)-tls
 mkdir -p "$OUT"
 
@@ -298,7 +299,15 @@ size_label() { (($1 % 1024 == 0)) && echo "$(($1 / 1024)) KiB" || echo "$1 B"; }
       echo "| $(label "$server"), $(size_label "$size") | $(pct "$m"); $(pct "$c") | $(verdict "$m"); $(verdict "$c") |"
     done
   done
-  footnotes "$RETRIES"
+  # The marks' notes (lib.sh's footnotes speaks of run.sh's retries).
+  notes=""
+  for k in "${!R[@]}"; do
+    [[ $k == *" others_cpu_pct" ]] && disturbed "${R[$k]}" &&
+      notes+="† other processes used more than ${QUIET_PCT}% of a CPU during a run of that figure (measured again up to RETRIES=$RETRIES times)."$'\n'
+    [[ $k == *" placement" ]] && far "${R[$k]}" &&
+      notes+="‡ measured partly or wholly with CPU 0 and 1 far apart (see README; measured again up to RETRIES=$RETRIES times)."$'\n'
+  done
+  [[ -z $notes ]] || { echo; sort -u <<<"${notes%$'\n'}"; }
   echo
   echo "Echo details (medians; the range in brackets): server and loadgen CPU per message; window s = seconds the figures"
   echo "cover (CPUs near) / seconds elapsed; others' CPU in % of one CPU."
