@@ -20,6 +20,11 @@
 //              growth of the server's VmRSS divided by N.
 //   fanout     broadcast: bursts from one connection delivered to all N (fanout.cpp, with its
 //              own options).
+// With --tls 1 the echo, action, handshake and idle modes speak wss:// (tls_client.hpp): each
+// connection does the TLS handshake first, then the same. In handshake mode every handshake is
+// a full one (no session is kept or offered); --upgrade 0 stops after the TLS handshake (then
+// close_notify, and the server's close is awaited before the reset), --upgrade 1 (the default)
+// goes on to the WebSocket upgrade over TLS as without TLS.
 // The last line of output is machine-readable: "RESULT mode=... key=value ...".
 // Any failure (refused handshake, wrong echo, server closing, stall, timeout) exits non-zero:
 // a broken server must not look fast.
@@ -46,6 +51,7 @@
 #include "common.hpp"
 #include "fanout.hpp"
 #include "procfs.hpp"
+#include "tls_client.hpp"
 #include "ws_client.hpp"
 #include "xcpu_probe.hpp"
 
@@ -83,6 +89,7 @@ struct Options : CommonOptions {
     std::string action = "echo";  // action mode: the action's name, in the message and the reply
     double idle_wait = 2;         // idle mode: settle time before reading VmRSS
     int src_addrs = 0;            // 0: one 127.0.0.x source address per 20,000 connections
+    tls::Options tls;             // --tls 1 and the options of tls_client.hpp
 };
 
 void usage() {
@@ -92,10 +99,16 @@ void usage() {
         "         [--duration 10] [--warmup 2] [--idle-wait 2] [--connect-timeout 60]\n"
         "         [--src-addrs K] [--probe-cpu SERVER_CPU [--near-ns 250]]\n"
         "         [--token-file FILE] [--check-action 1] [--action echo]\n"
+        "         [--tls 1 [--tls-ca CA_FILE] [--tls-version 1.3|1.2] [--tls-ciphers LIST]\n"
+        "          [--tls-name localhost] [--upgrade 1|0]]\n"
         "  --url-path is --path; --token-file appends token=<the file's content> to its query.\n"
         "  --check-action 1: before measuring, one connection must get {\"action\":\"echo\",\n"
         "  \"data\":\"1\"} back for {\"action\":\"echo\",\"data\":1} (a refused token fails).\n"
         "  --action NAME: action mode sends and expects action NAME in place of \"echo\".\n"
+        "  --tls 1: wss://, the TLS handshake first on every connection; without --tls-ca the\n"
+        "  server's certificate is not verified. Only the version of --tls-version is offered;\n"
+        "  no session is ever resumed. --upgrade 0 (handshake mode): TLS handshakes only, each\n"
+        "  ended by close_notify, the server's close awaited, then a reset.\n"
         "  --mode fanout has options of its own: --mode fanout --help.\n",
         stderr);
     std::exit(2);
@@ -110,6 +123,7 @@ Options parse_args(int argc, char** argv) {
         if (i + 1 >= argc) usage();
         const char* v = argv[++i];
         if (parse_common_option(o, a, v)) continue;
+        if (tls::parse_option(o.tls, a, v)) continue;
         if (a == "--token-file") token_file = v;
         else if (a == "--check-action") o.check_action = std::atoi(v) != 0;
         else if (a == "--action") o.action = v;
@@ -138,6 +152,9 @@ Options parse_args(int argc, char** argv) {
         die("--action must be a name without quotes or backslashes");
     if (o.src_addrs <= 0) o.src_addrs = 1 + o.conns / 20000;
     if (o.src_addrs > 250) die("--src-addrs must be at most 250");
+    if (o.tls.enabled && o.check_action) die("--check-action is not implemented with --tls");
+    if (!o.tls.upgrade && (!o.tls.enabled || o.mode != Mode::handshake))
+        die("--upgrade 0 needs --tls 1 and --mode handshake");
     return o;
 }
 
@@ -158,10 +175,13 @@ std::string action_reply(const std::string& name, const std::string& id) {
 // ---------------------------------------------------------------------------------------------
 // Connections
 
-enum class State { Connecting, Handshake, Open };
+// TlsHandshake: connected, TLS handshake under way; Handshake: upgrade request sent; Closing
+// (handshake mode, --upgrade 0): close_notify sent, waiting for the server's close.
+enum class State { Connecting, TlsHandshake, Handshake, Open, Closing };
 
 struct Conn {
     int fd = -1;
+    SSL* ssl = nullptr;       // --tls: the connection's TLS stream
     State state = State::Connecting;
     std::string accept;       // expected Sec-WebSocket-Accept
     std::string in;           // received bytes not yet consumed
@@ -181,6 +201,7 @@ public:
         : opt_(o), conns_(size_t(o.conns)), addr_(loopback_address(o.host, o.port)),
           ep_(new_epoll()) {
         rbuf_.resize(256 * 1024);
+        if (o.tls.enabled) tls_ctx_ = tls::make_context(o.tls);
     }
 
     // Opens connections up to `upto` (all by default) and completes their handshakes, a
@@ -351,12 +372,90 @@ private:
         c.fd = tcp_socket("client", idx);
         c.state = State::Connecting;
         c.in.clear();
+        c.out.clear();
         c.sent_ns = now_ns();
         start_connect(c.fd, addr_, "client", idx);
         // Edge-triggered: one registration per connection, no EPOLL_CTL_MOD; the 101 is read
         // until EAGAIN. Closing the descriptor removes it from the epoll set.
         epoll_add(ep_, c.fd, EPOLLIN | EPOLLOUT | EPOLLET, idx);
+        if (tls_ctx_) {
+            c.ssl = tls::new_session(tls_ctx_, opt_.tls, c.fd);
+            hs_tls_step(idx, 0);  // the ClientHello goes now if the connection is established
+            return;
+        }
         hs_send(c);  // on loopback the connection is often established by now
+    }
+
+    // Handshake mode with TLS, driven by every event of the client: the TLS handshake (edge-
+    // triggered: OpenSSL reads and writes until the socket says EAGAIN), then the upgrade
+    // request and its 101 over TLS, or (--upgrade 0) close_notify and the server's close.
+    void hs_tls_step(size_t idx, uint32_t events) {
+        Conn& c = conns_[idx];
+        if (c.state == State::Connecting || c.state == State::TlsHandshake) {
+            c.state = State::TlsHandshake;
+            ERR_clear_error();
+            errno = 0;
+            const int r = SSL_connect(c.ssl);
+            if (r != 1) {
+                const int e = SSL_get_error(c.ssl, r);
+                if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) && !(events & EPOLLERR))
+                    return;
+                const int err = connect_result(c.fd);
+                die("TLS handshake of client %zu with port %d: %s: %s", idx, opt_.port,
+                    tls::error_name(e),
+                    err ? std::strerror(err) : e == SSL_ERROR_SYSCALL && errno ? std::strerror(errno)
+                                                                                : tls::errors().c_str());
+            }
+            if (negotiated_.version.empty()) negotiated_ = tls::negotiated(c.ssl);
+            if (opt_.tls.upgrade) {
+                const HsKey& k = hs_keys_[hs_next_key_++ % hs_keys_.size()];
+                if (tls::write_or_queue(c.ssl, c.out, k.request.data(), k.request.size()))
+                    die("the upgrade request did not fit in the socket buffer");
+                c.accept = k.accept;
+                c.state = State::Handshake;
+            } else {
+                ERR_clear_error();
+                if (SSL_shutdown(c.ssl) < 0)
+                    die("TLS close_notify of client %zu: %s", idx, tls::errors().c_str());
+                c.state = State::Closing;
+            }
+        }
+        for (;;) {
+            bool eof = false;
+            const size_t n = tls::read_some(c.ssl, rbuf_.data(), rbuf_.size(), &eof);
+            if (eof) {
+                if (c.state == State::Closing) break;
+                die("server closed client %zu during the handshake", idx);
+            }
+            if (n == 0) return;  // the rest comes with the next edge
+            if (c.state == State::Closing)
+                die("%zu bytes of data from the server after a TLS handshake (--upgrade 0)", n);
+            c.in.append(rbuf_.data(), n);
+            const size_t end = handshake_end(c.in, c.accept, opt_.path);
+            if (end == std::string::npos) continue;
+            if (c.in.size() > end + 4)
+                die("%zu bytes right after the 101 (token refused?): %.*s",
+                    c.in.size() - end - 4, int(std::min<size_t>(c.in.size() - end - 4, 200)),
+                    c.in.data() + end + 4);
+            break;
+        }
+        hs_done(idx);
+    }
+
+    // A handshake completed: counted, the connection reset, the slot starts the next one.
+    void hs_done(size_t idx) {
+        Conn& c = conns_[idx];
+        ++completed_;
+        if (measuring_) {
+            samples_.push_back(now_ns() - c.sent_ns);
+            ++c.window_msgs;
+        }
+        if (c.ssl) {
+            SSL_free(c.ssl);  // the descriptor stays open: SSL_set_fd does not hand it over
+            c.ssl = nullptr;
+        }
+        reset_close(c.fd);
+        hs_start(idx);
     }
 
     // Sends the upgrade request if the connection is established (else EAGAIN: EPOLLOUT
@@ -375,6 +474,7 @@ private:
 
     void hs_event(size_t idx, uint32_t events) {
         Conn& c = conns_[idx];
+        if (c.ssl) return hs_tls_step(idx, events);
         if (c.state == State::Connecting) {
             if (events & EPOLLOUT) hs_send(c);
             if (c.state == State::Connecting) {
@@ -401,13 +501,7 @@ private:
                     c.in.data() + end + 4);
             break;
         }
-        ++completed_;
-        if (measuring_) {
-            samples_.push_back(now_ns() - c.sent_ns);
-            ++c.window_msgs;
-        }
-        reset_close(c.fd);
-        hs_start(idx);
+        hs_done(idx);
     }
 
     // The window's readings; the count is of the echoes (round trips, handshakes) completed
@@ -459,8 +553,11 @@ private:
         const double p50 = percentile_us(samples_, 0.50), p99 = percentile_us(samples_, 0.99),
                      max = percentile_us(samples_, 1.0);
         if (hs)
-            std::printf("handshake: %d clients, path %.40s%s: %.0f handshakes/s over %.2f s\n",
-                        opt_.conns, opt_.path.c_str(), opt_.path.size() > 40 ? "..." : "",
+            std::printf("handshake: %d clients, %s: %.0f handshakes/s over %.2f s\n",
+                        opt_.conns,
+                        !opt_.tls.enabled  ? ("path " + opt_.path.substr(0, 40)).c_str()
+                        : opt_.tls.upgrade ? ("TLS + upgrade, path " + opt_.path.substr(0, 40)).c_str()
+                                           : "TLS only",
                         msgs / secs, secs);
         else
             std::printf("%s: %d connections, %zu-byte messages: %.0f messages/s over %.2f s\n",
@@ -468,18 +565,25 @@ private:
         std::printf("  placement %s: CPUs near for %.2f of %.2f s (round trip p50 %.0f ns)\n"
                     "  latency p50 %.1f us, p99 %.1f us, max %.1f us (whole %.2f s)\n"
                     "  CPU per %s: server %.2f us, loadgen %.2f us\n"
-                    "  other processes used %.1f%% of a CPU; hypervisor steal %.1f%%\n",
+                    "  other processes used %.1f%% of a CPU; hypervisor steal %.1f%%\n%s",
                     placement, double(near_.ns) / 1e9, elapsed, xcpu_p50, p50, p99, max, elapsed,
-                    unit, cpu_us, own_us, others_pct, steal_pct);
+                    unit, cpu_us, own_us, others_pct, steal_pct,
+                    opt_.tls.enabled ? ("  TLS: " + negotiated_.version + " " + negotiated_.cipher +
+                                        ", server key " + negotiated_.key + "\n").c_str()
+                                     : "");
         // The keys are those of echo whatever the mode: a "msg" is one round trip in action
         // mode and one handshake in handshake mode (size is then the request's size).
         std::printf("RESULT mode=%s conns=%d size=%zu window_s=%.3f elapsed_s=%.3f msgs=%.0f "
                     "msgs_per_s=%.0f p50_us=%.1f p99_us=%.1f cpu_us_per_msg=%.3f "
                     "loadgen_cpu_us_per_msg=%.3f starved=%zu others_cpu_pct=%.1f "
-                    "steal_pct=%.1f placement=%s xcpu_ns=%.0f\n",
+                    "steal_pct=%.1f placement=%s xcpu_ns=%.0f%s\n",
                     mode_name(opt_.mode), opt_.conns, message_size(), secs,
                     elapsed, msgs, msgs / secs, p50, p99, cpu_us, own_us, starved, others_pct,
-                    steal_pct, placement, xcpu_p50);
+                    steal_pct, placement, xcpu_p50,
+                    !opt_.tls.enabled ? " tls=0"
+                    : (" tls=1 tls_version=" + negotiated_.version + " tls_cipher=" +
+                       negotiated_.cipher + " tls_key=" + negotiated_.key +
+                       " tls_upgrade=" + (opt_.tls.upgrade ? "1" : "0")).c_str());
     }
 
     // Bytes of what one operation sends: the message, or the upgrade request.
@@ -517,9 +621,11 @@ private:
         if (c.state == State::Connecting) {
             const int err = connect_result(c.fd);
             if (err) die("connect to port %d: %s", opt_.port, std::strerror(err));
-            send_handshake(c);
-            return;
+            if (!tls_ctx_) return send_handshake(c);
+            c.ssl = tls::new_session(tls_ctx_, opt_.tls, c.fd);
+            c.state = State::TlsHandshake;
         }
+        if (c.state == State::TlsHandshake) return tls_handshake_step(c);
         if (events & EPOLLOUT) flush(c);
         if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) on_readable(c);
     }
@@ -533,14 +639,42 @@ private:
         write_all(c, req.data(), req.size());
     }
 
-    // One read per readiness event (level-triggered: leftovers come back next turn).
+    // The TLS handshake of a connection (level-triggered: waits for what OpenSSL asks for),
+    // then the upgrade request over it.
+    void tls_handshake_step(Conn& c) {
+        ERR_clear_error();
+        errno = 0;
+        const int r = SSL_connect(c.ssl);
+        if (r == 1) {
+            if (negotiated_.version.empty()) negotiated_ = tls::negotiated(c.ssl);
+            return send_handshake(c);
+        }
+        const int e = SSL_get_error(c.ssl, r);
+        if (e == SSL_ERROR_WANT_READ) return set_events(c, EPOLLIN);
+        if (e == SSL_ERROR_WANT_WRITE) return set_events(c, EPOLLIN | EPOLLOUT);
+        die("TLS handshake of connection %zu with port %d: %s: %s", size_t(&c - conns_.data()),
+            opt_.port, tls::error_name(e),
+            e == SSL_ERROR_SYSCALL && errno ? std::strerror(errno) : tls::errors().c_str());
+    }
+
+    // One read per readiness event (level-triggered: leftovers come back next turn). With TLS,
+    // the records that have arrived (OpenSSL reads ahead, then they are decrypted one by one).
     void on_readable(Conn& c) {
-        ssize_t n = read(c.fd, rbuf_.data(), rbuf_.size());
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-        if (n <= 0)
-            die("server closed connection %zu (%s)", size_t(&c - conns_.data()),
-                n == 0 ? "EOF" : std::strerror(errno));
-        c.in.append(rbuf_.data(), size_t(n));
+        size_t got = 0;
+        if (c.ssl) {
+            bool eof = false;
+            got = tls::read_some(c.ssl, rbuf_.data(), rbuf_.size(), &eof);
+            if (eof) die("server closed connection %zu (TLS close_notify or EOF)", size_t(&c - conns_.data()));
+            if (got == 0) return;
+        } else {
+            const ssize_t n = read(c.fd, rbuf_.data(), rbuf_.size());
+            if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+            if (n <= 0)
+                die("server closed connection %zu (%s)", size_t(&c - conns_.data()),
+                    n == 0 ? "EOF" : std::strerror(errno));
+            got = size_t(n);
+        }
+        c.in.append(rbuf_.data(), got);
         if (c.state == State::Handshake && !parse_handshake(c)) return;
         parse_frames(c);
     }
@@ -672,11 +806,12 @@ private:
 
     // Writes what the kernel takes now; queues the rest and waits for EPOLLOUT.
     void write_all(Conn& c, const char* data, size_t len) {
-        if (write_or_queue(c.fd, c.out, data, len)) set_events(c, EPOLLIN | EPOLLOUT);
+        if (c.ssl ? tls::write_or_queue(c.ssl, c.out, data, len) : write_or_queue(c.fd, c.out, data, len))
+            set_events(c, EPOLLIN | EPOLLOUT);
     }
 
     void flush(Conn& c) {
-        if (flush_queued(c.fd, c.out)) set_events(c, EPOLLIN);
+        if (c.ssl ? tls::flush(c.ssl, c.out) : flush_queued(c.fd, c.out)) set_events(c, EPOLLIN);
     }
 
     Options opt_;
@@ -694,6 +829,8 @@ private:
     std::vector<double> xcpu_;   // every probe's round trip in ns
     std::vector<HsKey> hs_keys_; // handshake mode: requests to send and the accepts they get
     size_t hs_next_key_ = 0, hs_request_size_ = 0;
+    SSL_CTX* tls_ctx_ = nullptr;  // --tls: the client context of every connection
+    tls::Negotiated negotiated_;  // what the first TLS handshake agreed on
 };
 
 }  // namespace

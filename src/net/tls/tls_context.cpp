@@ -122,6 +122,10 @@ Expected<std::shared_ptr<const TlsContexts>> TlsContexts::load(const TlsSettings
     // Partial writes and a retried write from another address (the outbox holds the same
     // bytes), and buffers given back while a connection is idle (most of them, most of the time).
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+    // Read-ahead: one read(2) takes every record that has arrived, instead of two per record
+    // (its 5-byte header, then its body). What it takes beyond the caller's buffer stays in
+    // OpenSSL's and shows in has_buffered_input (SSL_has_pending).
+    SSL_CTX_set_read_ahead(ctx, 1);
     if (!s.ciphers.empty() && SSL_CTX_set_cipher_list(ctx, s.ciphers.c_str()) != 1) return failure("ciphers \"" + s.ciphers + "\"");
     if (!s.ciphersuites.empty() && SSL_CTX_set_ciphersuites(ctx, s.ciphersuites.c_str()) != 1)
       return failure("ciphersuites \"" + s.ciphersuites + "\"");

@@ -34,7 +34,9 @@ class TlsTransport final : public Transport, public Pollable {
     return this;
   }
   void on_event(uint32_t events) override;  // the readiness, as it matters to the caller
-  bool has_buffered_input() const noexcept override { return SSL_pending(ssl_) > 0; }
+  // Decrypted bytes not handed out yet, or (read-ahead) records read from the socket and not
+  // decrypted yet: either way no readiness will report them.
+  bool has_buffered_input() const noexcept override { return SSL_has_pending(ssl_) == 1; }
   bool established() const noexcept override { return established_; }
   void abandoned() noexcept override;
 
