@@ -195,6 +195,13 @@ class Server:
     def http_url(self, path="/") -> str:
         return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}{path}"
 
+    def http_connection(self, timeout=5.0):
+        """An http.client connection to `port`: HTTPS (default context) over TLS."""
+        import http.client
+        if self.tls:
+            return http.client.HTTPSConnection(self.host, self.port, timeout=timeout)
+        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
     def rss_kib(self, field="VmRSS") -> int:
         with open(f"/proc/{self.pid}/status") as f:
             for line in f:

@@ -570,6 +570,23 @@ def test_200_concurrent_tls_clients(start_server):
     assert m[(HANDSHAKES, "failed")] == 0 and m[(HANDSHAKES, "client_left")] == 0, m
 
 
+def test_connection_over_a_limit_is_closed_at_accept_without_a_plain_answer(start_server):
+    """On a plain listener a connection over max_connections gets a 503; on a TLS one it is
+    closed before its handshake (no plain bytes into a TLS stream), counted as a limit hit."""
+    server = start_server(tls_config(extra="[limits]\nmax_connections = 3\n"))
+    with RawWS.connect(server.host, server.tls_port) as a, RawWS.connect(server.host, server.tls_port) as b:
+        with RawWS.connect(server.host, server.tls_port):
+            with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+                tls_socket(server).close()
+        assert server.wait_tcp_connections(2, timeout=3)  # room for the scrape
+        with urllib.request.urlopen(f"http://{server.host}:{server.plain_port}/metrics", timeout=5) as r:
+            body = r.read().decode()
+        assert re.search(r'^capstan_limit_hits_total\{kind="max_connections"\} 1$', body, re.M), body
+        assert a.echo(OP_TEXT, b"a") == (OP_TEXT, b"a") and b.echo(OP_TEXT, b"b") == (OP_TEXT, b"b")
+    assert server.wait_tcp_connections(0, timeout=3)
+    run(wss_echo(tls_url(server), "room again", ssl=ctx()))
+
+
 # ---- reload -------------------------------------------------------------------------------
 
 def test_sighup_rereads_certificates_open_connections_stay(start_server, tmp_path):

@@ -121,6 +121,15 @@ def wrap_client(sock: socket.socket, host: str) -> ssl.SSLSocket:
     return _default_client_context().wrap_socket(sock, server_hostname=host)
 
 
+def php_args() -> list:
+    """php-cli options that make PHP's curl and stream clients trust the session CA (they
+    read their CA bundle from php.ini, not SSL_CERT_FILE); none outside TLS mode."""
+    if not TLS_MODE:
+        return []
+    ca = session_pki().ca.cert
+    return ["-d", f"curl.cainfo={ca}", "-d", f"openssl.cafile={ca}"]
+
+
 if TLS_MODE:
     # Default contexts (python-websockets for wss://, urllib for https://) trust the session CA.
     os.environ["SSL_CERT_FILE"] = str(session_pki().ca.cert)
