@@ -5,7 +5,6 @@ python3-websockets subscribers of the channel named like the topic receive the d
 raw form posts with urllib check topics, ids, selectors and every refusal. Publisher JWTs are
 made by python3-jwt (HS256)."""
 import asyncio
-import http.client
 import json
 import os
 import re

@@ -5,7 +5,6 @@ channel, one publication or a batch, over keep-alive connections; every refusal 
 from CAPSTAN_PUBLISH_KEY; without a key there is no /publish at all. Clients are
 python3-websockets and the standard library's urllib / http.client; tokens are python3-jwt."""
 import asyncio
-import http.client
 import json
 import time
 import urllib.error

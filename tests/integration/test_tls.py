@@ -28,7 +28,7 @@ import websockets
 import tlsenv
 from conftest import TLS_MODE, run_capstan
 from helpers import connect, echo_roundtrip, run
-from rawws import OP_BINARY, OP_TEXT, RawWS, TcpClosed, encode_frame, open_socket, read_http_response
+from rawws import OP_BINARY, OP_TEXT, RawWS, encode_frame, open_socket, read_http_response
 
 HANDSHAKES = "capstan_tls_handshakes_total"
 STREAM_ERRORS = "capstan_tls_stream_errors_total"
