@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test suite: unit tests and the
-# integration, conformance (Autobahn case groups) and abuse suites against the release build,
-# all again under ASan+UBSan, the headless-Chromium test of the demo, the PHP client
+# integration, conformance (Autobahn case groups) and abuse suites against the release build
+# and again under ASan+UBSan, the conformance, abuse and component tests over TLS (release
+# only), the headless-Chromium test of the demo, the PHP client
 # library's PHPUnit tests, the fuzzers for a
 # bounded time, and examples built against the installed package (shared and static, CMake
 # and pkg-config), one of them run and tested. A throwaway
@@ -40,6 +41,16 @@ for preset in release asan; do
   step "integration, conformance and abuse tests ($preset)"
   run env CAPSTAN_BIN="$root/build/$preset/capstan" /usr/bin/python3 -m pytest \
     tests/integration tests/conformance tests/abuse -q -p no:cacheprovider
+  if [[ $preset == release ]]; then
+    # The same clients over wss:// / https:// (tests/integration/tlsenv.py): every component,
+    # the conformance cases and the abuse suite; release only, to keep CI time.
+    step "conformance, abuse and component tests over TLS (release)"
+    run env CAPSTAN_TEST_TLS=1 CAPSTAN_BIN="$root/build/release/capstan" /usr/bin/python3 -m pytest \
+      tests/conformance tests/abuse \
+      tests/integration/test_{echo,notify,pubsub,event_proxy,action_proxy,connect_proxy,publish_api,mercure}.py \
+      tests/integration/test_{compression,backpressure,http,protocol_violations,timeouts,limits,tls}.py \
+      -q -p no:cacheprovider
+  fi
 done
 
 step "deployment files: Dockerfile build steps in a copy, compose, systemd unit (once, release)"

@@ -1,6 +1,11 @@
 """Shared helpers of the abuse suite: count scaling, the file-descriptor limit, non-blocking
 connects, and the server's vitals (RSS, VmData, sockets, fds) with checks that they come back.
 
+Over TLS (a server's TLS listener, the suites' TLS mode: tests/integration/tlsenv.py),
+`connect_all` runs the clients' TLS handshakes side by side on a selector, `recv_now` reads
+what has come without waiting (a readable TLS socket may hold records that are no data, a
+session ticket), and WOULD_BLOCK includes the ssl module's want-read/want-write.
+
 Counts are multiplied by $CAPSTAN_ABUSE_SCALE (default 1.0) so a slow build (ASan) can run
 the same tests with fewer clients instead of skipping them.
 
@@ -15,14 +20,20 @@ import errno
 import functools
 import os
 import resource
+import selectors
 import socket
+import ssl
 import struct
 import time
 
 import pytest
 
+import tlsenv
+
 SCALE = float(os.environ.get("CAPSTAN_ABUSE_SCALE", "1.0"))
 IP_BIND_ADDRESS_NO_PORT = 24  # linux/in.h; not exported by the socket module
+TLS_MODE = tlsenv.TLS_MODE
+WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 
 def scaled(n: int, minimum: int = 1) -> int:
@@ -109,6 +120,73 @@ def nonblocking_connect(host, port, source_ip=None, rcvbuf=None):
         s.close()
         raise
     return s
+
+
+def connect_all(host, port, count, sources=(None,), rcvbuf=None, timeout=30.0):
+    """`count` non-blocking client sockets, the i-th from sources[i % len(sources)]. To a plain
+    listener their connects may still be in progress (as nonblocking_connect); to a TLS
+    listener each is connected and through its TLS handshake, all driven at once.
+    Returns [(socket, time.monotonic() when its connect began)]."""
+    started = []
+    try:
+        for i in range(count):
+            started.append((nonblocking_connect(host, port, sources[i % len(sources)], rcvbuf), time.monotonic()))
+        if not tlsenv.is_tls_port(port):
+            return started
+        return _tls_handshakes(host, started, time.monotonic() + timeout)
+    except BaseException:
+        for s, _ in started:
+            reset_close(s)
+        raise
+
+
+def _tls_handshakes(host, started, deadline):
+    context = tlsenv.client_context()
+    sel = selectors.DefaultSelector()
+    out = [None] * len(started)
+    pending = {}  # fd -> (index, socket: plain while connecting, then SSLSocket)
+    try:
+        for i, (s, _) in enumerate(started):
+            pending[s.fileno()] = (i, s)
+            sel.register(s.fileno(), selectors.EVENT_WRITE)
+        while pending:
+            assert time.monotonic() < deadline, f"{len(pending)} TLS handshakes still unfinished"
+            for key, _ in sel.select(timeout=1.0):
+                i, s = pending[key.fd]
+                if not isinstance(s, ssl.SSLSocket):
+                    err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                    if err:
+                        raise OSError(err, f"connect: {os.strerror(err)}")
+                    s = context.wrap_socket(s, server_hostname=host, do_handshake_on_connect=False)
+                    started[i] = (s, started[i][1])  # the plain object is detached now
+                    pending[key.fd] = (i, s)
+                try:
+                    s.do_handshake()
+                except ssl.SSLWantReadError:
+                    sel.modify(key.fd, selectors.EVENT_READ)
+                    continue
+                except ssl.SSLWantWriteError:
+                    sel.modify(key.fd, selectors.EVENT_WRITE)
+                    continue
+                sel.unregister(key.fd)
+                del pending[key.fd]
+                out[i] = (s, started[i][1])
+    finally:
+        sel.close()
+    return out
+
+
+def recv_now(sock, size=65536):
+    """What has arrived, without waiting: bytes, b"" at the end of the stream, None when
+    nothing (over TLS a readable socket may hold records that carry no data)."""
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        return sock.recv(size)
+    except WOULD_BLOCK:
+        return None
+    finally:
+        sock.settimeout(timeout)
 
 
 class Vitals:

@@ -6,7 +6,7 @@ import select
 import threading
 import time
 
-from abuselib import Vitals, assert_alive, log, scaled
+from abuselib import Vitals, assert_alive, log, recv_now, scaled
 from rawws import TcpClosed, open_socket, parse_head, wait_tcp_close
 
 CONFIG = '[limits]\nmax_header_size = "4KiB"\nclose_timeout = "1s"\n'
@@ -37,9 +37,11 @@ def send_huge_line(host, port, poll=0.1):
                 return sent, None  # closed on us mid-send: refused early, also a success
             if select.select([s], [], [], poll)[0]:
                 try:
-                    reply = s.recv(4096)
+                    reply = recv_now(s, 4096)
                 except ConnectionResetError:
                     return sent, None
+                if reply is None:
+                    continue  # over TLS: a record that carries no data (a session ticket)
                 break
         if not reply:
             return sent, None

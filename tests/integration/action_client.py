@@ -20,7 +20,7 @@ async def recv(ws, timeout=5):
 
 def publish_api(server, body, key="pk"):
     """POST /publish; (status, JSON answer), refusals included."""
-    req = urllib.request.Request(f"http://{server.host}:{server.port}/publish", data=json.dumps(body).encode(),
+    req = urllib.request.Request(f"{server.http_url('')}/publish", data=json.dumps(body).encode(),
                                  headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=5) as r:

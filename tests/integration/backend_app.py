@@ -315,7 +315,7 @@ async def until_closed(ws, timeout=5.0):
 
 
 def metrics_text(server) -> str:
-    with urllib.request.urlopen(f"http://{server.host}:{server.port}/metrics", timeout=5) as r:
+    with urllib.request.urlopen(server.http_url("/metrics"), timeout=5) as r:
         assert r.status == 200
         return r.read().decode()
 

@@ -7,6 +7,12 @@ so the same suite runs against the ASan build:  CAPSTAN_BIN=build/asan/capstan.
 added to [server]), starts `capstan start -c FILE`, waits for the "listening" log line and
 returns a `Server` with the real host and port. At teardown every server still running gets
 SIGTERM; each must exit 0 in bounded time and its stderr must hold no sanitizer report.
+
+TLS (tlsenv.py): every listener the server logs is kept (`Server.listeners`, `plain_port`,
+`tls_port`; a TLS listener's port is registered so rawws wraps sockets to it). With
+CAPSTAN_TEST_TLS=1 a [server.tls] listener with the session certificate is added to every
+config text that has none, `Server.port` is the TLS listener and `url()` / `http_url()` say
+wss:// / https://; `plain_only` marks a test that is about the plain listener, skipped then.
 """
 import atexit
 import os
@@ -21,13 +27,16 @@ from pathlib import Path
 
 import pytest
 
+import tlsenv
 from helpers import Bystander
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 10.0
 STOP_TIMEOUT = 15.0  # above the default shutdown_timeout (10 s)
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
-LISTENING_RE = re.compile(r" info listening address=(\S+):(\d+) loops=(\d+)")
+LISTENING_RE = re.compile(r" info listening address=(\S+):(\d+) loops=(\d+)(?: tls=(yes|no))?")
+TLS_MODE = tlsenv.TLS_MODE
+plain_only = pytest.mark.skipif(TLS_MODE, reason="about the plain listener (CAPSTAN_TEST_TLS=1 runs the suites over TLS)")
 
 
 def capstan_bin() -> str:
@@ -77,9 +86,18 @@ def with_test_limits(config_text: str) -> str:
     return config_text + "\n[limits]\n" + "".join(missing)
 
 
+def _server_table(config_text: str) -> str:
+    """The body of the text's [server] table ("" when it has none)."""
+    header = re.search(r"^\s*\[server\]\s*$", config_text, re.M)
+    if not header:
+        return ""
+    end = re.search(r"^\s*\[", config_text[header.end():], re.M)
+    return config_text[header.end():header.end() + end.start() if end else len(config_text)]
+
+
 def with_listen(config_text: str) -> str:
-    """Adds `listen = "127.0.0.1:0"` to [server] unless the text sets a listen address."""
-    if re.search(r"^\s*listen\s*=", config_text, re.M):
+    """Adds `listen = "127.0.0.1:0"` to [server] unless the text sets a listen address there."""
+    if re.search(r"^\s*listen\s*=", _server_table(config_text), re.M):
         return config_text
     listen = 'listen = "127.0.0.1:0"\n'
     header = re.search(r"^\s*\[server\]\s*$\n?", config_text, re.M)
@@ -91,8 +109,9 @@ def with_listen(config_text: str) -> str:
 class Server:
     """A running capstan process; its stderr is collected by a reader thread."""
 
-    def __init__(self, args, config_path=None):
+    def __init__(self, args, config_path=None, want_tls=False):
         self.config_path = config_path
+        self._want_tls = want_tls
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, env=server_env())
         self.pid = self.proc.pid
@@ -100,7 +119,16 @@ class Server:
         self._cond = threading.Condition()
         self._reader = threading.Thread(target=self._read_stderr, daemon=True)
         self._reader.start()
-        self.host, self.port, self.loops = self._wait_listening()
+        self.listeners = self._wait_listening()  # [(host, port, tls)] in the order logged
+        plain = [(h, p) for h, p, tls in self.listeners if not tls]
+        tls = [(h, p) for h, p, t in self.listeners if t]
+        for _, port in tls:
+            tlsenv.register_tls_port(port)
+        self.plain_port = plain[0][1] if plain else None
+        self.tls_port = tls[0][1] if tls else None
+        # The port the tests talk to: the TLS listener in TLS mode, else the first plain one.
+        self.tls = bool(tls) and (TLS_MODE or not plain)
+        self.host, self.port = (tls if self.tls else plain)[0]
 
     def _read_stderr(self):
         for raw in iter(self.proc.stderr.readline, b""):
@@ -112,19 +140,36 @@ class Server:
             self._cond.notify_all()
 
     def _wait_listening(self):
+        """Every listener logged: the "listening" lines come together (plain ones first), so
+        they are complete once another line follows them (or the wanted TLS one is in and
+        a moment passed)."""
         deadline = time.monotonic() + STARTUP_TIMEOUT
+        first_seen = None
         with self._cond:
             while True:
+                found, complete = [], False
                 for line in self._lines:
                     if line is None:
+                        if found:
+                            complete = True
+                            break
                         raise AssertionError(f"capstan exited before listening:\n{self.stderr}")
                     m = LISTENING_RE.search(line)
                     if m:
-                        return m.group(1), int(m.group(2)), int(m.group(3))
+                        found.append((m.group(1), int(m.group(2)), m.group(4) == "yes"))
+                        self.loops = int(m.group(3))
+                    elif found:
+                        complete = True
+                        break
+                if found and first_seen is None:
+                    first_seen = time.monotonic()
+                has_tls = any(t for _, _, t in found)
+                if found and (complete or (time.monotonic() - first_seen > 1.0 and (has_tls or not self._want_tls))):
+                    return found
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise AssertionError(f"no 'listening' line within {STARTUP_TIMEOUT}s:\n{self.stderr}")
-                self._cond.wait(left)
+                self._cond.wait(min(left, 0.1) if found else left)
 
     @property
     def stderr(self) -> str:
@@ -145,7 +190,17 @@ class Server:
                 self._cond.wait(left)
 
     def url(self, path="/echo") -> str:
-        return f"ws://{self.host}:{self.port}{path}"
+        return f"{'wss' if self.tls else 'ws'}://{self.host}:{self.port}{path}"
+
+    def http_url(self, path="/") -> str:
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}{path}"
+
+    def http_connection(self, timeout=5.0):
+        """An http.client connection to `port`: HTTPS (default context) over TLS."""
+        import http.client
+        if self.tls:
+            return http.client.HTTPSConnection(self.host, self.port, timeout=timeout)
+        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
 
     def rss_kib(self, field="VmRSS") -> int:
         with open(f"/proc/{self.pid}/status") as f:
@@ -215,8 +270,12 @@ def start_server(tmp_path):
             servers.append(server)
             return server
         path = tmp_path / f"capstan-{len(servers)}.toml"
-        path.write_text(with_test_limits(with_listen(config_text)))
-        server = Server([capstan_bin(), "start", "-c", str(path)], config_path=path)
+        text = with_test_limits(with_listen(config_text))
+        if TLS_MODE and not re.search(r"^\s*\[server\.tls\]", text, re.M):
+            text += tlsenv.tls_section()
+        path.write_text(text)
+        want_tls = bool(re.search(r"^\s*\[server\.tls\]", text, re.M))
+        server = Server([capstan_bin(), "start", "-c", str(path)], config_path=path, want_tls=want_tls)
         servers.append(server)
         return server
 

@@ -168,7 +168,7 @@ class NotifyEnv:
 
 
 def url(server, token=None, path="/"):
-    base = f"ws://{server.host}:{server.port}{path}"
+    base = f"{server.url('')}{path}"
     return base if token is None else f"{base}?token={token}"
 
 

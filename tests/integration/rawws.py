@@ -5,14 +5,19 @@
         c.expect_close(1002)                          # close frame with 1002, then TCP close
 
 Plus raw HTTP helpers: `http_exchange` sends bytes and parses the response head and body.
+A socket to a TLS listener (tlsenv.is_tls_port: the suites' TLS mode) is wrapped with TLS at
+connect, so the same bytes go inside TLS records.
 """
 import base64
 import hashlib
 import os
 import socket
+import ssl
 import struct
 import time
 from dataclasses import dataclass, field
+
+import tlsenv
 
 OP_CONT, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
 OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
@@ -92,8 +97,9 @@ def upgrade_request(path="/echo", host="127.0.0.1", key=None, extra_headers=(), 
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def open_socket(host, port, timeout=5.0, rcvbuf=None, source=None):
-    """`source`: a local address to connect from (127.0.0.2, ...: another client address)."""
+def open_socket(host, port, timeout=5.0, rcvbuf=None, source=None, tls=None):
+    """`source`: a local address to connect from (127.0.0.2, ...: another client address).
+    `tls`: wrap with TLS (None: when `port` is a registered TLS listener's)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if source is not None:
         s.bind((source, 0))
@@ -102,6 +108,12 @@ def open_socket(host, port, timeout=5.0, rcvbuf=None, source=None):
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     s.settimeout(timeout)
     s.connect((host, port))
+    if tls or (tls is None and tlsenv.is_tls_port(port)):
+        try:
+            return tlsenv.wrap_client(s, host)
+        except BaseException:
+            s.close()
+            raise
     return s
 
 
@@ -140,6 +152,10 @@ def _recv_some(sock, deadline):
         data = sock.recv(65536)
     except ConnectionResetError as e:
         raise TcpClosed("connection reset") from e
+    except ssl.SSLError as e:  # over TLS: the end of the stream without a close_notify
+        if isinstance(e, (ssl.SSLWantReadError, ssl.SSLWantWriteError)):
+            raise
+        raise TcpClosed(f"TLS: {e}") from e
     if not data:
         raise TcpClosed("EOF")
     return data
@@ -170,6 +186,15 @@ def http_exchange(host, port, request: bytes, timeout=5.0):
 def is_tcp_closed(sock, wait=0.0):
     """True when the peer has closed (EOF/reset) within `wait` seconds."""
     sock.settimeout(wait if wait > 0 else 0.001)
+    if isinstance(sock, ssl.SSLSocket):
+        # No MSG_PEEK over TLS (and the socket below may hold records that are no data, a
+        # session ticket, a close_notify): read one byte, which is lost if data came.
+        try:
+            return sock.recv(1) == b""
+        except (socket.timeout, BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return False
+        except (ConnectionError, ssl.SSLError):
+            return True
     try:
         return sock.recv(1, socket.MSG_PEEK) == b""
     except (socket.timeout, BlockingIOError):

@@ -79,7 +79,7 @@ def token(username):
 
 
 def shop(server, user=None, cookie=None):
-    url = f"ws://{server.host}:{server.port}/shop" + (f"?token={token(user)}" if user else "")
+    url = f"{server.url('')}/shop" + (f"?token={token(user)}" if user else "")
     return connect(url, extra_headers={"Cookie": cookie} if cookie else {})
 
 
@@ -267,7 +267,7 @@ def test_the_loop_does_not_wait_for_the_app(start_server, backend_app):
     async def scenario():
         loop = asyncio.get_running_loop()
         async with shop(server, "alice@example.com") as ws, \
-                connect(f"ws://{server.host}:{server.port}/echo") as echo:
+                connect(f"{server.url('')}/echo") as echo:
             t0 = loop.time()
             await send_action(ws, "slow", {"sleep_ms": 1500})
             slowest, rounds = 0.0, 0

@@ -48,7 +48,7 @@ component = "echo"
 
 
 def ws_url(server, path):
-    return f"ws://{server.host}:{server.port}{path}"
+    return f"{server.url('')}{path}"
 
 
 def join(server, path, cookie=None):

@@ -35,7 +35,7 @@ def test_broadcasts_and_own_replies_keep_their_order(start_server):
     n = 300
 
     async def scenario():
-        url = f"ws://{server.host}:{server.port}/"
+        url = f"{server.url('')}/"
         async with connect(url) as a, connect(url) as b, connect(url) as c:
             async def publish():
                 for i in range(n):
@@ -67,7 +67,7 @@ def test_a_slow_reader_of_broadcasts_is_dropped_and_the_others_get_everything(st
 
     with RawWS.connect(server.host, server.port, "/", rcvbuf=4096) as slow:
         async def scenario():
-            url = f"ws://{server.host}:{server.port}/"
+            url = f"{server.url('')}/"
             async with connect(url) as publisher, connect(url) as reader:
                 async def publish():
                     for i in range(count):

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from helpers import connect, echo_roundtrip, run
+from conftest import plain_only
 from rawws import (OP_TEXT, RawWS, accept_for, make_key, open_socket,
                    read_http_response, upgrade_request, wait_tcp_close)
 
@@ -247,6 +248,7 @@ def test_plain_http_keeps_serving_after_many_refusals(server):
         assert c.echo(OP_TEXT, b"alive") == (OP_TEXT, b"alive")
 
 
+@plain_only  # over TLS a connection over a limit is closed at accept: no plain 503/429 (see test_tls.py)
 def test_max_connections_503(start_server):
     server = start_server('[limits]\nmax_connections = 2\n')
     with RawWS.connect(server.host, server.port) as a, RawWS.connect(server.host, server.port) as b:

@@ -5,7 +5,6 @@ python3-websockets subscribers of the channel named like the topic receive the d
 raw form posts with urllib check topics, ids, selectors and every refusal. Publisher JWTs are
 made by python3-jwt (HS256)."""
 import asyncio
-import http.client
 import json
 import os
 import re
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import jwt
 
+import tlsenv
 from helpers import connect, receive_until_quiet, run
 
 SECRET = "mercure-test-auth-secret-0123456789abcdef"
@@ -66,11 +66,11 @@ def user_token(username):
 
 
 def ws_url(server, path="/live", user="reader@example.com"):
-    return f"ws://{server.host}:{server.port}{path}?token={user_token(user)}"
+    return f"{server.url('')}{path}?token={user_token(user)}"
 
 
 def hub_url(server):
-    return f"http://{server.host}:{server.port}{HUB_PATH}"
+    return f"{server.http_url('')}{HUB_PATH}"
 
 
 def form_post(server, fields, token=None, content_type="application/x-www-form-urlencoded", raw=None, method="POST"):
@@ -88,7 +88,7 @@ def form_post(server, fields, token=None, content_type="application/x-www-form-u
 
 
 def post_without_content_type(server, raw, token):
-    conn = http.client.HTTPConnection(server.host, server.port, timeout=5)
+    conn = server.http_connection(timeout=5)
     try:
         conn.request("POST", HUB_PATH, body=raw, headers={"Authorization": f"Bearer {token}"})
         r = conn.getresponse()
@@ -142,7 +142,7 @@ def php_publish(server, update, token=None, timeout=20):
     assert HTTP_CLIENT.is_file(), f"{HTTP_CLIENT} missing: apt-get install php-symfony-http-client"
     assert PHP_SCRIPT.is_file(), f"{PHP_SCRIPT} missing"
     env = dict(os.environ, MERCURE_JWT=token or publisher_jwt())
-    done = subprocess.run([php, str(PHP_SCRIPT), hub_url(server), json.dumps(update)], capture_output=True,
+    done = subprocess.run([php, *tlsenv.php_args(), str(PHP_SCRIPT), hub_url(server), json.dumps(update)], capture_output=True,
                           text=True, timeout=timeout, env=env)
     assert done.returncode == 0, f"mercure_publish.php exited {done.returncode}:\n{done.stderr}{done.stdout}"
     return done.stdout
@@ -189,7 +189,7 @@ def test_symfony_mercure_hub_surfaces_a_refusal(start_server):
         php = shutil.which("php")
         assert php, "php-cli is not installed"
         env = dict(os.environ, MERCURE_JWT=publisher_jwt([BOOK1]))
-        done = await asyncio.to_thread(subprocess.run, [php, str(PHP_SCRIPT), hub_url(server),
+        done = await asyncio.to_thread(subprocess.run, [php, *tlsenv.php_args(), str(PHP_SCRIPT), hub_url(server),
                                                         json.dumps({"topics": [BOOK2], "data": "x"})],
                                        capture_output=True, text=True, timeout=20, env=env)
         assert done.returncode == 1, (done.stdout, done.stderr)
@@ -438,7 +438,7 @@ def test_a_private_update_goes_only_where_channels_are_authorized_by_name(start_
     async def delivered():
         allowed_token = jwt.encode({"username": "a@example.com", "channels": ["https://example.com/books/*"],
                                     "exp": int(time.time()) + 600}, SECRET, algorithm="HS256")
-        allowed = await connect(f"ws://{guarded.host}:{guarded.port}/feed?token={allowed_token}")
+        allowed = await connect(f"{guarded.url('')}/feed?token={allowed_token}")
         await subscribe(allowed, BOOK1)
         anyone = await subscribers(guarded, BOOK1, 1, path="/live")
         status, _, body = await apost(guarded, [("topic", BOOK1), ("data", "secret"), ("private", "on")], token=tok)

@@ -245,7 +245,7 @@ def test_lookups_do_not_stall_other_connections(start_server, env):
         try:
             pending = asyncio.ensure_future(connect(url(server, env.token())).__aenter__())
             await asyncio.sleep(0.2)
-            async with connect(f"ws://{server.host}:{server.port}/echo") as echo:
+            async with connect(f"{server.url('')}/echo") as echo:
                 started = asyncio.get_running_loop().time()
                 await echo.send("ping")
                 assert await asyncio.wait_for(echo.recv(), 1) == "ping"
@@ -269,7 +269,7 @@ def test_static_dir_serves_the_page_on_the_route_path(start_server, env, tmp_pat
     (tmp_path / "public" / "index.html").write_text("<!doctype html><title>demo</title>")
     (tmp_path / "secret.txt").write_text("not for the web")
     server = start_server(notify_config(server_extra='static_dir = "public"'))
-    base = f"http://{server.host}:{server.port}"
+    base = f"{server.http_url('')}"
     with urllib.request.urlopen(base + "/?token=x", timeout=5) as r:
         assert r.status == 200 and r.headers["Content-Type"].startswith("text/html")
         assert b"<title>demo</title>" in r.read()

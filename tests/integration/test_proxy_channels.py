@@ -86,7 +86,7 @@ def test_proxy_commands_and_http_actions_reach_a_channel(start_server):
     thread.start()
     try:
         server = start_server(config(port))
-        base = f"ws://{server.host}:{server.port}"
+        base = f"{server.url('')}"
 
         async def scenario():
             async with connect(base + "/live") as reader, connect(base + "/p") as speaker, connect(base + "/n") as teller:

@@ -5,9 +5,7 @@ channel, one publication or a batch, over keep-alive connections; every refusal 
 from CAPSTAN_PUBLISH_KEY; without a key there is no /publish at all. Clients are
 python3-websockets and the standard library's urllib / http.client; tokens are python3-jwt."""
 import asyncio
-import http.client
 import json
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -15,6 +13,7 @@ import urllib.request
 import jwt
 
 from helpers import connect, receive_until_quiet, run
+from rawws import open_socket
 
 SECRET = "publish-api-test-secret-0123456789abcdef"
 KEY = "pk-0123456789"
@@ -48,7 +47,7 @@ def token(username):
 
 
 def ws_url(server, path, user=None):
-    base = f"ws://{server.host}:{server.port}{path}"
+    base = f"{server.url('')}{path}"
     return base if user is None else f"{base}?token={token(user)}"
 
 
@@ -59,7 +58,7 @@ def post(server, body, key=KEY, method="POST", path="/publish", headers=None, ra
     if key is not None:
         h["Authorization"] = f"Bearer {key}"
     h.update(headers or {})
-    req = urllib.request.Request(f"http://{server.host}:{server.port}{path}", data=data, headers=h, method=method)
+    req = urllib.request.Request(f"{server.http_url('')}{path}", data=data, headers=h, method=method)
     try:
         with urllib.request.urlopen(req, timeout=5) as r:
             status, hdrs, text = r.status, r.headers, r.read()
@@ -252,7 +251,7 @@ def test_keep_alive_several_publishes_on_one_connection(start_server):
         ws = await connect(ws_url(server, "/open"))
 
         def publish_twice():
-            conn = http.client.HTTPConnection(server.host, server.port, timeout=5)
+            conn = server.http_connection(timeout=5)
             answers = []
             try:
                 sock = None
@@ -433,7 +432,7 @@ def test_default_max_body_is_one_mebibyte(start_server):
     raw = json.dumps(dict(base, data="y" * (1024 * 1024 + 1 - overhead))).encode()
     head = (f"POST /publish HTTP/1.1\r\nHost: {server.host}\r\nAuthorization: Bearer {KEY}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(raw)}\r\n\r\n").encode()
-    with socket.create_connection((server.host, server.port), timeout=5) as s:
+    with open_socket(server.host, server.port, timeout=5) as s:
         s.sendall(head)
         try:
             s.sendall(raw)
@@ -521,7 +520,7 @@ def test_expect_100_continue_is_answered_before_the_body(start_server):
     interim 100 before sending the body: the server answers it at once, then the request."""
     server = start_server(config())
     body = json.dumps({"route": "/open", "action": "note", "data": {"pad": "x" * 2000}}).encode()
-    with socket.create_connection((server.host, server.port), timeout=5) as s:
+    with open_socket(server.host, server.port, timeout=5) as s:
         s.sendall(b"POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                   b"Authorization: Bearer " + KEY.encode() + b"\r\nExpect: 100-continue\r\n"
                   b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
@@ -536,7 +535,7 @@ def test_expect_100_continue_is_answered_before_the_body(start_server):
 def test_expect_100_continue_refused_without_the_body(start_server):
     """A request refused on its head (413 here) gets the refusal, not a 100."""
     server = start_server(config(publish=f'api_key = "{KEY}"\nmax_body = "1KiB"\n'))
-    with socket.create_connection((server.host, server.port), timeout=5) as s:
+    with open_socket(server.host, server.port, timeout=5) as s:
         s.sendall(b"POST /publish HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n")
         answer = s.recv(4096)
         assert answer.startswith(b"HTTP/1.1 413 "), answer

@@ -41,7 +41,7 @@ def route(**keys):
 
 
 def url(server, user="alice@example.com", **claims):
-    return f"ws://{server.host}:{server.port}/live?token={token(user, **claims)}"
+    return f"{server.url('')}/live?token={token(user, **claims)}"
 
 
 def action(name, **data):
@@ -304,7 +304,7 @@ def test_limits_and_names_are_clear_errors_and_counted_in_metrics(start_server):
             await c.close()
 
     run(scenario())
-    metrics = urllib.request.urlopen(f"http://{server.host}:{server.port}/metrics", timeout=5).read().decode()
+    metrics = urllib.request.urlopen(f"{server.http_url('')}/metrics", timeout=5).read().decode()
     assert 'capstan_pubsub_refused_total{reason="channel_limit"} 1' in metrics
     assert 'capstan_pubsub_refused_total{reason="subscriber_limit"} 1' in metrics
     assert 'capstan_pubsub_refused_total{reason="invalid_channel"} 4' in metrics

@@ -214,7 +214,7 @@ def test_a_subtree_route_and_exact_routes_side_by_side(start_server, env):
         async with connect(url(server, env.token(), "/app/tenant-7")) as ws:
             await send_action(ws, "echo", 7)
             assert await recv_reply(ws) == ("echo", 7)
-        async with connect(f"ws://{server.host}:{server.port}/app/echo") as ws:  # the exact route wins
+        async with connect(f"{server.url('')}/app/echo") as ws:  # the exact route wins
             await ws.send("plain echo")
             assert await ws.recv() == "plain echo"
     run(scenario())

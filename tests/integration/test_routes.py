@@ -52,9 +52,9 @@ def test_the_server_serves_exactly_those_paths(start_server):
 
     async def scenario():
         for path in ("/socket.io/echo", "/socket.io"):
-            async with connect(f"ws://{server.host}:{server.port}{path}") as ws:
+            async with connect(f"{server.url('')}{path}") as ws:
                 assert await echo_roundtrip(ws, path) == path
-        async with connect(f"ws://{server.host}:{server.port}/socket.io/chat") as ws:
+        async with connect(f"{server.url('')}/socket.io/chat") as ws:
             await ws.send('{"action":"say","data":"hi"}')
             assert json.loads(await ws.recv()) == {"action": "say", "data": '"hi"'}
     run(scenario())

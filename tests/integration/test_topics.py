@@ -28,7 +28,7 @@ def topics_server():
 
 def test_a_publish_reaches_every_subscriber_on_both_loops_in_order(topics_server):
     assert topics_server.loops == 2
-    url = f"ws://{topics_server.host}:{topics_server.port}/"
+    url = f"{topics_server.url('')}/"
 
     async def scenario():
         clients = [await connect(url) for _ in range(CLIENTS)]
@@ -53,7 +53,7 @@ def test_a_publish_reaches_every_subscriber_on_both_loops_in_order(topics_server
 
 
 def test_clients_that_leave_are_no_longer_sent_to(topics_server):
-    url = f"ws://{topics_server.host}:{topics_server.port}/"
+    url = f"{topics_server.url('')}/"
 
     async def scenario():
         clients = [await connect(url) for _ in range(CLIENTS)]
