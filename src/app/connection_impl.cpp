@@ -109,8 +109,10 @@ ssize_t ConnectionImpl::transported_write(const iovec* iov, size_t count) noexce
 }
 
 void ConnectionImpl::stream_shutdown() noexcept {
-  if (own_transport_) extras_->transport->shutdown_write(fd_);
-  else net::TcpTransport::shutdown_plain(fd_);
+  if (!own_transport_) return net::TcpTransport::shutdown_plain(fd_);
+  net::Transport& t = *extras_->transport;
+  t.shutdown_write(fd_);  // TLS: after its last records, which may wait for writability
+  if (t.take_interest_change() && state_ != State::closed) update_interest();
 }
 
 void ConnectionImpl::close_now() noexcept {

@@ -187,6 +187,9 @@ void OutputPath::write_frames(ConnectionImpl& c_, const iovec* iov, size_t count
 void OutputPath::on_writable(ConnectionImpl& c_) {
   if (!c_.outbox_) {
     arm_writable(c_, false);
+    // A transport that sent what it held (TLS records) stops watching writability.
+    if (net::Transport* t = c_.own_transport(); t && t->take_interest_change() && c_.state_ != ConnectionImpl::State::closed)
+      c_.update_interest();
     return;
   }
   Outbox& box = *c_.outbox_;

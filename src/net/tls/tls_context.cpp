@@ -1,11 +1,15 @@
 #include "net/tls/tls_context.hpp"
 
 #include <openssl/err.h>
+#include <openssl/pemerr.h>
+#include <openssl/pkcs12err.h>
+#include <openssl/proverr.h>
 #include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <vector>
 
 namespace capstan::net::tls {
 
@@ -135,7 +139,24 @@ Expected<std::shared_ptr<const TlsContexts>> TlsContexts::load(const TlsSettings
     SSL_CTX_set_default_passwd_cb_userdata(ctx, &passphrase);
     const int key_ok = SSL_CTX_use_PrivateKey_file(ctx, s.keys[i].c_str(), SSL_FILETYPE_PEM);
     SSL_CTX_set_default_passwd_cb_userdata(ctx, nullptr);
-    if (key_ok != 1) return failure("key " + s.keys[i] + (s.passphrase.empty() ? " (encrypted keys need a passphrase)" : ""));
+    if (key_ok != 1) {
+      // OpenSSL 3 checks the pair while loading, and its last error is often only "PEM lib":
+      // the whole queue says which fault it was.
+      std::vector<unsigned long> codes;
+      for (unsigned long code = ERR_peek_error(); code != 0; code = ERR_peek_error()) {
+        codes.push_back(code);
+        if (ERR_peek_last_error() == code) break;  // the last one stays, for the text
+        ERR_get_error();
+      }
+      auto has = [&](int library, int reason) {  // reason codes are per library
+        return std::any_of(codes.begin(), codes.end(),
+                           [&](unsigned long c) { return ERR_GET_LIB(c) == library && ERR_GET_REASON(c) == reason; });
+      };
+      if (has(ERR_LIB_X509, X509_R_KEY_VALUES_MISMATCH)) return failure("key " + s.keys[i] + " does not match " + s.certificates[i]);
+      const bool locked = has(ERR_LIB_PEM, PEM_R_BAD_PASSWORD_READ) || has(ERR_LIB_PEM, PEM_R_BAD_DECRYPT) ||
+                          has(ERR_LIB_PROV, PROV_R_BAD_DECRYPT) || has(ERR_LIB_PKCS12, PKCS12_R_PKCS12_CIPHERFINAL_ERROR);
+      return failure("key " + s.keys[i] + (locked ? (s.passphrase.empty() ? " is encrypted: it needs a passphrase" : " (wrong passphrase?)") : ""));
+    }
     if (SSL_CTX_check_private_key(ctx) != 1) return failure("key " + s.keys[i] + " does not match " + s.certificates[i]);
     SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
     SSL_CTX_set_tlsext_servername_callback(ctx, select_certificate);

@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "capstan/metrics.hpp"
@@ -12,6 +13,9 @@ namespace capstan::net::tls {
 namespace {
 
 constexpr size_t kMaxRecord = 16 * 1024;  // TLS plaintext per record
+// Plaintext one write takes at most: what the socket refuses of its records is held by the
+// transport beside the caller's outbox, so a call's share is bounded.
+constexpr size_t kMaxPerWrite = 256 * 1024;
 
 Counter& handshakes(const char* outcome) {
   return counter("capstan_tls_handshakes_total", "TLS handshakes, by outcome (completed, failed, plain_http, client_left, timeout)",
@@ -66,22 +70,46 @@ std::unique_ptr<TlsTransport> TlsTransport::make(std::shared_ptr<const TlsContex
     ERR_clear_error();
     return nullptr;
   }
-  if (SSL_set_fd(ssl, fd) != 1) {
-    SSL_free(ssl);
+  std::unique_ptr<TlsTransport> t(new TlsTransport(std::move(contexts), ssl, fd));
+  // Records are read from the socket (read-ahead: every record that has arrived, in one
+  // read) and written through CipherOutput (a call's records in one send).
+  BIO* in = BIO_new_socket(fd, BIO_NOCLOSE);
+  BIO* out = t->out_.make_bio();
+  if (!in || !out) {
+    BIO_free(in);
+    BIO_free(out);
     ERR_clear_error();
-    return nullptr;
+    return nullptr;  // frees the SSL
   }
+  SSL_set_bio(ssl, in, out);
   SSL_set_accept_state(ssl);
-  return std::unique_ptr<TlsTransport>(new TlsTransport(std::move(contexts), ssl));
+  return t;
 }
 
 TlsTransport::~TlsTransport() { SSL_free(ssl_); }
 
-void TlsTransport::set_waits(bool read_wants_write, bool write_wants_read) noexcept {
-  if (read_wants_write == read_wants_write_ && write_wants_read == write_wants_read_) return;
-  read_wants_write_ = read_wants_write;
-  write_wants_read_ = write_wants_read;
+void TlsTransport::set_write_waits_for_read(bool on) noexcept {
+  if (write_wants_read_ == on) return;
+  write_wants_read_ = on;
   interest_changed_ = true;
+}
+
+bool TlsTransport::send_records(int fd) noexcept {
+  const bool was_holding = out_.holding();
+  if (!out_.flush(fd)) {
+    failed_ = true;
+    return false;
+  }
+  const bool holding = out_.holding();
+  if (holding != was_holding || holding != watching_writable_) {
+    watching_writable_ = holding;
+    interest_changed_ = true;
+  }
+  if (!holding && shutdown_due_) {
+    shutdown_due_ = false;
+    ::shutdown(fd, SHUT_WR);
+  }
+  return true;
 }
 
 bool TlsTransport::take_interest_change() noexcept {
@@ -91,29 +119,35 @@ bool TlsTransport::take_interest_change() noexcept {
 }
 
 uint32_t TlsTransport::own_interest() const noexcept {
-  return (read_wants_write_ ? Interest::write : 0u) | (write_wants_read_ ? Interest::read : 0u);
+  return (watching_writable_ ? Interest::write : 0u) | (write_wants_read_ ? Interest::read : 0u);
 }
 
 void TlsTransport::on_event(uint32_t events) {
-  if (read_wants_write_ && (events & Ready::writable)) events |= Ready::readable;
+  if ((events & Ready::writable) && out_.holding()) {
+    out_.begin();
+    if (!send_records(fd_)) events |= Ready::readable;  // the next read reports the end
+  }
   if (write_wants_read_ && (events & Ready::readable)) events |= Ready::writable;
   caller_->on_event(events);
 }
 
 bool TlsTransport::handshake(int fd) noexcept {
   clear_errors();
+  out_.begin();
   const int result = SSL_do_handshake(ssl_);
+  const int error = result == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_, result);
+  // The flight it wrote goes out first: even a failure's alert, where the socket takes it.
+  if (!send_records(fd) && error != SSL_ERROR_SSL) {
+    handshake_counters().client_left.add();
+    return false;
+  }
   if (result == 1) {
     established_ = true;
-    set_waits(false, false);
+    set_write_waits_for_read(false);
     handshake_counters().completed.add();
     return true;
   }
-  const int error = SSL_get_error(ssl_, result);
-  if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
-    set_waits(error == SSL_ERROR_WANT_WRITE, false);
-    return false;
-  }
+  if (error == SSL_ERROR_WANT_READ) return false;  // CipherOutput never makes OpenSSL wait to write
   failed_ = true;
   HandshakeCounters& count = handshake_counters();
   if (ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_HTTP_REQUEST) {
@@ -128,18 +162,14 @@ bool TlsTransport::handshake(int fd) noexcept {
   return false;
 }
 
-bool TlsTransport::note_wait(int result, bool reading) noexcept {
+bool TlsTransport::note_wait(int result) noexcept {
   const int error = SSL_get_error(ssl_, result);
-  if (error == SSL_ERROR_WANT_READ) {
-    set_waits(false, !reading);
-    return true;
-  }
-  if (error == SSL_ERROR_WANT_WRITE) {
-    set_waits(reading, false);
-    return true;
-  }
+  if (error == SSL_ERROR_WANT_READ) return true;  // a read waits for input; writes never wait here
   failed_ = true;
-  if (error != SSL_ERROR_ZERO_RETURN) {  // the peer's close_notify is an orderly end
+  // The peer's close_notify is an orderly end; so is its EOF after ours (our last word was
+  // said: most clients close TCP then without a close_notify of their own).
+  const bool after_ours = (SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0;
+  if (error != SSL_ERROR_ZERO_RETURN && !(after_ours && is_unexpected_eof(error))) {
     static Counter& truncated = stream_errors("truncated");
     static Counter& protocol = stream_errors("protocol");
     (is_unexpected_eof(error) ? truncated : protocol).add();
@@ -152,80 +182,99 @@ ssize_t TlsTransport::read(int fd, uint8_t* buf, size_t capacity) noexcept {
   if (failed_) return -1;
   if (!established_ && !handshake(fd)) return failed_ ? -1 : 0;
   size_t got = 0;
+  bool ended = false;
+  out_.begin();  // a read can write too: a TLS 1.3 key update's answer, an alert
   while (got < capacity) {
     size_t n = 0;
     clear_errors();
     const int result = SSL_read_ex(ssl_, buf + got, capacity - got, &n);
     if (result == 1) {
       got += n;
-      set_waits(false, write_wants_read_);
       // Nothing more already read from the socket: stop here rather than ask the socket for
       // an EAGAIN (level-triggered readiness reports what comes next).
       if (!SSL_has_pending(ssl_)) break;
       continue;
     }
-    if (!note_wait(result, true)) return got ? static_cast<ssize_t>(got) : -1;  // the end shows at the next read
+    ended = !note_wait(result);
     break;
   }
-  return static_cast<ssize_t>(got);
+  if (!send_records(fd)) ended = true;
+  if (ended && got == 0) return -1;
+  return static_cast<ssize_t>(got);  // after an end with bytes read, the next read reports it
 }
 
 ssize_t TlsTransport::write(int fd, const iovec* iov, size_t count) noexcept {
   if (failed_) return -1;
   if (!established_ && !handshake(fd)) {
     if (failed_) return -1;
-    set_waits(read_wants_write_, true);  // the output waits for the handshake, which waits for input
+    set_write_waits_for_read(true);  // the output waits for the handshake, which waits for input
     return 0;
   }
-  // Small pieces are gathered into whole records (a record per frame would cost a header,
-  // a tag and a system call each); a piece of a record or more goes as it is.
+  if (out_.holding()) {  // records from before leave first; nothing new until they have
+    out_.begin();
+    if (!send_records(fd)) return -1;
+    if (out_.holding()) return 0;
+  }
+  // Records are filled whole (a frame's header and the start of its payload share one): a
+  // record costs a header, a tag and OpenSSL's per-record work, whatever its size.
   thread_local char gathered[kMaxRecord];
   size_t written = 0;
-  auto put = [&](const char* data, size_t size) -> bool {  // false: stop (the socket is full, or the stream failed)
+  auto put = [&](const char* data, size_t size) -> bool {  // false: the stream failed
     while (size > 0) {
       size_t n = 0;
       clear_errors();
       const int result = SSL_write_ex(ssl_, data, size, &n);
       if (result != 1) {
-        note_wait(result, false);
+        note_wait(result);  // never only a wait here (renegotiation is refused), but if so: later
         return false;
       }
-      set_waits(read_wants_write_, false);
       written += n;
       data += n;
       size -= n;
     }
     return true;
   };
+  out_.begin();
   size_t held = 0;
-  for (size_t i = 0; i < count; ++i) {
+  bool ok = true;
+  for (size_t i = 0; ok && i < count && written + held < kMaxPerWrite; ++i) {
     const char* data = static_cast<const char*>(iov[i].iov_base);
-    const size_t size = iov[i].iov_len;
-    if (held + size <= kMaxRecord) {
-      std::memcpy(gathered + held, data, size);
-      held += size;
-      continue;
-    }
-    if (held && !put(gathered, held)) return failed_ ? -1 : static_cast<ssize_t>(written);
-    held = 0;
-    if (size < kMaxRecord) {
-      std::memcpy(gathered, data, size);
-      held = size;
-    } else if (!put(data, size)) {
-      return failed_ ? -1 : static_cast<ssize_t>(written);
+    size_t size = iov[i].iov_len;
+    while (ok && size > 0) {
+      if (held == 0 && size >= kMaxRecord) {  // whole records straight from the caller's bytes
+        const size_t whole = size - size % kMaxRecord;
+        ok = put(data, whole);
+        data += whole;
+        size -= whole;
+        continue;
+      }
+      const size_t take = std::min(size, kMaxRecord - held);
+      std::memcpy(gathered + held, data, take);
+      held += take;
+      data += take;
+      size -= take;
+      if (held == kMaxRecord) {
+        ok = put(gathered, held);
+        held = 0;
+      }
     }
   }
-  if (held && !put(gathered, held)) return failed_ ? -1 : static_cast<ssize_t>(written);
+  if (ok && held) ok = put(gathered, held);
+  if (!send_records(fd) || (!ok && failed_)) return -1;
   return static_cast<ssize_t>(written);
 }
 
 void TlsTransport::shutdown_write(int fd) noexcept {
   if (established_ && !failed_) {
     clear_errors();
+    out_.begin();
     SSL_shutdown(ssl_);  // close_notify; the peer's answer is not waited for
     ERR_clear_error();
+    send_records(fd);
   }
-  ::shutdown(fd, SHUT_WR);
+  // The half-close follows the last record: now, or once the socket has taken them.
+  if (out_.holding() && !failed_) shutdown_due_ = true;
+  else ::shutdown(fd, SHUT_WR);
 }
 
 void TlsTransport::abandoned() noexcept {

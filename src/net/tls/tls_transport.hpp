@@ -1,8 +1,8 @@
-// TLS under one connection (OpenSSL, non-blocking, over the socket itself): the handshake is
-// driven by readiness like any read, never blocking the loop; reads hand out decrypted bytes,
-// writes encrypt what the output path offers (a retry offers the same bytes, as OpenSSL
-// requires); the half-close sends close_notify first. A read that must write (a handshake
-// flight the socket refused) or a write that must read asks for that readiness itself.
+// TLS under one connection (OpenSSL, non-blocking): the handshake is driven by readiness like
+// any read, never blocking the loop; reads hand out decrypted bytes (records read from the
+// socket, read-ahead); writes encrypt what the output path offers into whole records, sent
+// in one send(2) per call (CipherOutput), which keeps what the socket refuses and watches
+// writability for it itself; the half-close sends close_notify first.
 //
 // What goes wrong is counted in /metrics (capstan_tls_handshakes_total by outcome,
 // capstan_tls_stream_errors_total by kind) and ends only this connection.
@@ -12,6 +12,7 @@
 
 #include <memory>
 
+#include "net/tls/cipher_output.hpp"
 #include "net/tls/tls_context.hpp"
 #include "net/transport.hpp"
 
@@ -44,19 +45,26 @@ class TlsTransport final : public Transport, public Pollable {
   const char* version() const noexcept { return SSL_get_version(ssl_); }
 
  private:
-  TlsTransport(std::shared_ptr<const TlsContexts> contexts, SSL* ssl) : contexts_(std::move(contexts)), ssl_(ssl) {}
+  TlsTransport(std::shared_ptr<const TlsContexts> contexts, SSL* ssl, int fd) : contexts_(std::move(contexts)), ssl_(ssl), fd_(fd) {}
   bool handshake(int fd) noexcept;  // true once established; false: not yet, or failed_
-  // An SSL call returned `result`: records what it waits for; false when the stream failed.
-  bool note_wait(int result, bool in_handshake) noexcept;
-  void set_waits(bool read_wants_write, bool write_wants_read) noexcept;
+  // An SSL call returned `result`: true when it only waits for input; false when the stream
+  // failed (counted).
+  bool note_wait(int result) noexcept;
+  // Sends the records of the SSL call just made (CipherOutput::begin before it); watches
+  // writability while the socket holds some back. False when the stream failed.
+  bool send_records(int fd) noexcept;
+  void set_write_waits_for_read(bool on) noexcept;
 
   std::shared_ptr<const TlsContexts> contexts_;  // alive while the SNI callback may use them
   Pollable* caller_ = nullptr;
   SSL* ssl_;
+  int fd_;
+  CipherOutput out_;
   bool established_ = false;
   bool failed_ = false;
-  bool read_wants_write_ = false;  // a read (or the handshake) waits for the socket to drain
-  bool write_wants_read_ = false;  // a write waits for input (TLS 1.2 renegotiation is refused; kept for safety)
+  bool watching_writable_ = false;  // records wait for the socket
+  bool write_wants_read_ = false;   // the caller's output waits for the handshake
+  bool shutdown_due_ = false;       // the half-close waits for the records before it
   bool interest_changed_ = false;
 };
 
