@@ -7,6 +7,7 @@ target_sources(capstan_unit_tests PRIVATE
   output_path_test.cpp
   http_endpoints_test.cpp
   topics_test.cpp
+  topic_families_test.cpp
   ip_limiter_test.cpp
   config_reload_test.cpp
   loop_http_client_test.cpp
