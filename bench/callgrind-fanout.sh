@@ -11,7 +11,9 @@
 #   KIND topics: BIN is capstan_topics_fanout (default build/release/capstan_topics_fanout),
 #        every connection subscribed to one topic (as bench/fanout.sh's "topics");
 #   KIND pubsub: BIN is the capstan binary, its pubsub component, every connection subscribed
-#        to the channel "bench", each message a publish to it (as bench/fanout.sh's "pubsub").
+#        to the channel "bench", each message a publish to it (as bench/fanout.sh's "pubsub");
+#   KIND users: BIN is the capstan binary, its notify relay with to = "self", every connection
+#        authenticated as the same user: per-user delivery (the route's users family) to them all.
 # Environment: SHORT and LONG (seconds of load, default 2 and 6), SIZE (payload bytes, 20),
 # ANNOTATE (a file for callgrind_annotate's report of the long run).
 set -euo pipefail
@@ -21,7 +23,8 @@ case $kind in
   notify) bin=${2:-build/release/capstan} reply=notify ;;
   topics) bin=${2:-build/release/capstan_topics_fanout} reply=same ;;
   pubsub) bin=${2:-build/release/capstan} reply=same ;;
-  *) echo "usage: $0 [notify|topics|pubsub] [BIN] [CONNECTIONS] [BURST]" >&2; exit 2 ;;
+  users) bin=${2:-build/release/capstan} reply=notify ;;
+  *) echo "usage: $0 [notify|topics|pubsub|users] [BIN] [CONNECTIONS] [BURST]" >&2; exit 2 ;;
 esac
 conns=${3:-1000}
 burst=${4:-10}
@@ -44,6 +47,12 @@ if [[ $kind == pubsub ]]; then
   extra=(--subscribe '{"action":"subscribe","data":{"channel":"bench"}}'
          --publish-template '{"action":"publish","data":{"channel":"bench","message":"{payload}"}}'
          --delivery-template '{"action":"message","data":"{\"channel\":\"bench\",\"message\":\"{payload}\"}"}')
+elif [[ $kind == users ]]; then
+  printf '[auth]\nalgorithms = ["HS256"]\nsecret = "%s"\n[users]\nprovider = "none"\n' \
+    "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >>"$work/capstan.toml"
+  printf '[[routes]]\npath = "/"\ncomponent = "notify"\n' >>"$work/capstan.toml"
+  printf '  [[routes.actions]]\n  name = "m"\n  kind = "relay"\n  to = "self"\n' >>"$work/capstan.toml"
+  extra=(--path "/?token=$("$bin" token -c "$work/capstan.toml" --claim username=bench@example.com)")
 else
   printf '[[routes]]\npath = "/"\ncomponent = "notify"\nauth = false\n' >>"$work/capstan.toml"
   printf '  [[routes.actions]]\n  name = "m"\n  kind = "relay"\n  to = "all"\n' >>"$work/capstan.toml"

@@ -1,8 +1,7 @@
 // Many nodes: what one server shares with the others through Redis pub/sub ([cluster] redis).
-// Topics need nothing from a component: a publication to a topic reaches its subscribers on
-// every node by itself. What a component delivers by other means (a route's broadcast, its
-// users' connections) it hands to the cluster as a Publication, and the route's component on
-// every other node gets it through Component::on_publish.
+// Topics need nothing from a component: a publication to a topic, or to members of a topic
+// family (capstan/topics.hpp), reaches its connections on every node by itself. A component
+// that keeps state of its own across nodes does it in Redis (redis_url, key_prefix).
 //
 // A node alone (no cluster.redis) has no Cluster: Component::cluster() is null. While Redis
 // is unreachable a node serves its own clients as before; what it would have sent to the
@@ -20,10 +19,6 @@ class Cluster {
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
 
-  // `publication` for the route at `route_path` (as clients connect to it, the server prefix
-  // included) on every other node; from any thread. Publications from one loop reach each node
-  // in the order they were sent.
-  virtual void publish_to_route(std::string_view route_path, const Publication& publication) = 0;
   // True while this node's link to Redis is up.
   virtual bool connected() const noexcept = 0;
   // The Redis the nodes share ([cluster] redis), for a component that keeps state there with

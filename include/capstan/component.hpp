@@ -37,7 +37,7 @@ namespace capstan {
 struct ComponentServices;
 class Cluster;
 
-// What the publish API (POST /publish, the Mercure endpoint) or a cluster peer hands to a
+// What the publish API (POST /publish, the Mercure endpoint) or another route hands to a
 // route: an action and its data, for everyone on the route, for some users, or for a channel.
 // Views: valid during on_publish only.
 struct Publication {
@@ -47,11 +47,6 @@ struct Publication {
   std::string_view channel;             // empty: no channel
   std::string_view id;                  // the publisher's id for it (Mercure's), may be empty
   std::string_view route;               // the route's path as the publisher named it
-  // A complete message built by the component's instance on the node it comes from, sent as
-  // it is (Cluster::publish_to_route), instead of one built from action and data.
-  std::string_view frame;
-  // It came from another node (capstan/cluster.hpp): deliver it on this node only.
-  bool from_cluster = false;
   // Only for subscribers the route authorized for it by name (Mercure's private updates): a
   // route on which anyone may subscribe to anything refuses it.
   bool restricted = false;
@@ -95,9 +90,9 @@ class Component {
   // (capstan/http.hpp). The default answers 426: the route speaks WebSocket only.
   virtual void on_http(const HttpRequest& request, HttpResponse response);
   // A publication for this route (see Publication), on the loop that received it: deliver it
-  // on every loop, then call `done`; unless it came from_cluster, also to the other nodes
-  // (topics cross by themselves; anything else through cluster()). The default refuses: the
-  // route takes no publications.
+  // on every loop and node (a publication to a topic or a topic family crosses them by itself),
+  // then call `done` with this server's deliveries. The default refuses: the route takes no
+  // publications.
   virtual void on_publish(const Publication& publication, PublishDone done);
 
   // The loop this instance runs on; valid from on_start on.

@@ -13,13 +13,26 @@
 // Each loop has its own Topics (Component::topics()); like the rest of a loop's state it is
 // used on that loop's thread only. Topic names share one space per server: prefix them with
 // something of your component's (a route path) when two components could pick the same name.
+//
+// A topic *family* is a set of topics whose subscribers a component already finds in an index
+// of its own, so that being in one costs a connection nothing more: "every connection of user
+// K", for any K, is found through the notify component's connections by user, where a topic
+// per user would cost each connection a subscription (~190 bytes). Each loop's instance
+// registers how to find a member's connections on that loop (add_family); a publication names
+// the family and some members, and travels as a topic's does (copied once, posted once to each
+// loop, relayed once to the other nodes), and each loop sends it with send_to_many to the union
+// of what its lookup found: a connection found under two keys (a user named by id and by
+// identity) gets it once. Family names share one space per server and node, apart from topic
+// names.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "capstan/connection.hpp"
 #include "capstan/types.hpp"
@@ -63,6 +76,24 @@ class Topics {
   // every loop: what a publisher waiting for a count needs.
   virtual void publish_counted(std::string_view topic, std::string_view data, Opcode opcode, uint64_t sequence,
                                std::function<void(size_t delivered)> delivered) = 0;
+
+  // ---- topic families ----
+  // Appends this loop's connections of member `key` to `found`, each once (a connection found
+  // under two of a publication's keys is sent it once all the same).
+  using MemberLookup = std::function<void(std::string_view key, std::vector<Connection*>& found)>;
+  // From now on, publications to `family` reach this loop's connections that `lookup` finds;
+  // call it on every loop the family has members on (in on_start). A family without a lookup
+  // on a loop has no members there. Registering a name again replaces its lookup.
+  virtual void add_family(std::string_view family, MemberLookup lookup) = 0;
+  // `data` as one message to the connections of the members `keys` of `family`, on every loop
+  // and node, each connection once. Returns the deliveries queued on this loop; publications
+  // from one loop keep their order on each loop, topics' and families' alike.
+  virtual size_t publish_to_members(std::string_view family, std::span<const std::string> keys, std::string_view data,
+                                    Opcode opcode = Opcode::text) = 0;
+  // publish_to_members, then `delivered` with the deliveries of every loop of this server.
+  virtual void publish_to_members_counted(std::string_view family, std::span<const std::string> keys,
+                                          std::string_view data, Opcode opcode,
+                                          std::function<void(size_t delivered)> delivered) = 0;
 
  protected:
   Topics() = default;

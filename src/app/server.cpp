@@ -261,10 +261,7 @@ Status Server::run() {
   });
   if (s.cluster) {
     app::LoopContext* home = s.loops[0].get();
-    s.cluster->attach(home->loop(), s.shared.topics, [home](std::string_view path) -> Component* {
-      const app::Route* r = home->find_route(path);
-      return r ? r->component.get() : nullptr;
-    });
+    s.cluster->attach(home->loop(), s.shared.topics);
     cluster::ClusterBus* bus = s.cluster.get();
     home->loop().post_task([bus] { bus->start(); });
   }

@@ -45,10 +45,9 @@ ClusterBus::ClusterBus(std::string url, std::string channel)
 
 ClusterBus::~ClusterBus() = default;
 
-void ClusterBus::attach(net::EventLoop& home, app::TopicRing& ring, FindRoute find_route) {
+void ClusterBus::attach(net::EventLoop& home, app::TopicRing& ring) {
   home_ = &home;
   ring_ = &ring;
-  find_route_ = std::move(find_route);
 }
 
 void ClusterBus::start() {
@@ -99,10 +98,12 @@ void ClusterBus::relay_topic(std::string_view topic, std::string_view data, Opco
   send(encode_message('T', node_, {topic, data, std::string_view(&op, 1)}));
 }
 
-void ClusterBus::publish_to_route(std::string_view route_path, const Publication& p) {
-  std::vector<std::string_view> fields = {route_path, p.action, p.data, p.channel, p.id, p.frame};
-  for (const std::string& u : p.users) fields.push_back(u);
-  send(encode_message('R', node_, fields));
+void ClusterBus::relay_members(std::string_view family, std::span<const std::string> keys, std::string_view data,
+                               Opcode opcode) {
+  const char op = static_cast<char>(opcode);
+  std::vector<std::string_view> fields = {family, data, std::string_view(&op, 1)};
+  fields.insert(fields.end(), keys.begin(), keys.end());
+  send(encode_message('M', node_, fields));
 }
 
 void ClusterBus::received(std::string_view in) {
@@ -110,34 +111,24 @@ void ClusterBus::received(std::string_view in) {
   if (!m) return counters().malformed.add();
   if (m->node == node_) return;  // our own, back from Redis
   counters().received.add();
-  if (m->kind == 'T') return deliver_topic(m->fields[0], m->fields[1], static_cast<Opcode>(m->fields[2][0]));
-  const std::string_view path = m->fields[0], action = m->fields[1], data = m->fields[2], channel = m->fields[3],
-                         id = m->fields[4], frame = m->fields[5];
-  std::vector<std::string> users(m->fields.begin() + 6, m->fields.end());
-  Component* component = find_route_ ? find_route_(path) : nullptr;
-  if (!component) return;  // this node does not serve that route
-  Publication p;
-  p.action = action;
-  p.data = data;
-  p.users = users;
-  p.channel = channel;
-  p.id = id;
-  p.route = path;
-  p.frame = frame;
-  p.from_cluster = true;
-  // What it publishes stays on this node: the sender reached the others itself.
-  app::LoopTopics::relay_suppressed = true;
-  try {
-    component->on_publish(p, [](Expected<size_t>) {});
-  } catch (const std::exception& e) {
-    log::error("cluster: on_publish threw", {{"path", path}, {"what", e.what()}});
-  }
-  app::LoopTopics::relay_suppressed = false;
+  const Opcode opcode = static_cast<Opcode>(m->fields[2][0]);
+  if (m->kind == 'T') return deliver_topic(m->fields[0], m->fields[1], opcode);
+  deliver_members(m->fields[0], std::span(m->fields).subspan(3), m->fields[1], opcode);
 }
 
 void ClusterBus::deliver_topic(std::string_view topic, std::string_view data, Opcode opcode) {
   auto shared = std::make_shared<const app::LoopTopics::Posted>(app::LoopTopics::Posted{std::string(topic), std::string(data), opcode, 0});
   for (app::LoopTopics* loop : ring_->loops) loop->post_here(shared);
+}
+
+void ClusterBus::deliver_members(std::string_view family, std::span<const std::string_view> keys,
+                                 std::string_view data, Opcode opcode) {
+  auto shared = std::make_shared<app::LoopTopics::PostedToMembers>();
+  shared->family = family;
+  shared->keys.assign(keys.begin(), keys.end());
+  shared->data = data;
+  shared->opcode = opcode;
+  for (app::LoopTopics* loop : ring_->loops) loop->post_members_here(shared);
 }
 
 }  // namespace capstan::cluster

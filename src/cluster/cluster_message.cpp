@@ -20,7 +20,7 @@ std::string encode_message(char kind, std::string_view node, const std::vector<s
 }
 
 std::optional<ClusterMessage> decode_message(std::string_view in) {
-  if (in.size() < 1 + kNodeIdSize || (in[0] != 'T' && in[0] != 'R')) return std::nullopt;
+  if (in.size() < 1 + kNodeIdSize || (in[0] != 'T' && in[0] != 'M')) return std::nullopt;
   ClusterMessage m;
   m.kind = in[0];
   m.node = in.substr(1, kNodeIdSize);
@@ -33,10 +33,10 @@ std::optional<ClusterMessage> decode_message(std::string_view in) {
     m.fields.push_back(in.substr(4, n));
     in.remove_prefix(4 + n);
   }
-  // A topic publication has exactly topic, data and a one-byte opcode; a route publication
-  // at least path, action, data, channel, id and frame, then its users.
-  if (m.kind == 'T' && (m.fields.size() != 3 || m.fields[2].size() != 1)) return std::nullopt;
-  if (m.kind == 'R' && m.fields.size() < 6) return std::nullopt;
+  // A topic publication has exactly topic, data and a one-byte opcode; a family's has family,
+  // data and the opcode, then its member keys.
+  if (m.fields.size() < 3 || m.fields[2].size() != 1) return std::nullopt;
+  if (m.kind == 'T' && m.fields.size() != 3) return std::nullopt;
   return m;
 }
 

@@ -1,5 +1,6 @@
 // What nodes send one another through Redis (cluster_bus): a kind ('T' a topic publication,
-// 'R' a route publication), the sending node's id, then length-prefixed fields. Binary-safe:
+// 'M' a publication to members of a topic family), the sending node's id, then length-prefixed
+// fields. Binary-safe:
 // payloads may hold any byte. Decoding takes anything Redis hands over and refuses what no
 // node wrote, without reading past it.
 #pragma once
@@ -15,7 +16,7 @@ namespace capstan::cluster {
 inline constexpr size_t kNodeIdSize = 16;
 
 struct ClusterMessage {
-  char kind = 0;               // 'T' or 'R'
+  char kind = 0;               // 'T' or 'M'
   std::string_view node;       // kNodeIdSize bytes
   std::vector<std::string_view> fields;
 };

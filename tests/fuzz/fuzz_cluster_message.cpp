@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view in(reinterpret_cast<const char*>(data), size);
   const auto m = decode_message(in);
   if (!m) return 0;
-  FUZZ_CHECK(m->kind == 'T' || m->kind == 'R');
+  FUZZ_CHECK(m->kind == 'T' || m->kind == 'M');
   FUZZ_CHECK(m->node.size() == kNodeIdSize);
   for (std::string_view f : m->fields)
     FUZZ_CHECK(f.empty() || (f.data() >= in.data() && f.data() + f.size() <= in.data() + in.size()));

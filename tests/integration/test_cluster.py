@@ -195,6 +195,35 @@ def test_notify_broadcasts_user_sends_and_relays_cross_nodes(start_server, redis
     run(scenario())
 
 
+def test_a_user_named_by_id_and_identity_gets_it_once_on_every_loop_of_every_node(start_server, redis):
+    """Per-user delivery is one publication to the route's users family: every connection of
+    the user, on both loops of both nodes (eight connections a node land on both loops all but
+    once in a hundred runs), exactly once although the list names the user three times."""
+    a, b = two_nodes(start_server, redis)
+
+    async def scenario():
+        # A numeric username is the user's id and identity alike (no users provider).
+        seven = {node: [await connect(ws_url(node, "/n", "7")) for _ in range(8)] for node in (a, b)}
+        others = [await connect(ws_url(node, "/n", "70")) for node in (a, b)]
+        everyone = seven[a] + seven[b] + others
+        status, body = await asyncio.to_thread(publish_api, a, {"route": "/n", "action": "note", "data": 1,
+                                                                "users": ["7", 7, "7"]})
+        assert (status, body) == (202, {"delivered": 8})  # node A's own deliveries
+        for k, ws in enumerate(seven[a] + seven[b]):
+            assert [decode(m) for m in await receive_until_quiet(ws, 0.3)] == [("note", 1)], k
+        # A relay from node B naming the user by id and by identity.
+        await others[1].send(json.dumps({"action": "whisper", "data": {"to": [7, "7"], "w": 2}}))
+        for k, ws in enumerate(seven[a] + seven[b]):
+            got = [decode(m) for m in await receive_until_quiet(ws, 0.3)]
+            assert got == [("whisper", {"to": [7, "7"], "w": 2})], k
+        for ws in others:
+            assert await receive_until_quiet(ws, 0.3) == []
+        for ws in everyone:
+            await ws.close()
+
+    run(scenario())
+
+
 def test_redis_killed_and_restarted_nodes_keep_serving_and_resume(start_server, redis):
     a, b = two_nodes(start_server, redis)
 

@@ -7,6 +7,7 @@ target_sources(capstan_unit_tests PRIVATE
   output_path_test.cpp
   http_endpoints_test.cpp
   topics_test.cpp
+  topic_families_test.cpp
   ip_limiter_test.cpp
   client_address_test.cpp
   proxy_header_test.cpp

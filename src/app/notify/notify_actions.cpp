@@ -130,7 +130,7 @@ class HandlerContext final : public ActionContext {
   }
   void send_to_users(std::span<const int64_t> user_ids, std::string_view action, std::string_view data_json) override {
     Recipients r;
-    r.ids.assign(user_ids.begin(), user_ids.end());
+    for (int64_t id : user_ids) r.push_back(id_key(id));
     component_.deliver(sender_, Target::users, r, action, data_json);
   }
   void broadcast(std::string_view action, std::string_view data_json) override {

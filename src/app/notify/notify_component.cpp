@@ -1,10 +1,9 @@
 #include "app/notify/notify_component.hpp"
 
 #include <algorithm>
-#include <atomic>
+#include <charconv>
 
 #include "app/notify/action_json.hpp"
-#include "capstan/cluster.hpp"
 #include "capstan/database.hpp"
 #include "capstan/log.hpp"
 
@@ -25,15 +24,25 @@ void erase_pair(Map& map, const Key& key, Connection* c) {
 
 }  // namespace
 
+std::string id_key(int64_t id) { return 'i' + std::to_string(id); }
+
+std::string identity_key(std::string_view identity) {
+  std::string key;
+  key.reserve(1 + identity.size());
+  key += 'u';
+  key += identity;
+  return key;
+}
+
 Recipients recipients_from(const Json& to) {
   Recipients r;
   auto add = [&r](const Json& v) {
     if (auto id = v.as_int()) {
-      r.ids.push_back(*id);
+      r.push_back(id_key(*id));
     } else if (auto identity = v.as_string()) {
-      r.identities.emplace_back(*identity);
+      r.push_back(identity_key(*identity));
       // Ids often arrive as strings (form values, PHP): "2" also means user 2.
-      if (int64_t numeric = Users::id_from_identity(*identity)) r.ids.push_back(numeric);
+      if (int64_t numeric = Users::id_from_identity(*identity)) r.push_back(id_key(numeric));
     }
   };
   if (to.type() == Json::Type::array) {
@@ -47,6 +56,10 @@ Recipients recipients_from(const Json& to) {
 // ---- connections of this loop ----------------------------------------------------------------
 
 void NotifyComponent::on_start() {
+  // Every loop's instance answers for its own connections; the family is named by the route's
+  // path, so the same route on another node answers too.
+  topics().add_family(route_->users_family,
+                      [this](std::string_view key, std::vector<Connection*>& found) { find_members(key, found); });
   const bool calls_backend = std::any_of(route_->actions.begin(), route_->actions.end(),
                                          [](const auto& named) { return named.second.kind == ActionDef::Kind::http; });
   if (calls_backend)
@@ -308,7 +321,7 @@ void NotifyComponent::deliver_reply(Connection& sender, Target target, const Rec
         sender.send_text(reply);
         return;
       }
-      self.identities.push_back(sender.user()->identity);
+      self.push_back(identity_key(sender.user()->identity));
       who = &self;
       break;
     case Target::all:
@@ -316,90 +329,39 @@ void NotifyComponent::deliver_reply(Connection& sender, Target target, const Rec
       return;
     case Target::users: break;
   }
-  deliver_frame(std::make_shared<const std::string>(reply), *who);
-  if (Cluster* other_nodes = cluster()) {
-    // The same reply on every other node, to the same people.
-    std::vector<std::string> users;
-    for (int64_t id : who->ids) users.push_back(std::to_string(id));
-    for (const std::string& identity : who->identities) users.push_back(identity);
-    if (users.empty()) return;
-    Publication p;
-    p.users = users;
-    p.frame = reply;
-    other_nodes->publish_to_route(sender.path(), p);
-  }
-}
-
-namespace {
-
-// A publication's deliveries summed over the loops; the last loop to add answers.
-struct Tally {
-  std::atomic<size_t> delivered{0};
-  std::atomic<size_t> loops_left;
-  PublishDone done;
-  void add(size_t n) {
-    delivered += n;
-    if (loops_left.fetch_sub(1) == 1) done(delivered.load());
-  }
-};
-
-}  // namespace
-
-void NotifyComponent::deliver_frame(const std::shared_ptr<const std::string>& frame, const Recipients& recipients,
-                                    PublishDone done) {
-  std::shared_ptr<Tally> tally;
-  if (done) {
-    tally = std::make_shared<Tally>();
-    tally->loops_left = route_->instances.size();
-    tally->done = std::move(done);
-  }
-  // Built once; each loop sends it to its own connections, other loops through a post.
-  for (NotifyComponent* instance : route_->instances) {
-    auto run = [instance, frame, recipients, tally] {
-      const size_t sent = instance->deliver_local(*frame, recipients);
-      if (tally) tally->add(sent);
-    };
-    if (instance == this) run();
-    else instance->loop().post(std::move(run));
-  }
+  topics().publish_to_members(route_->users_family, *who, reply);  // every loop, every node
 }
 
 void NotifyComponent::on_publish(const Publication& p, PublishDone done) {
   if (!p.channel.empty()) return done(Error(std::make_error_code(std::errc::invalid_argument), "a notify route has no channels"));
-  if (p.action.empty() && p.frame.empty()) return done(Error(std::make_error_code(std::errc::invalid_argument), "action: a non-empty string is required"));
+  if (p.action.empty()) return done(Error(std::make_error_code(std::errc::invalid_argument), "action: a non-empty string is required"));
   std::string reply;
-  if (p.frame.empty()) append_reply(reply, p.action, p.data, route_->data_as_string);
-  else reply = p.frame;  // built by this route's instance on another node
-  if (p.users.empty()) {  // the route's topic crosses loops and nodes by itself
+  append_reply(reply, p.action, p.data, route_->data_as_string);
+  if (p.users.empty()) {  // the route's topic, and its users family, cross loops and nodes by themselves
     topics().publish_counted(route_->topic, reply, Opcode::text, 0, [done = std::move(done)](size_t n) { done(n); });
     return;
   }
   Recipients r;
   for (const std::string& user : p.users) {
-    r.identities.push_back(user);
-    if (int64_t id = Users::id_from_identity(user)) r.ids.push_back(id);
+    r.push_back(identity_key(user));
+    if (int64_t id = Users::id_from_identity(user)) r.push_back(id_key(id));
   }
-  if (!p.from_cluster && !p.route.empty())
-    if (Cluster* other_nodes = cluster()) other_nodes->publish_to_route(p.route, p);
-  deliver_frame(std::make_shared<const std::string>(std::move(reply)), r, std::move(done));
+  topics().publish_to_members_counted(route_->users_family, r, reply, Opcode::text,
+                                      [done = std::move(done)](size_t n) { done(n); });
 }
 
-size_t NotifyComponent::deliver_local(const std::string& frame, const Recipients& r) {
-  std::vector<Connection*> sent;  // a user named twice (id and identity) gets it once
-  auto send_once = [&](Connection* c) {
-    if (std::find(sent.begin(), sent.end(), c) != sent.end()) return;
-    sent.push_back(c);
-    c->send_text(frame);
-  };
-  for (int64_t id : r.ids) {
+void NotifyComponent::find_members(std::string_view key, std::vector<Connection*>& found) const {
+  if (key.empty()) return;
+  if (key[0] == 'i') {
+    int64_t id = 0;
+    const char* end = key.data() + key.size();
+    if (std::from_chars(key.data() + 1, end, id).ptr != end) return;
     auto [first, last] = by_id_.equal_range(id);
-    for (auto it = first; it != last; ++it) send_once(it->second);
+    for (auto it = first; it != last; ++it) found.push_back(it->second);
+  } else if (key[0] == 'u') {
+    auto [first, last] = by_identity_.equal_range(key.substr(1));
+    for (auto it = first; it != last; ++it) found.push_back(it->second);
   }
-  for (const std::string& identity : r.identities) {
-    auto [first, last] = by_identity_.equal_range(identity);
-    for (auto it = first; it != last; ++it) send_once(it->second);
-  }
-  return sent.size();
 }
 
 }  // namespace capstan::app

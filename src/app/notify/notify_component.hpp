@@ -1,8 +1,9 @@
 // The `notify` component (SPEC section 3): one instance per loop, holding that loop's
 // connections of the route, indexed by user. It parses {"action", "data"}, enforces the
 // tutorial's fatal/non-fatal rules, runs the action (relay, sql on a worker, or a C++
-// handler) and delivers the reply to its targets, on this loop and, through Loop::post,
-// on the others.
+// handler) and delivers the reply to its targets: everyone through the route's topic, users
+// through the route's topic family, whose members each loop finds in its index by user
+// (capstan/topics.hpp), so a connection pays no subscription for being someone's.
 #pragma once
 
 #include <deque>
@@ -22,12 +23,12 @@ namespace capstan::app {
 
 struct ActionMessage;
 
-// The users a reply goes to: resolved once, carried to every loop. (Everyone on the route is
-// the route's topic.)
-struct Recipients {
-  std::vector<int64_t> ids;
-  std::vector<std::string> identities;
-};
+// The users a reply goes to, as keys of the route's users family: 'i' and a user id, or 'u'
+// and an identity (an integer in `to` names an id only, a string an identity, and an id too
+// when it is a number). Resolved once, carried to every loop and node.
+using Recipients = std::vector<std::string>;
+std::string id_key(int64_t id);
+std::string identity_key(std::string_view identity);
 
 class NotifyComponent final : public Component {
  public:
@@ -57,8 +58,6 @@ class NotifyComponent final : public Component {
                std::string_view data_json);
   // A complete reply message to `target`.
   void deliver_reply(Connection& sender, Target target, const Recipients& recipients, std::string_view reply);
-  // With `done`: the deliveries of every loop, counted (the publish API's answer).
-  void deliver_frame(const std::shared_ptr<const std::string>& frame, const Recipients& recipients, PublishDone done = {});
 
  private:
   // Replies to one connection's messages leave in the order the messages arrived, as with
@@ -96,7 +95,8 @@ class NotifyComponent final : public Component {
   void run_http(Connection& c, Entry& entry, const ActionDef& def, const ActionMessage& m, Recipients to);
   void answered(Connection& c, const ActionDef& def, const Expected<HttpClientResponse>& answer, Recipients to);
   void recheck_user(Connection& c, Entry& entry, std::string_view text);
-  size_t deliver_local(const std::string& frame, const Recipients& recipients);
+  // The users family's lookup: this loop's connections of one key.
+  void find_members(std::string_view key, std::vector<Connection*>& found) const;
   // users.recheck as a duration: every connected user of this loop looked up in one job.
   void recheck_everyone();
   void end_users(const std::vector<std::string>& gone);

@@ -1,7 +1,6 @@
 // What one `notify` route is, shared by its instances on every loop: the actions (relay and
 // sql ones from the config, C++ ones from Server::notify), the reply format, the route's topic
-// (its broadcasts) and the list of instances, through which a delivery to users reaches
-// connections on other loops.
+// (its broadcasts) and topic family (its users).
 #pragma once
 
 #include <map>
@@ -14,8 +13,6 @@
 #include "capstan/notify.hpp"
 
 namespace capstan::app {
-
-class NotifyComponent;
 
 struct ActionDef {
   enum class Kind : uint8_t { relay, sql, http, handler };  // the config's order, then C++ handlers
@@ -41,14 +38,15 @@ struct NotifyRoute {
   // Every connection of the route subscribes to it: a broadcast is one topic publication,
   // which reaches every loop and every node.
   std::string topic;
+  // The connections of users (capstan/topics.hpp's families): each loop's instance finds them
+  // in its own index by user, so a delivery to users reaches every loop and every node.
+  std::string users_family;
   std::string path;
   // http actions: the route's cap on requests in flight (every loop's together) and its
   // /metrics counts, made by the first instance to start.
   std::once_flag backend_once;
   std::shared_ptr<InFlightLimit> backend_limit;
   std::unique_ptr<BackendMetrics> backend_metrics;
-  // One instance per loop, in loop order; filled while the loops are built, read-only after.
-  std::vector<NotifyComponent*> instances;
 };
 
 // The route from its settings (its keys, or Server::notify's options for a route of the

@@ -8,17 +8,13 @@ namespace capstan::app {
 
 namespace {
 
-// One instance per loop; the route lists them so a delivery to users reaches every loop.
-// Instances are made loop by loop before any thread starts, so the list needs no lock. The
-// route's topic is named by its path, so the same route on another node shares it.
+// One instance per loop. The route's topic and users family are named by its path, so the
+// same route on another node shares them.
 ComponentFactory factory_for(std::shared_ptr<NotifyRoute> route, std::string_view path) {
   route->topic = "notify:" + std::string(path);
+  route->users_family = route->topic;  // families and topics are apart: the same name is no clash
   route->path = path;
-  return [route]() -> std::unique_ptr<Component> {
-    auto instance = std::make_unique<NotifyComponent>(route);
-    route->instances.push_back(instance.get());
-    return instance;
-  };
+  return [route]() -> std::unique_ptr<Component> { return std::make_unique<NotifyComponent>(route); };
 }
 
 }  // namespace

@@ -1,23 +1,12 @@
 #include "app/topics/loop_topics.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 
 #include "app/connection_impl.hpp"
 #include "net/event_loop.hpp"
 
 namespace capstan::app {
-
-struct LoopTopics::Tally {
-  std::atomic<size_t> delivered{0};
-  std::atomic<size_t> loops_left;
-  std::function<void(size_t)> done;
-  void add(size_t n) {
-    delivered.fetch_add(n, std::memory_order_relaxed);
-    if (loops_left.fetch_sub(1, std::memory_order_acq_rel) == 1) done(delivered.load(std::memory_order_relaxed));
-  }
-};
 
 LoopTopics::LoopTopics(net::EventLoop& loop, TopicRing& ring) : loop_(loop), ring_(ring) { ring_.loops.push_back(this); }
 
@@ -162,18 +151,23 @@ void LoopTopics::post_here(std::shared_ptr<const Posted> p, std::shared_ptr<Tall
   });
 }
 
+std::shared_ptr<LoopTopics::Tally> LoopTopics::new_tally(std::function<void(size_t)> delivered) const {
+  auto tally = std::make_shared<Tally>();
+  tally->loops_left = ring_.loops.size();
+  tally->done = std::move(delivered);
+  return tally;
+}
+
 size_t LoopTopics::publish(std::string_view name, std::string_view data, Opcode opcode, uint64_t sequence) {
-  if (ring_.relay && !relay_suppressed) ring_.relay->relay_topic(name, data, opcode);
+  if (ring_.relay) ring_.relay->relay_topic(name, data, opcode);
   post_to_loops(name, data, opcode, sequence, nullptr);
   return sequence ? 0 : publish_here(name, data, opcode, sequence);
 }
 
 void LoopTopics::publish_counted(std::string_view name, std::string_view data, Opcode opcode, uint64_t sequence,
                                  std::function<void(size_t)> delivered) {
-  if (ring_.relay && !relay_suppressed) ring_.relay->relay_topic(name, data, opcode);
-  auto tally = std::make_shared<Tally>();
-  tally->loops_left = ring_.loops.size();
-  tally->done = std::move(delivered);
+  if (ring_.relay) ring_.relay->relay_topic(name, data, opcode);
+  std::shared_ptr<Tally> tally = new_tally(std::move(delivered));
   post_to_loops(name, data, opcode, sequence, tally);
   if (!sequence) tally->add(publish_here(name, data, opcode, sequence));
 }

@@ -3,11 +3,16 @@
 // leaves every topic without a search and a subscription costs an idle connection 24 bytes
 // and its place in the topic's vector. The
 // server's loops find one another through a TopicRing, filled while the loops are made and
-// read-only once they run, so publishing reads it without a lock.
+// read-only once they run, so publishing reads it without a lock. Topic families (the
+// members' connections found by a lookup their component registered, no link each) travel the
+// same way; their part is topic_families.cpp.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -37,6 +42,8 @@ struct TopicLink {
 class TopicRelay {
  public:
   virtual void relay_topic(std::string_view topic, std::string_view data, Opcode opcode) = 0;
+  virtual void relay_members(std::string_view family, std::span<const std::string> keys, std::string_view data,
+                             Opcode opcode) = 0;
 
  protected:
   ~TopicRelay() = default;
@@ -74,10 +81,11 @@ class LoopTopics final : public Topics {
   size_t publish_here(std::string_view topic, std::string_view data, Opcode opcode, uint64_t sequence) override;
   void publish_counted(std::string_view topic, std::string_view data, Opcode opcode, uint64_t sequence,
                        std::function<void(size_t)> delivered) override;
-
-  // While set on a thread, its publications stay on this node: it is delivering what another
-  // node sent, which that node relayed to the others already.
-  static inline thread_local bool relay_suppressed = false;
+  void add_family(std::string_view family, MemberLookup lookup) override;
+  size_t publish_to_members(std::string_view family, std::span<const std::string> keys, std::string_view data,
+                            Opcode opcode) override;
+  void publish_to_members_counted(std::string_view family, std::span<const std::string> keys, std::string_view data,
+                                  Opcode opcode, std::function<void(size_t)> delivered) override;
 
   // A publication on its way to loops: copied once, shared by all of them.
   struct Posted {
@@ -86,10 +94,31 @@ class LoopTopics final : public Topics {
     Opcode opcode;
     uint64_t sequence;
   };
-  struct Tally;  // publish_counted's sum over the loops
+  // publish_counted's sum over the loops: the last loop to add calls `done`.
+  struct Tally {
+    std::atomic<size_t> delivered{0};
+    std::atomic<size_t> loops_left;
+    std::function<void(size_t)> done;
+    void add(size_t n) {
+      delivered.fetch_add(n, std::memory_order_relaxed);
+      if (loops_left.fetch_sub(1, std::memory_order_acq_rel) == 1) done(delivered.load(std::memory_order_relaxed));
+    }
+  };
   // To this loop's subscribers through its queue (another loop's publication, another node's),
   // the count added to `tally` when there is one.
   void post_here(std::shared_ptr<const Posted> publication, std::shared_ptr<Tally> tally = {});
+
+  // A family's publication on its way to loops, the same way.
+  struct PostedToMembers {
+    std::string family;
+    std::vector<std::string> keys;
+    std::string data;
+    Opcode opcode;
+  };
+  void post_members_here(std::shared_ptr<const PostedToMembers> publication, std::shared_ptr<Tally> tally = {});
+  // To this loop's members only (what reached every loop another way).
+  size_t publish_to_members_here(std::string_view family, std::span<const std::string> keys, std::string_view data,
+                                 Opcode opcode);
 
   // The connection is gone: it leaves every topic (the reaper calls this for every closed one).
   void forget(const Connection& c) noexcept;
@@ -106,6 +135,9 @@ class LoopTopics final : public Topics {
   // Posts to every other loop, and to this one too when the publication is numbered.
   void post_to_loops(std::string_view name, std::string_view data, Opcode opcode, uint64_t sequence,
                      const std::shared_ptr<Tally>& tally);
+  void post_members_to_loops(std::string_view family, std::span<const std::string> keys, std::string_view data,
+                             Opcode opcode, const std::shared_ptr<Tally>& tally);
+  std::shared_ptr<Tally> new_tally(std::function<void(size_t)> delivered) const;
   // Takes the link out of its topic (the last subscriber moves into its place, O(1)).
   void remove(const TopicLink& link);
   // The joining subscribers a publication numbered `sequence` reaches get it, and become
@@ -121,6 +153,7 @@ class LoopTopics final : public Topics {
   // Links come from blocks of this loop's and go back to a free list: no malloc per subscription.
   std::vector<std::unique_ptr<TopicLink[]>> link_blocks_;
   TopicLink* free_links_ = nullptr;
+  std::unordered_map<std::string, MemberLookup, NameHash, std::equal_to<>> families_;
 };
 
 }  // namespace capstan::app

@@ -212,9 +212,7 @@ void PubsubComponent::on_publish(const Publication& p, PublishDone done) {
   Expected<Json> message = data_parser_.parse(p.data);
   if (!message) return done(bad("data: " + message.error().message()));
   if (const ChannelRule* rule = route_->options.rule_for(p.channel); rule && rule->history_size && in_redis(rule)) {
-    // Numbered in Redis, which every node (this one too) delivers from; another node's
-    // publication reached this one that way already.
-    if (p.from_cluster) return done(size_t{0});
+    // Numbered in Redis, which every node (this one too) delivers from.
     std::string text;
     JsonWriter(text).value(*message);
     if (cluster_publish(p.channel, text, done)) return counters().published.add();
