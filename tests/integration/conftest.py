@@ -122,8 +122,9 @@ class Server:
         self.listeners = self._wait_listening()  # [(host, port, tls)] in the order logged
         plain = [(h, p) for h, p, tls in self.listeners if not tls]
         tls = [(h, p) for h, p, t in self.listeners if t]
-        for _, port in tls:
-            tlsenv.register_tls_port(port)
+        # The kernel hands a port out again once a server is gone: what listens on it now decides.
+        for _, port, is_tls in self.listeners:
+            tlsenv.register_port(port, is_tls)
         self.plain_port = plain[0][1] if plain else None
         self.tls_port = tls[0][1] if tls else None
         # The port the tests talk to: the TLS listener in TLS mode, else the first plain one.

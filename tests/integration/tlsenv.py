@@ -24,8 +24,13 @@ TLS_MODE = os.environ.get("CAPSTAN_TEST_TLS", "") not in ("", "0")
 _tls_ports = set()
 
 
-def register_tls_port(port: int):
-    _tls_ports.add(port)
+def register_port(port: int, tls: bool):
+    """What a server listens with on `port` now (a port freed by one server may be reused by
+    the next, plain or TLS)."""
+    if tls:
+        _tls_ports.add(port)
+    else:
+        _tls_ports.discard(port)
 
 
 def is_tls_port(port: int) -> bool:
