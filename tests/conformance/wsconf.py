@@ -8,6 +8,7 @@ also satisfies Autobahn's "fail or drop TCP"), `close_clean` wants the close ech
 same code and nothing else. Each wait is bounded.
 """
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -198,6 +199,15 @@ class BackgroundSend:
 
     def __init__(self, conn: Conn, data: bytes):
         self.error = None
+        if isinstance(conn.sock, ssl.SSLSocket):
+            # One OpenSSL object must not be used by two threads at once (Python's ssl does not
+            # lock it): reading the echo while a thread writes broke the client's TLS state now
+            # and then (the server then saw the client end the stream). Over TLS the upload goes
+            # first, whole; the server buffers the echo (send_buffer) meanwhile.
+            self._thread = threading.Thread(target=lambda: None)
+            self._thread.start()
+            self._run(conn.sock, data)
+            return
         self._thread = threading.Thread(target=self._run, args=(conn.sock, data), daemon=True)
         self._thread.start()
 

@@ -234,33 +234,44 @@ ssize_t TlsTransport::write(int fd, const iovec* iov, size_t count) noexcept {
     }
     return true;
   };
-  out_.begin();
-  size_t held = 0;
-  bool ok = true;
-  for (size_t i = 0; ok && i < count && written + held < kMaxPerWrite; ++i) {
-    const char* data = static_cast<const char*>(iov[i].iov_base);
-    size_t size = iov[i].iov_len;
-    while (ok && size > 0) {
-      if (held == 0 && size >= kMaxRecord) {  // whole records straight from the caller's bytes
-        const size_t whole = size - size % kMaxRecord;
-        ok = put(data, whole);
-        data += whole;
-        size -= whole;
-        continue;
+  // Encrypted a share at a time and sent, as long as the socket takes every record: like
+  // plain TCP, a write takes what the socket takes (a big message to a reader that keeps up
+  // never piles up), and at most one share's records wait in the transport.
+  size_t i = 0, at = 0;  // the next byte: piece i, offset at
+  while (i < count) {
+    out_.begin();
+    size_t held = 0;
+    bool ok = true;
+    const size_t share_end = written + kMaxPerWrite;
+    for (; ok && i < count && written + held < share_end; ++i, at = 0) {
+      const char* data = static_cast<const char*>(iov[i].iov_base) + at;
+      size_t size = iov[i].iov_len - at;
+      while (ok && size > 0 && written + held < share_end) {
+        if (held == 0 && size >= kMaxRecord) {  // whole records straight from the caller's bytes
+          const size_t whole = std::min(size - size % kMaxRecord, share_end - written);
+          ok = put(data, whole);
+          data += whole;
+          size -= whole;
+          at += whole;
+          continue;
+        }
+        const size_t take = std::min(size, kMaxRecord - held);
+        std::memcpy(gathered + held, data, take);
+        held += take;
+        data += take;
+        size -= take;
+        at += take;
+        if (held == kMaxRecord) {
+          ok = put(gathered, held);
+          held = 0;
+        }
       }
-      const size_t take = std::min(size, kMaxRecord - held);
-      std::memcpy(gathered + held, data, take);
-      held += take;
-      data += take;
-      size -= take;
-      if (held == kMaxRecord) {
-        ok = put(gathered, held);
-        held = 0;
-      }
+      if (size > 0) break;  // the share is full within this piece: go on from `at` next time
     }
+    if (ok && held) ok = put(gathered, held);
+    if (!send_records(fd) || (!ok && failed_)) return -1;
+    if (!ok || out_.holding()) break;  // the socket is full: the caller keeps the rest
   }
-  if (ok && held) ok = put(gathered, held);
-  if (!send_records(fd) || (!ok && failed_)) return -1;
   return static_cast<ssize_t>(written);
 }
 
