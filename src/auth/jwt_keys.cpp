@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -13,14 +12,7 @@ namespace capstan::auth {
 
 namespace {
 
-// Hands OpenSSL the configured passphrase; returning 0 (no passphrase) makes decryption fail
-// instead of letting OpenSSL prompt on a terminal nobody watches.
-int passphrase_callback(char* buf, int size, int /*rwflag*/, void* user) {
-  const auto* passphrase = static_cast<const std::string*>(user);
-  if (passphrase->empty() || passphrase->size() > static_cast<size_t>(size)) return 0;
-  std::memcpy(buf, passphrase->data(), passphrase->size());
-  return static_cast<int>(passphrase->size());
-}
+using util::passphrase_callback;  // util/openssl_text.hpp
 
 BioPtr memory_bio(const std::string& text) {
   return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));

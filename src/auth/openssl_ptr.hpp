@@ -12,6 +12,8 @@
 #include <memory>
 #include <string>
 
+#include "util/openssl_text.hpp"
+
 namespace capstan::auth {
 
 template <class T, void (*Free)(T*)>
@@ -32,18 +34,6 @@ using EcdsaSigPtr = OpenSslPtr<ECDSA_SIG, ECDSA_SIG_free>;
 using ParamBldPtr = OpenSslPtr<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>;
 using ParamsPtr = OpenSslPtr<OSSL_PARAM, OSSL_PARAM_free>;
 
-// The oldest queued OpenSSL error as text ("" when none), then an empty queue: errors left
-// behind would be read later by unrelated code on the same thread.
-inline std::string take_openssl_error() {
-  const unsigned long code = ERR_peek_error();
-  std::string text;
-  if (code != 0) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    text = buf;
-  }
-  ERR_clear_error();
-  return text;
-}
+using util::take_openssl_error;  // util/openssl_text.hpp
 
 }  // namespace capstan::auth

@@ -14,27 +14,22 @@ std::string& thread_records() {
   return records;
 }
 
-BIO_METHOD* output_method() {
-  static BIO_METHOD* method = [] {
-    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "capstan TLS records");
-    return m;
-  }();
-  return method;
-}
-
 }  // namespace
 
 BIO* CipherOutput::make_bio() {
-  static const bool ready = [] {
-    BIO_METHOD* m = output_method();
-    return m && BIO_meth_set_write(m, bio_write) == 1 && BIO_meth_set_ctrl(m, bio_ctrl) == 1 &&
-           BIO_meth_set_create(m, [](BIO* bio) {
-             BIO_set_init(bio, 1);
-             return 1;
-           }) == 1;
+  static BIO_METHOD* const method = [] {  // made once, for every connection of every loop
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "capstan TLS records");
+    if (m && BIO_meth_set_write(m, bio_write) == 1 && BIO_meth_set_ctrl(m, bio_ctrl) == 1 &&
+        BIO_meth_set_create(m, [](BIO* bio) {
+          BIO_set_init(bio, 1);
+          return 1;
+        }) == 1)
+      return m;
+    BIO_meth_free(m);
+    return static_cast<BIO_METHOD*>(nullptr);
   }();
-  if (!ready) return nullptr;
-  BIO* bio = BIO_new(output_method());
+  if (!method) return nullptr;
+  BIO* bio = BIO_new(method);
   if (bio) BIO_set_data(bio, this);
   return bio;
 }

@@ -8,26 +8,18 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 #include <vector>
+
+#include "util/openssl_text.hpp"
 
 namespace capstan::net::tls {
 
 namespace {
 
-std::string openssl_reason() {
-  const unsigned long code = ERR_peek_last_error();
-  std::string text = "unknown reason";
-  if (code != 0) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    text = buf;
-  }
-  ERR_clear_error();
-  return text;
+Error failure(const std::string& what) {
+  const std::string reason = util::take_openssl_error();
+  return Error(ConfigError::invalid, "server.tls: " + what + ": " + (reason.empty() ? "unknown reason" : reason));
 }
-
-Error failure(const std::string& what) { return Error(ConfigError::invalid, "server.tls: " + what + ": " + openssl_reason()); }
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -61,13 +53,6 @@ std::vector<std::string> dns_names(X509* leaf) {
     if (n > 0) names.push_back(lower({cn, static_cast<size_t>(n)}));
   }
   return names;
-}
-
-int passphrase_callback(char* buf, int size, int /*rwflag*/, void* user) {
-  const auto* passphrase = static_cast<const std::string*>(user);
-  if (passphrase->empty() || passphrase->size() > static_cast<size_t>(size)) return 0;
-  std::memcpy(buf, passphrase->data(), passphrase->size());
-  return static_cast<int>(passphrase->size());
 }
 
 // ALPN: the one protocol spoken here. A client offering only others (h2) goes on without ALPN,
@@ -123,9 +108,9 @@ Expected<std::shared_ptr<const TlsContexts>> TlsContexts::load(const TlsSettings
     // No renegotiation (a client could make the server work at will); the server's cipher
     // order; no compression (CRIME).
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
-    // Partial writes and a retried write from another address (the outbox holds the same
-    // bytes), and buffers given back while a connection is idle (most of them, most of the time).
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+    // Partial writes (one record per SSL_write, as TlsTransport::write expects), and buffers
+    // given back while a connection is idle (most of them, most of the time).
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_RELEASE_BUFFERS);
     // Read-ahead: one read(2) takes every record that has arrived, instead of two per record
     // (its 5-byte header, then its body). What it takes beyond the caller's buffer stays in
     // OpenSSL's and shows in has_buffered_input (SSL_has_pending).
@@ -135,7 +120,7 @@ Expected<std::shared_ptr<const TlsContexts>> TlsContexts::load(const TlsSettings
       return failure("ciphersuites \"" + s.ciphersuites + "\"");
     if (SSL_CTX_use_certificate_chain_file(ctx, s.certificates[i].c_str()) != 1) return failure("certificate " + s.certificates[i]);
     std::string passphrase = s.passphrase;  // the callback wants a mutable pointer
-    SSL_CTX_set_default_passwd_cb(ctx, passphrase_callback);
+    SSL_CTX_set_default_passwd_cb(ctx, util::passphrase_callback);
     SSL_CTX_set_default_passwd_cb_userdata(ctx, &passphrase);
     const int key_ok = SSL_CTX_use_PrivateKey_file(ctx, s.keys[i].c_str(), SSL_FILETYPE_PEM);
     SSL_CTX_set_default_passwd_cb_userdata(ctx, nullptr);
